@@ -1,0 +1,144 @@
+"""Tests for chat prompt-token counting and the ChatML-like rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockai.engine.chat_format import (
+    ASSISTANT_OPENER,
+    IMAGE_PART_TOKENS,
+    count_chat_tokens,
+    render_chat_prompt,
+)
+from mockai.engine.tokenizer import get_encoding
+
+CL100K = get_encoding("cl100k_base")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("Say this is a test!", 13), ("Hello!", 9)],
+    ids=["say-this-is-a-test", "hello"],
+)
+def test_documented_examples(content: str, expected: int) -> None:
+    messages = [{"role": "user", "content": content}]
+    assert count_chat_tokens(messages, CL100K, model="gpt-3.5-turbo") == expected
+
+
+def test_cookbook_example_conversation() -> None:
+    # The cookbook's worked example: 129 prompt tokens on 0613 and later models, 127 on 0301.
+    messages = [
+        {
+            "role": "system",
+            "content": "You are a helpful, pattern-following assistant that translates corporate "
+            "jargon into plain English.",
+        },
+        {
+            "role": "system",
+            "name": "example_user",
+            "content": "New synergies will help drive top-line growth.",
+        },
+        {
+            "role": "system",
+            "name": "example_assistant",
+            "content": "Things working well together will increase revenue.",
+        },
+        {
+            "role": "system",
+            "name": "example_user",
+            "content": "Let's circle back when we have more bandwidth to touch base on "
+            "opportunities "
+            "for increased leverage.",
+        },
+        {
+            "role": "system",
+            "name": "example_assistant",
+            "content": "Let's talk later when we're less busy about how to do better.",
+        },
+        {
+            "role": "user",
+            "content": "This late pivot means we don't have time to boil the ocean for the client "
+            "deliverable.",
+        },
+    ]
+    assert count_chat_tokens(messages, CL100K, model="gpt-3.5-turbo-0613") == 129
+    assert count_chat_tokens(messages, CL100K, model="gpt-4") == 129
+    assert count_chat_tokens(messages, CL100K, model="gpt-3.5-turbo-0301") == 127
+
+
+def test_name_costs_one_more_token_except_on_0301() -> None:
+    plain = [{"role": "user", "content": "hi"}]
+    named = [{"role": "user", "content": "hi", "name": "bob"}]
+    name_tokens = len(CL100K.encode("bob"))
+    assert (
+        count_chat_tokens(named, CL100K, model="gpt-4")
+        == count_chat_tokens(plain, CL100K, model="gpt-4") + name_tokens + 1
+    )
+    assert (
+        count_chat_tokens(named, CL100K, model="gpt-3.5-turbo-0301")
+        == count_chat_tokens(plain, CL100K, model="gpt-3.5-turbo-0301") + name_tokens - 1
+    )
+
+
+def test_null_content_counts_only_the_wrapper() -> None:
+    messages = [{"role": "assistant", "content": None}]
+    assert count_chat_tokens(messages, CL100K, model="gpt-4") == 3 + 1 + 3
+
+
+def test_text_parts_count_like_a_string_and_images_cost_a_fixed_price() -> None:
+    as_string = [{"role": "user", "content": "What is in this picture?"}]
+    as_parts: list[dict[str, Any]] = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in this picture?"},
+                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+            ],
+        }
+    ]
+    base = count_chat_tokens(as_string, CL100K, model="gpt-4o")
+    assert count_chat_tokens(as_parts, CL100K, model="gpt-4o") == base + IMAGE_PART_TOKENS
+
+
+def test_tool_calls_count_function_name_and_arguments() -> None:
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+    }
+    with_call = [{"role": "assistant", "content": None, "tool_calls": [call]}]
+    expected = 3 + 1 + 3 + len(CL100K.encode('get_weather{"city":"Paris"}'))
+    assert count_chat_tokens(with_call, CL100K, model="gpt-4") == expected
+    legacy = [{"role": "assistant", "content": None, "function_call": call["function"]}]
+    assert count_chat_tokens(legacy, CL100K, model="gpt-4") == expected
+
+
+def test_special_token_text_in_content_is_counted_not_rejected() -> None:
+    messages = [{"role": "user", "content": "<|endoftext|>"}]
+    assert count_chat_tokens(messages, CL100K, model="gpt-4") > 7
+
+
+def test_render_ends_with_the_assistant_opener_and_keeps_every_turn() -> None:
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "昨天下雨了"},
+        {"role": "assistant", "content": [{"type": "text", "text": "带伞了吗"}]},
+        {"role": "user", "content": "如果带了呢"},
+    ]
+    rendered = render_chat_prompt(messages)
+    assert rendered.endswith(ASSISTANT_OPENER)
+    assert rendered.index("Be brief.") < rendered.index("昨天下雨了") < rendered.index("带伞了吗")
+    assert rendered.index("带伞了吗") < rendered.index("如果带了呢")
+    assert rendered.count("<|im_start|>") == 5
+
+
+@settings(max_examples=50)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=5))
+def test_count_grows_with_each_message(contents: list[str]) -> None:
+    messages = [{"role": "user", "content": text} for text in contents]
+    total = count_chat_tokens(messages, CL100K, model="gpt-4")
+    assert total == 3 + sum(3 + 1 + len(CL100K.encode(t, disallowed_special=())) for t in contents)
