@@ -123,7 +123,7 @@ def test_special_token_text_in_content_is_counted_not_rejected() -> None:
 
 
 def test_render_ends_with_the_assistant_opener_and_keeps_every_turn() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "昨天下雨了"},
         {"role": "assistant", "content": [{"type": "text", "text": "带伞了吗"}]},
