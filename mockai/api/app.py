@@ -1,0 +1,105 @@
+"""Assemble the Starlette app: routes from the endpoint table, middleware, and the one set of error handlers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+
+from mockai import errors
+from mockai.api.auth import DEFAULT_ORGANIZATION
+from mockai.api.middleware import RequestContextMiddleware
+from mockai.api.responses import error_response
+from mockai.api.routes import ALL_ENDPOINTS
+from mockai.api.services import Services, build_services
+from mockai.contract.registry import SchemaRegistry, default_registry
+from mockai.settings import Settings
+
+logger = logging.getLogger("mockai")
+
+
+def build_app(
+    settings: Settings,
+    *,
+    registry: SchemaRegistry | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> Starlette:
+    """The ASGI app for `settings`. `on_ready` runs once start-up is complete (the test server waits on it)."""
+    registry = registry or default_registry()
+    registry.compile_all()
+    app_services = build_services(settings, registry)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if on_ready is not None:
+            on_ready()
+        try:
+            yield
+        finally:
+            app_services.close()
+
+    app = Starlette(
+        routes=[endpoint.as_route() for endpoint in ALL_ENDPOINTS],
+        middleware=[
+            Middleware(
+                RequestContextMiddleware,
+                seed=settings.seed,
+                default_organization=DEFAULT_ORGANIZATION,
+            )
+        ],
+        exception_handlers={
+            errors.OpenAIError: render_openai_error,
+            HTTPException: render_http_exception,
+            Exception: render_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    # The real API answers `/v1/models/` with 404 Invalid URL, not a redirect.
+    app.router.redirect_slashes = False
+    app.state.services = app_services
+    return app
+
+
+async def render_openai_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.OpenAIError)
+    return error_response(exc)
+
+
+async def render_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    method, path = request.method, request.url.path
+    if exc.status_code == 405:
+        return error_response(errors.method_not_allowed(method, path, allowed_methods(request)))
+    if exc.status_code == 404:
+        return error_response(errors.invalid_url(method, path))
+    return error_response(errors.invalid_request(str(exc.detail), status=exc.status_code))
+
+
+async def render_unexpected(request: Request, exc: Exception) -> Response:
+    request_id = getattr(request.state, "request_id", "unknown")
+    logger.error("unexpected error (request %s)", request_id, exc_info=exc)
+    return error_response(errors.server_error(request_id))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the endpoint table serves at this path (Starlette's own `Allow` names only the first row)."""
+    scope = {**request.scope, "method": ""}
+    found: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            found.update(getattr(route, "methods", ()) or ())
+    return sorted(found)
+
+
+def services_of(app: Starlette) -> Services:
+    """The services of a built app (tests and the in-process server use it)."""
+    found: Services = app.state.services
+    return found

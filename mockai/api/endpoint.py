@@ -1,0 +1,142 @@
+"""One row of the endpoint table, and the single wrapper that authenticates, reads and validates a request body.
+
+The wrapper is the only code that reads a body, so no handler can forget validation and there is one place to get
+401, 413, 415 and 400 right. Handlers receive the validated body: a dict for JSON, a dict of form fields (files as
+`UploadFile`) for multipart, `None` for bodiless operations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mockai import errors
+from mockai.api.auth import authenticate
+from mockai.api.services import services
+from mockai.contract.validation import describe_type, validate_body
+
+Handler = Callable[[Request, Any], Awaitable[Response]]
+BodyKind = Literal["json", "multipart", "none"]
+AuthKind = Literal["openai", "admin", "none"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A documented operation: where it lives, who handles it, and the schemas that describe it."""
+
+    method: str
+    path: str
+    handler: Handler
+    operation_id: str
+    tag: str  # the endpoint family (`mockai contract --endpoints chat,...`)
+    body: BodyKind = "none"
+    request_schema: str | None = None  # short name under schemas/, e.g. "openai/createEmbedding.request"
+    response_schema: str | None = None
+    auth: AuthKind = "openai"
+    streams: bool = False  # may answer with Server-Sent Events
+
+    def as_route(self) -> Route:
+        async def endpoint(request: Request) -> Response:
+            authenticate(request, self.auth)
+            body = await read_body(request, self)
+            try:
+                return await self.handler(request, body)
+            finally:
+                if self.body == "multipart":
+                    await request.close()
+
+        return Route(self.path, endpoint, methods=[self.method], name=self.operation_id)
+
+
+async def read_body(request: Request, endpoint: Endpoint) -> Any:
+    if endpoint.body == "none":
+        return None
+    settings = services(request).settings
+    if endpoint.body == "json":
+        body = await _read_json(request, settings.max_json_bytes)
+    else:
+        body = await _read_multipart(request, endpoint, settings.max_upload_bytes)
+    if endpoint.request_schema is not None:
+        validate_body(services(request).registry, endpoint.request_schema, _for_validation(body))
+    return body
+
+
+async def _read_json(request: Request, limit: int) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    # A missing Content-Type is tolerated (as the real API does); any other non-JSON type is refused.
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise errors.unsupported_content_type(content_type, "application/json")
+    _check_declared_length(request, limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise errors.body_too_large(limit)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise errors.invalid_json() from None
+    if not isinstance(body, dict):
+        raise errors.body_not_object(describe_type(body))
+    return body
+
+
+async def _read_multipart(request: Request, endpoint: Endpoint, limit: int) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise errors.unsupported_content_type(content_type, "multipart/form-data")
+    _check_declared_length(request, limit)
+    try:
+        form = await request.form(max_files=16, max_fields=256)
+    except MultiPartException as exc:
+        raise errors.invalid_multipart(exc.message) from None
+    schema = services(request).registry.document(endpoint.request_schema) if endpoint.request_schema else {}
+    properties: dict[str, Any] = schema.get("properties", {})
+    fields: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        name = key[:-2] if key.endswith("[]") else key
+        spec = properties.get(name, {})
+        if spec.get("type") == "array":
+            fields.setdefault(name, []).append(_coerce(value, spec.get("items", {})))
+        else:
+            fields[name] = _coerce(value, spec)
+    return fields
+
+
+def _check_declared_length(request: Request, limit: int) -> None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise errors.body_too_large(limit)
+
+
+def _coerce(value: str | UploadFile, spec: dict[str, Any]) -> Any:
+    """Form fields arrive as strings; give them the JSON type their schema declares so validation is uniform."""
+    if isinstance(value, UploadFile):
+        return value
+    wanted = spec.get("type")
+    try:
+        if wanted == "integer":
+            return int(value)
+        if wanted == "number":
+            return float(value)
+    except ValueError:
+        return value  # left as a string, the schema reports the wrong type with the field's name
+    if wanted == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def _for_validation(body: Any) -> Any:
+    """Uploaded files validate as their file names (the schemas describe them as binary strings)."""
+    if not isinstance(body, dict):
+        return body
+    return {key: (value.filename or "") if isinstance(value, UploadFile) else value for key, value in body.items()}

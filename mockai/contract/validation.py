@@ -1,0 +1,142 @@
+"""Turn a JSON Schema validation failure into the OpenAI error the real API sends for it.
+
+One translation for every endpoint: the best-matching schema error names the field (`param` in the real API's
+`messages[0].role` notation) and its keyword chooses the message and `code`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+
+from mockai import errors
+from mockai.contract.registry import SchemaRegistry
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a decimal",
+    "boolean": "a boolean",
+    "array": "an array",
+    "object": "an object",
+    "null": "null",
+}
+
+
+def validate_body(registry: SchemaRegistry, schema_name: str, body: object) -> None:
+    """Raise the OpenAI-shaped error for the most relevant problem with `body`, if any."""
+    problems = list(registry.iter_errors(schema_name, body))
+    if problems:
+        raise to_openai_error(_most_relevant(problems))
+
+
+def param_name(path: Iterable[Any]) -> str:
+    """`["messages", 0, "role"]` → `messages[0].role`, the real API's notation."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe_type(value: object) -> str:
+    """The real API's words for a JSON value's type ("a string", "an integer", "null", ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def to_openai_error(problem: ValidationError) -> errors.OpenAIError:
+    param = param_name(problem.absolute_path)
+    # jsonschema types these attributes as "maybe unset"; on a reported error they are always set.
+    keyword: str = str(problem.validator)
+    value: Any = problem.validator_value
+    instance: Any = problem.instance
+    if keyword == "required":
+        missing = _missing_property(problem)
+        return errors.missing_parameter(param_name([*problem.absolute_path, missing]))
+    if keyword == "additionalProperties":
+        extra = _extra_properties(problem)
+        return errors.unknown_parameter(param_name([*problem.absolute_path, extra]))
+    if keyword == "type":
+        wanted = [value] if isinstance(value, str) else list(value)
+        return errors.invalid_type(param or "body", _one_of_words(wanted), describe_type(instance))
+    if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        kind = "integer" if isinstance(instance, int) else "decimal"
+        bound = "above_max" if keyword.endswith("aximum") else "below_min"
+        return errors.value_out_of_range(param, kind, bound, value, instance)
+    if keyword in ("enum", "const"):
+        supported = value if keyword == "enum" else [value]
+        return errors.invalid_value(param, instance, supported)
+    if keyword in ("minItems", "maxItems"):
+        bound = "below_min" if keyword == "minItems" else "above_max"
+        return errors.array_length(param, bound, int(value), len(instance))
+    if keyword in ("minLength", "maxLength"):
+        bound = "below_min" if keyword == "minLength" else "above_max"
+        return errors.string_length(param, bound, int(value), len(instance))
+    if keyword == "pattern":
+        return errors.pattern_mismatch(param, str(value))
+    if keyword in ("anyOf", "oneOf") and _all_type_mismatches(problem):
+        wanted = _branch_types(problem)
+        return errors.invalid_type(param or "body", _one_of_words(wanted), describe_type(instance))
+    return errors.invalid_field(param or "body", problem.message)
+
+
+def _most_relevant(problems: list[ValidationError]) -> ValidationError:
+    chosen: ValidationError = best_match(problems)
+    # best_match descends into anyOf/oneOf branches; when every branch failed on type alone, the parent error
+    # ("expected a string or an array") explains the problem better than one arbitrary branch's complaint.
+    parent: Any = chosen.parent
+    while parent is not None and parent.validator in ("anyOf", "oneOf"):
+        if _all_type_mismatches(parent):
+            explained: ValidationError = parent
+            return explained
+        parent = parent.parent
+    return chosen
+
+
+def _all_type_mismatches(problem: ValidationError) -> bool:
+    return bool(problem.context) and all(sub.validator == "type" and not sub.relative_path for sub in problem.context)
+
+
+def _branch_types(problem: ValidationError) -> list[str]:
+    wanted: list[str] = []
+    for sub in problem.context:
+        value: Any = sub.validator_value
+        for name in [value] if isinstance(value, str) else value:
+            if name not in wanted:
+                wanted.append(name)
+    return wanted
+
+
+def _one_of_words(types: list[str]) -> str:
+    words = [_TYPE_WORDS.get(name, name) for name in types]
+    if len(words) == 1:
+        return words[0]
+    return "one of " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _missing_property(problem: ValidationError) -> str:
+    instance: Any = problem.instance
+    required: Any = problem.validator_value
+    present = instance if isinstance(instance, dict) else {}
+    return str(next(name for name in required if name not in present))
+
+
+def _extra_properties(problem: ValidationError) -> str:
+    schema: Any = problem.schema
+    instance: Any = problem.instance
+    known = schema.get("properties", {})
+    unknown = [name for name in instance if name not in known]
+    return str(unknown[0] if unknown else next(iter(instance)))

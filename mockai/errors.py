@@ -1,0 +1,452 @@
+"""The OpenAI error envelope as one exception type, and the catalog of every user-visible error message.
+
+`OpenAIError` carries what the real API sends: an HTTP status and `{"error": {"message", "type", "param", "code"}}`.
+Call sites read as sentences (`raise errors.model_not_found(model)`); the wording of every message lives in this one
+module so a single test can hold it against the docs. This module imports nothing from HTTP frameworks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+HELP_CENTER = "help.openai.com"
+API_KEYS_PAGE = "https://platform.openai.com/account/api-keys"
+
+
+@dataclass
+class OpenAIError(Exception):
+    """An error the API reports to its caller.
+
+    >>> err = invalid_request("Bad value", param="n")
+    >>> err.status, err.envelope()["error"]["param"]
+    (400, 'n')
+    """
+
+    status: int
+    message: str
+    type: str = "invalid_request_error"
+    param: str | None = None
+    code: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body the real API sends for this error."""
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+# -- request shape ------------------------------------------------------------------------------------------------
+
+
+def invalid_request(
+    message: str, *, param: str | None = None, code: str | None = None, status: int = 400
+) -> OpenAIError:
+    return OpenAIError(status, message, "invalid_request_error", param, code)
+
+
+def invalid_json() -> OpenAIError:
+    return invalid_request(
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+        "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you "
+        f"have trouble figuring out how to fix this, please contact us through our help center at {HELP_CENTER}.)"
+    )
+
+
+def body_not_object(kind: str) -> OpenAIError:
+    return invalid_request(f"Invalid body: expected a JSON object, but got {kind} instead.", code="invalid_type")
+
+
+def unsupported_content_type(content_type: str, expected: str) -> OpenAIError:
+    shown = content_type or "none"
+    return OpenAIError(
+        415,
+        f"Invalid Content-Type header ({shown}), expected {expected}.",
+        "invalid_request_error",
+        None,
+        "unsupported_content_type",
+    )
+
+
+def body_too_large(limit: int) -> OpenAIError:
+    return OpenAIError(
+        413,
+        f"Request body too large. The maximum request size is {limit} bytes.",
+        "invalid_request_error",
+        None,
+        "request_too_large",
+    )
+
+
+def invalid_multipart(detail: str) -> OpenAIError:
+    return invalid_request(f"Invalid multipart form data: {detail}", code="invalid_multipart")
+
+
+def missing_parameter(param: str) -> OpenAIError:
+    return invalid_request(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+
+
+def unknown_parameter(param: str) -> OpenAIError:
+    return invalid_request(f"Unrecognized request argument supplied: {param}", param=param, code="unknown_parameter")
+
+
+def invalid_type(param: str, expected: str, got: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid type for '{param}': expected {expected}, but got {got} instead.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+def value_out_of_range(param: str, kind: str, bound: str, limit: object, got: object) -> OpenAIError:
+    """`kind` is "integer" or "decimal"; `bound` is "below_min" or "above_max"."""
+    relation = "<=" if bound == "above_max" else ">="
+    words = "above maximum" if bound == "above_max" else "below minimum"
+    return invalid_request(
+        f"Invalid '{param}': {kind} {words} value. Expected a value {relation} {limit}, but got {got} instead.",
+        param=param,
+        code=f"{kind}_{bound}_value",
+    )
+
+
+def invalid_value(param: str, got: object, supported: Sequence[object]) -> OpenAIError:
+    listed = _english_list([repr(v) if isinstance(v, str) else str(v) for v in supported])
+    return invalid_request(
+        f"Invalid value: {got!r}. Supported values are: {listed}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def array_length(param: str, bound: str, limit: int, got: int) -> OpenAIError:
+    if bound == "below_min" and got == 0:
+        return invalid_request(
+            f"Invalid '{param}': empty array. Expected an array with minimum length {limit}, "
+            "but got an empty array instead.",
+            param=param,
+            code="empty_array",
+        )
+    relation = "maximum" if bound == "above_max" else "minimum"
+    return invalid_request(
+        f"Invalid '{param}': array too {'long' if bound == 'above_max' else 'short'}. Expected an array with "
+        f"{relation} length {limit}, but got an array with length {got} instead.",
+        param=param,
+        code=f"array_{bound}_length",
+    )
+
+
+def string_length(param: str, bound: str, limit: int, got: int) -> OpenAIError:
+    if bound == "below_min" and got == 0:
+        return invalid_request(
+            f"Invalid '{param}': empty string. Expected a string with minimum length {limit}, "
+            "but got an empty string instead.",
+            param=param,
+            code="empty_string",
+        )
+    relation = "maximum" if bound == "above_max" else "minimum"
+    return invalid_request(
+        f"Invalid '{param}': string too {'long' if bound == 'above_max' else 'short'}. Expected a string with "
+        f"{relation} length {limit}, but got a string with length {got} instead.",
+        param=param,
+        code=f"string_{bound}_length",
+    )
+
+
+def pattern_mismatch(param: str, pattern: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid '{param}': string does not match pattern. Expected a string that matches the pattern '{pattern}'.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def invalid_field(param: str, detail: str) -> OpenAIError:
+    return invalid_request(f"Invalid '{param}': {detail}", param=param, code="invalid_value")
+
+
+# -- routing and auth ---------------------------------------------------------------------------------------------
+
+
+def invalid_url(method: str, path: str) -> OpenAIError:
+    return invalid_request(f"Invalid URL ({method} {path})", status=404)
+
+
+def method_not_allowed(method: str, path: str, allowed: Sequence[str]) -> OpenAIError:
+    return OpenAIError(
+        405,
+        f"Invalid method for URL ({method} {path}). Supported methods: {', '.join(allowed)}.",
+        "invalid_request_error",
+        None,
+        "method_not_allowed",
+        {"allow": ", ".join(allowed)},
+    )
+
+
+def missing_api_key() -> OpenAIError:
+    return OpenAIError(
+        401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer "
+        "auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're "
+        "accessing the API from your browser and are prompted for a username and password. You can obtain an API "
+        f"key from {API_KEYS_PAGE}.",
+    )
+
+
+def invalid_api_key(key: str) -> OpenAIError:
+    return OpenAIError(
+        401,
+        f"Incorrect API key provided: {mask_api_key(key)}. You can find your API key at {API_KEYS_PAGE}.",
+        "invalid_request_error",
+        None,
+        "invalid_api_key",
+    )
+
+
+def invalid_admin_token() -> OpenAIError:
+    return OpenAIError(
+        401,
+        "The mockai admin API needs the admin token: send 'Authorization: Bearer <admin token>' "
+        "(set with --admin-token / MOCKAI_ADMIN_TOKEN).",
+        "invalid_request_error",
+        None,
+        "invalid_admin_token",
+    )
+
+
+def mask_api_key(key: str) -> str:
+    """Show a key the way the real API echoes it: the first and last few characters only."""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}{'*' * 12}{key[-4:]}"
+
+
+# -- models -------------------------------------------------------------------------------------------------------
+
+
+def model_not_found(model: str) -> OpenAIError:
+    return OpenAIError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        None,
+        "model_not_found",
+    )
+
+
+def engine_not_found(engine: str) -> OpenAIError:
+    return OpenAIError(404, f"No such engine: {engine}", "invalid_request_error", None, None)
+
+
+def chat_model_on_completions() -> OpenAIError:
+    return OpenAIError(
+        404,
+        "This is a chat model and not supported in the v1/completions endpoint. "
+        "Did you mean to use v1/chat/completions?",
+        "invalid_request_error",
+        "model",
+        None,
+    )
+
+
+def not_a_chat_model() -> OpenAIError:
+    return OpenAIError(
+        404,
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        "invalid_request_error",
+        "model",
+        None,
+    )
+
+
+def model_wrong_endpoint(model: str, endpoint_path: str) -> OpenAIError:
+    return OpenAIError(
+        404,
+        f"The model `{model}` does not support the {endpoint_path} endpoint.",
+        "invalid_request_error",
+        "model",
+        None,
+    )
+
+
+def cannot_delete_base_model(model: str) -> OpenAIError:
+    return OpenAIError(
+        403,
+        f"You do not have permission to delete the model {model}: only fine-tuned models owned by your "
+        "organization can be deleted.",
+        "invalid_request_error",
+        "model",
+        "model_not_deletable",
+    )
+
+
+def context_length_exceeded(limit: int, requested: int, prompt: int, completion: int, *, chat: bool) -> OpenAIError:
+    if chat:
+        message = (
+            f"This model's maximum context length is {limit} tokens. However, you requested {requested} tokens "
+            f"({prompt} in the messages, {completion} in the completion). Please reduce the length of the "
+            "messages or completion."
+        )
+        param = "messages"
+    else:
+        message = (
+            f"This model's maximum context length is {limit} tokens, however you requested {requested} tokens "
+            f"({prompt} in your prompt; {completion} for the completion). Please reduce your prompt; or "
+            "completion length."
+        )
+        param = None
+    return invalid_request(message, param=param, code="context_length_exceeded")
+
+
+# -- files and fine-tunes ----------------------------------------------------------------------------------------
+
+
+def file_not_found(file_id: str, *, param: str = "id") -> OpenAIError:
+    return OpenAIError(404, f"No such File object: {file_id}", "invalid_request_error", param, None)
+
+
+def storage_limit_exceeded(limit_bytes: int, used_bytes: int) -> OpenAIError:
+    return invalid_request(
+        f"Your organization's files use {used_bytes} bytes of its {limit_bytes} byte storage limit, and this "
+        "upload would exceed it. Please delete some files or contact us to increase the limit.",
+        param="file",
+        code="storage_limit_exceeded",
+    )
+
+
+def file_wrong_purpose(file_id: str, purpose: str, param: str) -> OpenAIError:
+    return invalid_request(
+        f"File {file_id} has purpose '{purpose}', but only files uploaded with purpose 'fine-tune' can be "
+        "used for fine-tuning.",
+        param=param,
+        code="invalid_file_purpose",
+    )
+
+
+def file_not_processed(file_id: str, param: str) -> OpenAIError:
+    return invalid_request(
+        f"File {file_id} is still being processed and is not ready to be used for fine-tuning. "
+        "Please try again later.",
+        param=param,
+        code="file_not_ready",
+    )
+
+
+def invalid_training_file(file_id: str, detail: str, param: str) -> OpenAIError:
+    return invalid_request(f"File {file_id} is invalid: {detail}", param=param, code="invalid_training_file")
+
+
+def wrong_data_format(file_id: str, found: str, model: str, needed: str, param: str) -> OpenAIError:
+    return invalid_request(
+        f"File {file_id} is in {found} format. The model {model} requires data in the {needed} format.",
+        param=param,
+        code="invalid_training_file",
+    )
+
+
+def too_few_examples(file_id: str, found: int, minimum: int, param: str) -> OpenAIError:
+    return invalid_request(
+        f"Training file {file_id} has {found} example(s), but must have at least {minimum} examples.",
+        param=param,
+        code="invalid_n_examples",
+    )
+
+
+def legacy_base_model_invalid(model: str, bases: Sequence[str], org: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid base model: {model} (model must be one of {', '.join(bases)}) or a fine-tuned model "
+        f"created by your organization: {org}",
+        param="model",
+    )
+
+
+def model_not_fine_tunable(model: str) -> OpenAIError:
+    return invalid_request(
+        f"Model {model} is not available for fine-tuning or does not exist.",
+        param="model",
+        code="model_not_available",
+    )
+
+
+def fine_tune_not_found(job_id: str) -> OpenAIError:
+    if job_id.startswith("ftjob-"):
+        return OpenAIError(
+            404, f"No such fine-tuning job: {job_id}", "invalid_request_error", "fine_tuning_job_id", None
+        )
+    return OpenAIError(404, f"No such FineTune: {job_id}", "invalid_request_error", "id", None)
+
+
+def cannot_cancel(job_id: str, status: str) -> OpenAIError:
+    done = {"cancelled": "been cancelled"}.get(status, status)
+    return invalid_request(f"Cannot cancel a job that has already {done}: {job_id}.", code="job_not_cancellable")
+
+
+# Training-file problems are stored as a file's `status_details` and quoted in job errors, so they are strings.
+
+
+def jsonl_not_json(line: int) -> str:
+    return (
+        "Expected file to have JSONL format, where every line is a valid JSON dictionary. "
+        f"Line {line} is not valid JSON."
+    )
+
+
+def jsonl_not_object(line: int) -> str:
+    return (
+        "Expected file to have JSONL format, where every line is a valid JSON dictionary. "
+        f"Line {line} is not a dictionary."
+    )
+
+
+def jsonl_missing_key(line: int, key: str) -> str:
+    return f"Expected file to have JSONL format with prompt/completion keys. Missing `{key}` key on line {line}."
+
+
+def jsonl_key_not_string(line: int, key: str) -> str:
+    return (
+        "Expected file to have JSONL format with prompt/completion keys. "
+        f"The `{key}` value on line {line} is not a string."
+    )
+
+
+def jsonl_mixed_formats(line: int, found: str, expected: str) -> str:
+    return f"Invalid file format. Line {line} is in {found} format, but earlier lines are in {expected} format."
+
+
+def jsonl_chat_problem(line: int, detail: str) -> str:
+    return f'Invalid file format. Line {line}, key "messages": {detail}.'
+
+
+def jsonl_no_examples() -> str:
+    return "Invalid file format. The file contains no examples."
+
+
+# -- server -------------------------------------------------------------------------------------------------------
+
+
+def server_error(request_id: str) -> OpenAIError:
+    return OpenAIError(
+        500,
+        "The server had an error while processing your request. Sorry about that! You can retry your request, or "
+        f"contact us through our help center at {HELP_CENTER} if the error persists. (Please include the request "
+        f"ID {request_id} in your message.)",
+        "server_error",
+        None,
+        None,
+    )
+
+
+def _english_list(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]

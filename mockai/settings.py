@@ -1,0 +1,43 @@
+"""The one configuration object: a frozen `Settings`, built only at the edges (CLI, pytest plugin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_MAX_JSON_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+DEFAULT_STORAGE_LIMIT_BYTES = 1024**3  # the documented per-organization file storage limit
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a running mockai needs to know; nothing below the CLI reads the environment.
+
+    >>> Settings(port=0, seed=7).port
+    0
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int = 0
+    api_keys: tuple[str, ...] = ()  # empty: any non-empty key is accepted
+    admin_token: str | None = None
+    data_dir: Path | None = None  # None: fresh state per start
+    log_level: str = "warning"
+    access_log: bool = False  # costs 1.4-1.7x CPU per request (FACTS.md)
+    time_scale: float = 1.0  # world seconds per real second; 0 freezes the clock
+    clock_start: float | None = None  # world time at start; None: the wall clock at start
+    max_json_bytes: int = DEFAULT_MAX_JSON_BYTES
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    storage_limit_bytes: int = DEFAULT_STORAGE_LIMIT_BYTES
+    rules_file: Path | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    model_limits: tuple[tuple[str, int | None, int | None], ...] = ()  # (model, rpm, tpm) overrides
+    upstream_base_url: str | None = None
+    upstream_api_key: str | None = None
+
+    def with_changes(self, **changes: object) -> Settings:
+        """Return a copy with some fields replaced (the frozen twin of assignment)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
