@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from mockai import errors
@@ -51,14 +52,15 @@ async def _frames(
 
 
 def event_stream(
+    request: Request,
     chunks: Iterable[Mapping[str, Any]] | AsyncIterator[Mapping[str, Any]],
     *,
-    request_id: str,
     done: bool = True,
     model: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> StreamingResponse:
     """A `text/event-stream` response of `chunks`, ending with `data: [DONE]` unless `done=False`."""
+    request_id: str = getattr(request.state, "request_id", "unknown")
     all_headers = {**SSE_HEADERS, **(headers or {})}
     if model is not None:
         all_headers["openai-model"] = model
