@@ -69,10 +69,7 @@ def test_truncate_renormalises_a_prefix() -> None:
     assert len(short) == 256
     assert norm(short) == pytest.approx(1.0, abs=1e-6)
     scale = short[0] / full[0]
-    assert all(
-        s == pytest.approx(f * scale, rel=1e-5, abs=1e-7)
-        for s, f in zip(short, full[:256], strict=True)
-    )
+    assert all(s == pytest.approx(f * scale, rel=1e-5, abs=1e-7) for s, f in zip(short, full[:256], strict=True))
     with pytest.raises(ValueError, match="dims=4000"):
         truncate(full, 4000)
 
