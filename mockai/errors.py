@@ -431,6 +431,75 @@ def jsonl_no_examples() -> str:
     return "Invalid file format. The file contains no examples."
 
 
+# -- rate limits and injected faults (the control plane) --------------------------------------------------------
+
+RATE_LIMITS_PAGE = "https://platform.openai.com/account/rate-limits"
+_LIMIT_UNITS = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
+
+
+def rate_limit_exceeded(
+    model: str, org: str, kind: str, limit: int, used: int, requested: int, retry_in: str, retry_after: str
+) -> OpenAIError:
+    """`kind` is "requests" or "tokens" (also the envelope's `type`, as the real API sends it)."""
+    return OpenAIError(
+        429,
+        f"Rate limit reached for {model} in organization {org} on {_LIMIT_UNITS[kind]}: Limit {limit}, "
+        f"Used {used}, Requested {requested}. Please try again in {retry_in}. Visit {RATE_LIMITS_PAGE} to learn "
+        "more.",
+        kind,
+        None,
+        "rate_limit_exceeded",
+        {"retry-after": retry_after},
+    )
+
+
+def request_too_large_for_limit(model: str, org: str, kind: str, limit: int, requested: int) -> OpenAIError:
+    return OpenAIError(
+        429,
+        f"Request too large for {model} in organization {org} on {_LIMIT_UNITS[kind]}: Limit {limit}, "
+        f"Requested {requested}. The input or output tokens must be reduced in order to run successfully. "
+        f"Visit {RATE_LIMITS_PAGE} to learn more.",
+        kind,
+        None,
+        "rate_limit_exceeded",
+    )
+
+
+_INJECTED: dict[int, tuple[str, str, str | None]] = {
+    429: ("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
+    500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
+    502: ("Bad gateway.", "server_error", None),
+    503: ("The engine is currently overloaded, please try again later", "server_error", None),
+    504: ("Gateway timeout.", "server_error", None),
+}
+
+
+def injected_status(
+    status: int, error: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+) -> OpenAIError:
+    """A status fault or an error reply: the real API's envelope for `status`, with any field overridden."""
+    message, kind, code = _INJECTED.get(status, (f"Injected error (HTTP {status}).", "server_error", None))
+    given = dict(error or {})
+    return OpenAIError(
+        status,
+        str(given.get("message", message)),
+        str(given.get("type", kind)),
+        given.get("param"),
+        given.get("code", code),
+        dict(headers or {}),
+    )
+
+
+def control_object_not_found(kind: str, object_id: str) -> OpenAIError:
+    """A rule or fault id the admin API does not know."""
+    return OpenAIError(404, f"No such {kind}: {object_id}", "invalid_request_error", "id", None)
+
+
+def invalid_control_document(detail: str) -> OpenAIError:
+    """A rule or fault that is schema-valid but cannot work (an invalid regex, say)."""
+    return invalid_request(f"Invalid mockai control document: {detail}", code="invalid_control_document")
+
+
 # -- server -------------------------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from starlette.routing import Match
 
 from mockai import errors
 from mockai.api.auth import DEFAULT_ORGANIZATION
-from mockai.api.middleware import RequestContextMiddleware
+from mockai.api.middleware import JournalMiddleware, RequestContextMiddleware
 from mockai.api.responses import error_response
 from mockai.api.routes import ALL_ENDPOINTS
 from mockai.api.services import Services, build_services
@@ -52,7 +52,8 @@ def build_app(
                 RequestContextMiddleware,
                 seed=settings.seed,
                 default_organization=DEFAULT_ORGANIZATION,
-            )
+            ),
+            Middleware(JournalMiddleware),
         ],
         exception_handlers={
             errors.OpenAIError: render_openai_error,

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from mockai import errors
 from mockai.api.auth import authenticate
+from mockai.api.scripting import apply_controls
 from mockai.api.services import services
 from mockai.contract.validation import describe_type, validate_body
 
@@ -48,7 +49,8 @@ class Endpoint:
             authenticate(request, self.auth)
             body = await read_body(request, self)
             try:
-                return await self.handler(request, body)
+                scripted = await apply_controls(request, self, body)
+                return scripted if scripted is not None else await self.handler(request, body)
             finally:
                 if self.body == "multipart":
                     await request.close()

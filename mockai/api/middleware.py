@@ -1,13 +1,18 @@
-"""Pure ASGI middleware: the request id and the headers the real API puts on every response."""
+"""Pure ASGI middleware: the request id, the headers the real API puts on every response, the request journal."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockai.api.scripting import journal_notes
+from mockai.api.services import Services
+from mockai.control.journal import ServeEvent
 
 OPENAI_VERSION = "2020-10-01"
 
@@ -44,6 +49,9 @@ class RequestContextMiddleware:
                     (b"openai-version", OPENAI_VERSION.encode()),
                     (b"openai-organization", organization.encode()),
                 ]
+                # Set during the request by the control plane (rate-limit headers land on errors too).
+                extra: dict[str, str] = scope["state"].get("response_headers", {})
+                headers += [(name.encode(), value.encode()) for name, value in extra.items()]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -58,3 +66,92 @@ class RequestContextMiddleware:
             if name == b"openai-organization" and value:
                 return str(value.decode("latin-1"))
         return self._default_organization
+
+
+_CAPTURE_LIMIT = 1 << 20  # bodies beyond 1 MiB are journaled as a size, not parsed
+
+
+class JournalMiddleware:
+    """Record every request outside the admin API as a `ServeEvent`: request, status, response, timing, rule."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_mockai"):
+            await self.app(scope, receive, send)
+            return
+        app_services: Services = scope["app"].state.services
+        event = app_services.journal.new_event(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), _headers(scope)
+        )
+        event.started_at = app_services.clock.now()
+        request_body = _Capture()
+        response = _Capture()
+        started = time.perf_counter()
+
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
+            return message
+
+        async def send_and_keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                event.status = message["status"]
+                response.content_type = dict(message.get("headers", [])).get(b"content-type", b"").decode()
+            elif message["type"] == "http.response.body":
+                response.add(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive_and_keep, send_and_keep)
+        finally:
+            event.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+            _finish(event, scope, request_body, response)
+            app_services.journal.record(event)
+
+
+class _Capture:
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.size = 0
+        self.content_type = ""
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if len(self.data) < _CAPTURE_LIMIT:
+            self.data += chunk
+
+    def decoded(self) -> Any:
+        if self.size > _CAPTURE_LIMIT or not self.data:
+            return {"size": self.size} if self.size else None
+        try:
+            return json.loads(self.data)
+        except ValueError:
+            return None
+
+    def stream_summary(self) -> dict[str, Any]:
+        frames = [part for part in bytes(self.data).split(b"\n\n") if part.startswith(b"data: ")]
+        done = bool(frames) and frames[-1] == b"data: [DONE]"
+        return {"stream": True, "chunks": len(frames) - done, "done": done, "bytes": self.size}
+
+
+def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _Capture) -> None:
+    notes = journal_notes(scope)
+    event.request_id = scope.get("state", {}).get("request_id")
+    event.operation_id = notes.get("operation_id")
+    event.model = notes.get("model")
+    event.rule_id = notes.get("rule_id")
+    event.near_misses = notes.get("near_misses", [])
+    event.faults = notes.get("faults", [])
+    # The wrapper's parsed body (form files summarised) when it got that far; else what arrived, if it was JSON.
+    event.json = notes["json"] if "json" in notes else request_body.decoded()
+    if response.content_type.startswith("text/event-stream"):
+        event.response = response.stream_summary()
+    else:
+        event.response = response.decoded()
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}

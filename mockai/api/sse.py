@@ -1,20 +1,24 @@
 """Server-Sent Events framing: `data: {json}\\n\\n` frames, `data: [DONE]` last, an error frame if a stream breaks.
 
 Once a stream has started its status can no longer change, so this is the only other place (besides
-`responses.error_response`) where an `OpenAIError` becomes bytes.
+`responses.error_response`) where an `OpenAIError` becomes bytes. Stream faults (a dropped connection, a malformed
+chunk) and pacing are applied here, to frames that are otherwise exactly the normal ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
+from starlette.types import Send
 
 from mockai import errors
 from mockai.api.responses import dump_json
+from mockai.control.faults import Strikes
 
 logger = logging.getLogger("mockai.sse")
 
@@ -25,6 +29,49 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 def frame(data: object) -> bytes:
     """One SSE event carrying a JSON payload."""
     return b"data: " + dump_json(data) + b"\n\n"
+
+
+async def pace(seconds: float) -> None:
+    """The one real sleep in the server: injected latency and stream pacing, which clients observe.
+
+    World time never comes from here (see `state/clock.py`); only what a client's timeout would see does.
+    """
+    if seconds > 0:
+        await asyncio.sleep(seconds)
+
+
+def malformed(data: bytes) -> bytes:
+    """A frame cut off mid-JSON, as a proxy that mangles a stream would deliver it."""
+    payload = data[len(b"data: ") : -2]
+    return b"data: " + payload[: max(1, len(payload) // 2)] + b"\n\n"
+
+
+async def _faulty(frames: AsyncIterator[bytes], strikes: Strikes, dropped: list[bool]) -> AsyncIterator[bytes]:
+    await pace(strikes.ttft)
+    sent = 0
+    async for data in frames:
+        if strikes.drop_after_chunks is not None and sent >= strikes.drop_after_chunks:
+            dropped.append(True)
+            return
+        if sent:
+            await pace(strikes.chunk_interval)
+        sent += 1
+        yield malformed(data) if sent == strikes.malformed_at and data != DONE_FRAME else data
+
+
+class _DroppableStream(StreamingResponse):
+    """A stream that can end without its final empty body message, so the server drops the connection."""
+
+    def __init__(self, frames: AsyncIterator[bytes], strikes: Strikes, **options: Any) -> None:
+        self._dropped: list[bool] = []
+        super().__init__(_faulty(frames, strikes, self._dropped), **options)
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        async for chunk in self.body_iterator:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if not self._dropped:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _frames(
@@ -64,8 +111,8 @@ def event_stream(
     all_headers = {**SSE_HEADERS, **(headers or {})}
     if model is not None:
         all_headers["openai-model"] = model
-    return StreamingResponse(
-        _frames(chunks, done=done, request_id=request_id),
-        media_type="text/event-stream",
-        headers=all_headers,
-    )
+    frames = _frames(chunks, done=done, request_id=request_id)
+    strikes: Strikes | None = request.scope.get("state", {}).get("mockai.strikes")
+    if strikes is not None:
+        return _DroppableStream(frames, strikes, media_type="text/event-stream", headers=all_headers)
+    return StreamingResponse(frames, media_type="text/event-stream", headers=all_headers)

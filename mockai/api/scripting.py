@@ -1,0 +1,155 @@
+"""The control plane at request time: rate limits, injected faults and scripted replies, applied after validation.
+
+The endpoint wrapper calls `apply_controls()` once a body has been read and validated, so a bad request still gets
+the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler,
+which reads it with `scripted_content(request)` and builds its normal response (or its normal stream chunks) from
+the text, so scripted text looks exactly like generated text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockai import errors
+from mockai.api.auth import DEFAULT_ORGANIZATION, bearer_token
+from mockai.api.responses import json_response
+from mockai.api.services import Services, services
+from mockai.api.sse import pace
+from mockai.control.faults import Strikes
+from mockai.control.matching import RequestView
+from mockai.control.ratelimit import estimate_tokens, format_duration, retry_after_header
+from mockai.control.rules import ContentReply, ErrorReply, JsonReply
+
+if TYPE_CHECKING:
+    from mockai.api.endpoint import Endpoint
+
+__all__ = ["ContentReply", "apply_controls", "journal_notes", "scripted_content", "stream_strikes"]
+
+# Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
+CONTENT_OPERATIONS = frozenset(
+    {"createChatCompletion", "createCompletion", "createEdit", "createTranscription", "createTranslation"}
+)
+_NO_MODEL_BUCKET = "default"  # requests that name no model share one per-key window
+
+
+def scripted_content(request: Request) -> ContentReply | None:
+    """The scripted text (or tool calls) a rule chose for this request; None: generate as usual."""
+    reply: ContentReply | None = request.scope.get("state", {}).get("mockai.reply")
+    return reply
+
+
+def stream_strikes(request: Request) -> Strikes | None:
+    """The stream faults (drop, malformed chunk, pacing) that hit this request, if any."""
+    strikes: Strikes | None = request.scope.get("state", {}).get("mockai.strikes")
+    return strikes
+
+
+def journal_notes(scope: MutableMapping[str, Any]) -> dict[str, Any]:
+    """Per-request notes for the journal (rule id, near misses, faults, parsed body), kept in the ASGI scope."""
+    notes: dict[str, Any] = scope.setdefault("state", {}).setdefault("mockai.journal", {})
+    return notes
+
+
+async def apply_controls(request: Request, endpoint: Endpoint, body: Any) -> Response | None:
+    """Charge rate limits, strike faults and pick a scripted reply; a Response here short-circuits the handler."""
+    app = services(request)
+    view = _view(request, endpoint, body)
+    notes = journal_notes(request.scope)
+    notes.update(operation_id=endpoint.operation_id, model=view.model, json=await _journal_body(body))
+    if endpoint.auth != "openai":
+        return None
+    if app.rate_limits.enabled:
+        _charge(request, app, view, estimate_tokens(body, operation_id=endpoint.operation_id))
+    strikes = app.faults.strike(view)
+    notes["faults"] = strikes.names
+    await pace(strikes.delay)
+    if strikes.status is not None:
+        raise errors.injected_status(strikes.status, strikes.error, strikes.headers)
+    if strikes.affects_stream() or strikes.ttft:
+        request.scope["state"]["mockai.strikes"] = strikes
+    return _scripted(request, app, view, endpoint.operation_id in CONTENT_OPERATIONS)
+
+
+def _scripted(request: Request, app: Services, view: RequestView, accepts_content: bool) -> Response | None:
+    notes = journal_notes(request.scope)
+    taken = app.rules.take(view, accepts_content=accepts_content)
+    if taken is None:
+        if len(app.rules):
+            notes["near_misses"] = [miss.to_json() for miss in app.rules.near_misses(view)]
+        return None
+    rule, reply = taken
+    notes["rule_id"] = rule.id
+    if isinstance(reply, JsonReply):
+        return json_response(reply.body, status=reply.status, headers=reply.headers)
+    if isinstance(reply, ErrorReply):
+        raise errors.injected_status(reply.status, reply.error, reply.headers)
+    request.scope["state"]["mockai.reply"] = reply
+    return None
+
+
+def _charge(request: Request, app: Services, view: RequestView, tokens: int) -> None:
+    key = bearer_token(request) or ""
+    model = view.model or _NO_MODEL_BUCKET
+    decision = app.rate_limits.charge(key, model, tokens, now=app.clock.now())
+    request.scope["state"].setdefault("response_headers", {}).update(decision.headers)
+    exceeded = decision.exceeded
+    if exceeded is None:
+        return
+    org = request.headers.get("openai-organization") or DEFAULT_ORGANIZATION
+    if exceeded.requested > exceeded.limit:
+        raise errors.request_too_large_for_limit(model, org, exceeded.kind, exceeded.limit, exceeded.requested)
+    raise errors.rate_limit_exceeded(
+        model,
+        org,
+        exceeded.kind,
+        exceeded.limit,
+        exceeded.used,
+        exceeded.requested,
+        format_duration(exceeded.retry_after),
+        retry_after_header(exceeded.retry_after),
+    )
+
+
+def _view(request: Request, endpoint: Endpoint, body: Any) -> RequestView:
+    fields = body if isinstance(body, dict) else None
+    model = None
+    if fields is None:
+        # Bodiless operations that name a model in the path (`GET /v1/models/{model}`) match on it too.
+        found = request.path_params.get("model") or request.path_params.get("engine_id")
+        model = str(found) if found is not None else None
+    readable = {
+        key: (value.filename if isinstance(value, UploadFile) else value) for key, value in (fields or {}).items()
+    }
+    return RequestView(
+        method=request.method,
+        path=request.url.path,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=readable if fields is not None else None,
+        body_kind=endpoint.body,
+        model=model,
+    )
+
+
+async def _journal_body(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    summary: dict[str, Any] = {}
+    for key, value in body.items():
+        summary[key] = await _file_summary(value) if isinstance(value, UploadFile) else value
+    return summary
+
+
+async def _file_summary(upload: UploadFile) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := await upload.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+    await upload.seek(0)
+    return {"filename": upload.filename, "size": size, "sha256": digest.hexdigest()}

@@ -1,0 +1,110 @@
+"""The request journal: a bounded, in-memory record of every request served and how it was answered."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DEFAULT_CAPACITY = 1000
+# Secrets never enter the journal: it is readable by anyone who can reach the admin API.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "api-key", "x-api-key"})
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Request headers minus credentials (anything naming an api key, auth or cookies).
+
+    >>> redact_headers({"Authorization": "Bearer sk-x", "X-Trace": "1", "openai-api-key": "k"})
+    {'x-trace': '1'}
+    """
+    return {
+        name.lower(): value
+        for name, value in headers.items()
+        if name.lower() not in SECRET_HEADERS and "api-key" not in name.lower()
+    }
+
+
+@dataclass
+class ServeEvent:
+    """One served request: what came in, what went out, and which rule (if any) answered."""
+
+    id: int
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    status: int = 0
+    json: Any = None  # the JSON body, or the form fields (files as name, size and sha256)
+    response: Any = None  # the JSON response body, or a stream summary {"stream": true, "chunks": n, ...}
+    operation_id: str | None = None
+    model: str | None = None
+    rule_id: str | None = None
+    near_misses: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    request_id: str | None = None
+    started_at: float = 0.0  # world time
+    duration_ms: float = 0.0  # real time spent serving
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    """The last `capacity` serve events, oldest first.
+
+    >>> journal = Journal(capacity=2)
+    >>> for path in ("/a", "/b", "/c"):
+    ...     _ = journal.record(journal.new_event("GET", path, "", {}))
+    >>> [event.path for event in journal], journal.last.path if journal.last else None
+    (['/b', '/c'], '/c')
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity <= 0:
+            raise ValueError(f"{capacity=} must be positive")
+        self._events: deque[ServeEvent] = deque(maxlen=capacity)
+        self._ids = itertools.count(1)
+
+    def new_event(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> ServeEvent:
+        return ServeEvent(next(self._ids), method, path, query, redact_headers(headers))
+
+    def record(self, event: ServeEvent) -> ServeEvent:
+        self._events.append(event)
+        return event
+
+    def __iter__(self) -> Iterator[ServeEvent]:
+        return iter(list(self._events))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @property
+    def last(self) -> ServeEvent | None:
+        return self._events[-1] if self._events else None
+
+    def filter(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        rule_id: str | None = None,
+        operation_id: str | None = None,
+        model: str | None = None,
+    ) -> list[ServeEvent]:
+        """The events that have every given value, oldest first."""
+        wanted = {
+            "method": method.upper() if method else None,
+            "path": path,
+            "status": status,
+            "rule_id": rule_id,
+            "operation_id": operation_id,
+            "model": model,
+        }
+        given = {name: value for name, value in wanted.items() if value is not None}
+        return [event for event in self if all(getattr(event, name) == value for name, value in given.items())]
+
+    def clear(self) -> None:
+        self._events.clear()

@@ -1,0 +1,240 @@
+"""Request patterns of the control plane: which requests a rule or fault applies to, as JSON and as checks.
+
+A pattern is the `match` object of `schemas/mockai/rule.json`. Every field is optional and all given fields must
+hold. A field is either a plain value (equality) or a condition `{"op": "eq|regex|contains|in|exists", "value": ...}`.
+Body fields are addressed by paths in respx style (`messages__-1__content`) or JSON-path-ish style
+(`messages[-1].content`); negative indexes count from the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+OPERATORS = ("eq", "regex", "contains", "in", "exists")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What a pattern can look at: the request after its body was parsed and validated."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]  # lower-case names
+    body: Mapping[str, Any] | None = None  # JSON body, or form fields (files as their names)
+    body_kind: str = "none"  # "json" | "multipart" | "none"
+    model: str | None = None  # defaults to the body's `model`; path parameters (`/v1/models/{model}`) set it too
+
+    def __post_init__(self) -> None:
+        model = (self.body or {}).get("model")
+        if self.model is None and isinstance(model, str):
+            object.__setattr__(self, "model", model)
+
+    @property
+    def last_user(self) -> str | None:
+        """The text of the last `user` message of a chat request (None when there is none)."""
+        messages = (self.body or {}).get("messages")
+        if not isinstance(messages, list):
+            return None
+        for message in reversed(messages):
+            if isinstance(message, Mapping) and message.get("role") == "user":
+                return _text_of(message.get("content"))
+        return None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on one value: `op` applied with `value` (for `exists`, `value` says whether it must exist)."""
+
+    op: str
+    value: Any
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Condition:
+        if isinstance(raw, Mapping) and "op" in raw:
+            if raw["op"] not in OPERATORS:
+                raise ValueError(f"unknown operator {raw['op']!r}; expected one of {', '.join(OPERATORS)}")
+            if raw["op"] == "regex":
+                _compile(raw.get("value"))
+            return cls(str(raw["op"]), raw.get("value", True))
+        return cls("eq", raw)
+
+    def to_json(self) -> Any:
+        if self.op == "eq" and not isinstance(self.value, Mapping):
+            return self.value
+        return {"op": self.op, "value": self.value}
+
+    def holds(self, actual: Any) -> bool:
+        if self.op == "exists":
+            return (actual is not _MISSING) == bool(self.value)
+        if actual is _MISSING:
+            return False
+        if self.op == "eq":
+            return bool(actual == self.value)
+        if self.op == "regex":
+            return isinstance(actual, str) and re.search(str(self.value), actual) is not None
+        if self.op == "contains":
+            return _contains(actual, self.value)
+        return isinstance(self.value, list) and actual in self.value
+
+    def describe(self) -> str:
+        if self.op == "exists":
+            return "exists" if self.value else "is absent"
+        words = {"eq": "==", "regex": "matches", "contains": "contains", "in": "in"}[self.op]
+        return f"{words} {self.value!r}"
+
+
+@dataclass(frozen=True)
+class FieldCondition:
+    """A condition on one field of the body, addressed by `path`."""
+
+    path: str
+    condition: Condition
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> FieldCondition:
+        condition = Condition.from_json({"op": raw.get("op", "eq"), "value": raw.get("value", True)})
+        return cls(str(raw["path"]), condition)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "op": self.condition.op, "value": self.condition.value}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """All conditions a request must meet (an empty pattern matches every request).
+
+    >>> pattern = Pattern.from_json({"model": "gpt-4", "json": [{"path": "n", "op": "in", "value": [1, 2]}]})
+    >>> pattern.mismatches(RequestView("POST", "/v1/chat/completions", {}, {"model": "gpt-4", "n": 3}, "json"))
+    ['body n: expected in [1, 2], got 3']
+    """
+
+    method: Condition | None = None
+    path: Condition | None = None
+    model: Condition | None = None
+    last_user: Condition | None = None
+    headers: Mapping[str, Condition] = field(default_factory=dict)
+    body: tuple[FieldCondition, ...] = ()
+    body_kind: str | None = None  # "json" or "multipart" when the pattern came from a `json` / `form` section
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any] | None) -> Pattern:
+        raw = raw or {}
+        fields = [*raw.get("json", []), *raw.get("form", [])]
+        kind = "json" if raw.get("json") else "multipart" if raw.get("form") else None
+        return cls(
+            method=_optional(raw, "method"),
+            path=_optional(raw, "path"),
+            model=_optional(raw, "model"),
+            last_user=_optional(raw, "last_user"),
+            headers={name.lower(): Condition.from_json(value) for name, value in raw.get("headers", {}).items()},
+            body=tuple(FieldCondition.from_json(item) for item in fields),
+            body_kind=kind,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ("method", "path", "model", "last_user"):
+            condition: Condition | None = getattr(self, name)
+            if condition is not None:
+                out[name] = condition.to_json()
+        if self.headers:
+            out["headers"] = {name: condition.to_json() for name, condition in self.headers.items()}
+        if self.body:
+            out["form" if self.body_kind == "multipart" else "json"] = [item.to_json() for item in self.body]
+        return out
+
+    def matches(self, request: RequestView) -> bool:
+        return not self.mismatches(request)
+
+    def mismatches(self, request: RequestView) -> list[str]:
+        """Why `request` does not match, one line per failed condition (empty when it matches)."""
+        found: list[str] = []
+        checks: list[tuple[str, Condition | None, Any]] = [
+            ("method", self.method, request.method),
+            ("path", self.path, request.path),
+            ("model", self.model, _or_missing(request.model)),
+            ("last user message", self.last_user, _or_missing(request.last_user)),
+        ]
+        checks += [(f"header {name}", cond, request.headers.get(name, _MISSING)) for name, cond in self.headers.items()]
+        checks += [(f"body {item.path}", item.condition, lookup(request.body, item.path)) for item in self.body]
+        for label, condition, actual in checks:
+            if condition is not None and not condition.holds(actual):
+                shown = "nothing" if actual is _MISSING else repr(actual)
+                found.append(f"{label}: expected {condition.describe()}, got {shown}")
+        return found
+
+    def describe(self) -> str:
+        """A one-line reading of the pattern, for teardown messages and near misses."""
+        parts = [f"{name} {condition.describe()}" for name, condition in self._named_conditions()]
+        return " and ".join(parts) if parts else "any request"
+
+    def _named_conditions(self) -> list[tuple[str, Condition]]:
+        named: list[tuple[str, Condition | None]] = [
+            ("method", self.method),
+            ("path", self.path),
+            ("model", self.model),
+            ("last user message", self.last_user),
+        ]
+        named += [(f"header {name}", condition) for name, condition in self.headers.items()]
+        named += [(f"body {item.path}", item.condition) for item in self.body]
+        return [(name, condition) for name, condition in named if condition is not None]
+
+
+def split_path(path: str) -> list[str | int]:
+    """`messages__-1__content`, `messages[-1].content` and `messages.-1.content` → `["messages", -1, "content"]`."""
+    text = path.replace("[", ".").replace("]", "")
+    parts = text.split("__") if "__" in path else text.split(".")
+    return [int(part) if re.fullmatch(r"-?\d+", part) else part for part in parts if part != ""]
+
+
+def lookup(document: Any, path: str) -> Any:
+    """The value at `path` inside `document`, or a private sentinel when there is none."""
+    current = document
+    for part in split_path(path):
+        if isinstance(part, int) and isinstance(current, Sequence) and not isinstance(current, str):
+            if not -len(current) <= part < len(current):
+                return _MISSING
+            current = current[part]
+        elif isinstance(current, Mapping) and str(part) in current:
+            current = current[str(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def _compile(pattern: Any) -> None:
+    try:
+        re.compile(str(pattern))
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+
+
+def _optional(raw: Mapping[str, Any], name: str) -> Condition | None:
+    return Condition.from_json(raw[name]) if name in raw else None
+
+
+def _or_missing(value: Any) -> Any:
+    return _MISSING if value is None else value
+
+
+def _contains(actual: Any, wanted: Any) -> bool:
+    if isinstance(actual, str):
+        return isinstance(wanted, str) and wanted in actual
+    if isinstance(actual, Mapping) and isinstance(wanted, Mapping):
+        return all(key in actual and actual[key] == value for key, value in wanted.items())
+    if isinstance(actual, list):
+        return wanted in actual
+    return False
+
+
+def _text_of(content: Any) -> str | None:
+    # Chat content is a string or a list of parts; matching looks at the text parts joined.
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+    return None
