@@ -106,7 +106,8 @@ def training_documents(
             if message["role"] == "assistant" and isinstance(message.get("content"), str):
                 prompt = render_chat_prompt(messages[:index])
                 docs.append(encode(prompt) + encode(message["content"]) + [end])
-    return docs
+    # A document of one token has nothing to predict (an empty prompt and completion): it teaches nothing.
+    return [doc for doc in docs if len(doc) >= 2]
 
 
 def _row(step: int, tokens: int, examples: int, model: TokenModel, scored: Sequence[Sequence[int]]) -> MetricsRow:

@@ -31,15 +31,9 @@ def validate(data: bytes) -> tuple[DataFormat | None, int, str | None]:
         pytest.param(b'{"prompt": 1, "completion": "a"}\n', "`prompt` value on line 1 is not", id="not-str"),
         pytest.param(GOOD + CHAT.encode(), "Line 2 is in chat format", id="mixed"),
         pytest.param(b'{"messages": []}\n', 'Line 1, key "messages": must be a non-empty', id="empty-chat"),
-        pytest.param(
-            b'{"messages": [{"role": "robot", "content": "x"}]}\n', "message 1: role must be", id="role"
-        ),
-        pytest.param(
-            b'{"messages": [{"role": "user", "content": 3}]}\n', "message 1: content must be", id="content"
-        ),
-        pytest.param(
-            b'{"messages": [{"role": "user", "content": "x"}]}\n', "no assistant message", id="no-answer"
-        ),
+        pytest.param(b'{"messages": [{"role": "robot", "content": "x"}]}\n', "message 1: role must be", id="role"),
+        pytest.param(b'{"messages": [{"role": "user", "content": 3}]}\n', "message 1: content must be", id="content"),
+        pytest.param(b'{"messages": [{"role": "user", "content": "x"}]}\n', "no assistant message", id="no-answer"),
         pytest.param(b"\n\n", "contains no examples", id="empty"),
     ],
 )
