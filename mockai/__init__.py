@@ -13,9 +13,10 @@ from mockai.settings import Settings
 
 if TYPE_CHECKING:
     from mockai.server import ServerThread, run
+    from mockai.testing import MockAI
 
 __version__ = "0.1.0"
-__all__ = ["ServerThread", "Settings", "__version__", "run"]
+__all__ = ["MockAI", "ServerThread", "Settings", "__version__", "run"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,4 +25,8 @@ def __getattr__(name: str) -> Any:
         from mockai import server
 
         return getattr(server, name)
+    if name == "MockAI":
+        from mockai.testing import MockAI
+
+        return MockAI
     raise AttributeError(f"module 'mockai' has no attribute {name!r}")

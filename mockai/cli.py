@@ -65,6 +65,37 @@ def main() -> None:
     show_default=True,
     help="World seconds per real second (0 freezes the clock).",
 )
+@click.option(
+    "--rules",
+    "rules_file",
+    envvar="MOCKAI_RULES",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=lambda _ctx, _param, value: _checked_rules(value),
+    help="Load scripted-reply rules (YAML or JSON, schemas/mockai/rule.json) at start.",
+)
+@click.option(
+    "--rpm",
+    envvar="MOCKAI_RPM",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Requests per minute per API key and model (default: unlimited, no x-ratelimit-* headers).",
+)
+@click.option(
+    "--tpm",
+    envvar="MOCKAI_TPM",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tokens per minute per API key and model (prompt estimate + max_tokens; default: unlimited).",
+)
+@click.option(
+    "--model-limit",
+    "model_limits",
+    envvar="MOCKAI_MODEL_LIMIT",
+    multiple=True,
+    callback=lambda _ctx, _param, values: tuple(_model_limit(value) for value in values),
+    help="Per-model override MODEL=RPM:TPM (either side may be empty, e.g. gpt-4=3: or gpt-4=:40000).",
+)
 def serve(**options: object) -> None:
     """Serve the mock API."""
     from mockai.server import run  # keeps `mockai --version` and `--help` instant
@@ -75,3 +106,38 @@ def serve(**options: object) -> None:
 def settings_from_options(options: dict[str, object]) -> Settings:
     """Build `Settings` from parsed click options (tuples for repeatable flags)."""
     return Settings(**options)  # type: ignore[arg-type]
+
+
+def _model_limit(text: str) -> tuple[str, int | None, int | None]:
+    """`gpt-4=3:40000` → ("gpt-4", 3, 40000); an empty side keeps the global limit."""
+    model, equals, limits = text.partition("=")
+    rpm, colon, tpm = limits.partition(":")
+    try:
+        parsed = [int(value) if value else None for value in (rpm, tpm)]
+    except ValueError:
+        parsed = [0]
+    if not model or not equals or not colon or any(value is not None and value < 1 for value in parsed):
+        raise click.BadParameter(f"{text!r}: expected MODEL=RPM:TPM with positive integers, e.g. gpt-4=3:40000")
+    return model, parsed[0], parsed[1]
+
+
+def _checked_rules(path: Path | None) -> Path | None:
+    """Refuse a rules file that would not load, naming the rule and the problem, before the server starts."""
+    if path is None:
+        return None
+    import yaml
+
+    from mockai.contract.registry import default_registry
+    from mockai.control.rules import load_rules
+
+    try:
+        rules = load_rules(path)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise click.BadParameter(str(exc)) from None
+    validator = default_registry().validator("mockai/rule")
+    for index, rule in enumerate(rules):
+        problems = sorted(validator.iter_errors(rule), key=lambda error: list(error.absolute_path))
+        if problems:
+            where = "/".join(str(part) for part in problems[0].absolute_path) or "(rule)"
+            raise click.BadParameter(f"{path}: rule {index} at {where}: {problems[0].message}")
+    return path

@@ -6,7 +6,7 @@ import mockai
 
 
 def test_exported_members_are_pinned() -> None:
-    assert sorted(mockai.__all__) == ["ServerThread", "Settings", "__version__", "run"]
+    assert sorted(mockai.__all__) == ["MockAI", "ServerThread", "Settings", "__version__", "run"]
 
 
 def test_every_export_resolves() -> None:

@@ -126,6 +126,7 @@ class Rule:
         else:
             out["replies"] = [reply_to_json(reply) for reply in self.replies]
         out["call_count"] = self.call_count
+        out["description"] = self.describe()
         return out
 
     @property

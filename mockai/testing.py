@@ -1,0 +1,466 @@
+"""The `MockAI` handle: script replies, inspect requests, inject faults and move the clock of a running mockai.
+
+Usable with or without pytest. Every builder compiles to the JSON documents of `schemas/mockai/` and sends them to
+the server's admin API (`/_mockai/...`), so Python tests, `mockai serve --rules` files and curl users all drive one
+implementation. The vocabulary follows respx and `unittest.mock`:
+
+    mockai.chat.reply("Sunny", when=mockai.match(last_user=r"weather"))
+    mockai.chat.fail(429, headers={"retry-after": "1"}, times=2)
+    assert mockai.requests.last.json["messages"][-1]["content"] == "What's the weather?"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "FaultControl",
+    "Match",
+    "MockAI",
+    "MockAIError",
+    "RecordedRequest",
+    "RequestLog",
+    "RouteRules",
+    "RuleHandle",
+    "RunningServer",
+    "tool_call",
+    "unused_rules_message",
+]
+
+OPERATORS = ("eq", "regex", "contains", "in", "exists")
+OPT_OUT = "@pytest.mark.mockai(assert_all_rules_used=False)"
+
+
+class MockAIError(RuntimeError):
+    """The admin API refused a request (the server's message is included)."""
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """Where a mockai server listens: `base_url` (no `/v1`), `api_base` (with it) and the key clients send."""
+
+    base_url: str
+    api_key: str
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}/v1"
+
+
+class Match:
+    """A request pattern built from respx-style lookups; combine patterns with `&`.
+
+    >>> Match(model="gpt-4", json__messages__0__role="system").document
+    {'model': 'gpt-4', 'json': [{'path': 'messages__0__role', 'op': 'eq', 'value': 'system'}]}
+    >>> Match(header__x_trace__regex="^t-").document
+    {'headers': {'x-trace': {'op': 'regex', 'value': '^t-'}}}
+    """
+
+    def __init__(self, **lookups: Any) -> None:
+        self.document: dict[str, Any] = {}
+        for lookup, value in lookups.items():
+            self._add(lookup, value)
+
+    def __and__(self, other: Match) -> Match:
+        combined = Match()
+        combined.document = _merge(self.document, other.document)
+        return combined
+
+    def __repr__(self) -> str:
+        return f"Match({self.document!r})"
+
+    def _add(self, lookup: str, value: Any) -> None:
+        section, _, rest = lookup.partition("__")
+        path, op = _split_operator(rest)
+        if section in ("json", "form"):
+            if not path:
+                raise ValueError(f"{lookup!r} needs a field path, e.g. json__messages__-1__content")
+            self.document.setdefault(section, []).append({"path": path, "op": op or "eq", "value": value})
+        elif section == "header":
+            if not path:
+                raise ValueError(f"{lookup!r} needs a header name, e.g. header__x_trace_id")
+            self.document.setdefault("headers", {})[path.replace("_", "-").lower()] = _condition(op or "eq", value)
+        elif section in ("model", "path", "method", "last_user") and not path:
+            # last_user is about prose, so a bare string is a regex search rather than equality.
+            default = "regex" if section == "last_user" else "eq"
+            self.document[section] = _condition(op or default, value.upper() if section == "method" else value)
+        else:
+            raise ValueError(
+                f"unknown lookup {lookup!r}; use model, path, method, last_user, header__<name>, json__<path> or "
+                f"form__<path>, optionally ending in __{'/__'.join(OPERATORS)}"
+            )
+
+
+def tool_call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> dict[str, Any]:
+    """One function tool call for `reply(tool_calls=[...])`; its id is derived from its content (deterministic).
+
+    >>> tool_call("get_weather", {"city": "Paris"})["function"]
+    {'name': 'get_weather', 'arguments': '{"city": "Paris"}'}
+    """
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    call_id = id or "call_" + hashlib.sha256(f"{name}:{text}".encode()).hexdigest()[:24]
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": text}}
+
+
+class RuleHandle:
+    """A rule on the server; `called` and `call_count` read its use count there (as `unittest.mock` does)."""
+
+    def __init__(self, mockai: MockAI, document: Mapping[str, Any]) -> None:
+        self._mockai = mockai
+        self.id: str = str(document["id"])
+        self.document = dict(document)
+
+    def __repr__(self) -> str:
+        return f"<RuleHandle {self.id}>"
+
+    @property
+    def call_count(self) -> int:
+        return int(self._mockai._admin("GET", f"/rules/{self.id}")["call_count"])
+
+    @property
+    def called(self) -> bool:
+        return self.call_count > 0
+
+    @property
+    def calls(self) -> list[RecordedRequest]:
+        """The journaled requests this rule answered, oldest first."""
+        return self._mockai.requests.filter(rule_id=self.id)
+
+    def delete(self) -> None:
+        self._mockai._admin("DELETE", f"/rules/{self.id}")
+
+
+class RouteRules:
+    """Rule builders scoped to one endpoint family (`mockai.chat`, `mockai.embeddings`, ...)."""
+
+    def __init__(self, mockai: MockAI, path_regex: str, *, speaks_text: bool) -> None:
+        self._mockai = mockai
+        self._path = {"op": "regex", "value": path_regex}
+        self._speaks_text = speaks_text
+
+    def reply(
+        self,
+        content: str | None = None,
+        *,
+        tool_calls: Sequence[Mapping[str, Any]] | None = None,
+        finish_reason: str | None = None,
+        when: Match | None = None,
+        times: int | None = None,
+        priority: int = 5,
+    ) -> RuleHandle:
+        """Answer with this text (or tool calls), built and streamed exactly like generated text."""
+        reply = self._content(content, tool_calls, finish_reason)
+        return self._add({"reply": reply}, when=when, times=times, priority=priority)
+
+    def reply_sequence(
+        self, replies: Sequence[str | Mapping[str, Any]], *, when: Match | None = None, priority: int = 5
+    ) -> RuleHandle:
+        """Answer the next requests with these replies in order (texts, or reply documents); one each."""
+        if not replies:
+            raise ValueError(f"{replies=} must not be empty")
+        documents = [self._content(item, None, None) if isinstance(item, str) else dict(item) for item in replies]
+        return self._add({"replies": documents}, when=when, times=None, priority=priority)
+
+    def respond(
+        self,
+        body: Any,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        when: Match | None = None,
+        times: int | None = None,
+        priority: int = 5,
+    ) -> RuleHandle:
+        """Answer with this raw JSON body (embeddings, moderations, anything)."""
+        _check_status(status, low=100)
+        reply = {"kind": "json", "status": status, "body": body, "headers": dict(headers or {})}
+        return self._add({"reply": reply}, when=when, times=times, priority=priority)
+
+    def fail(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        when: Match | None = None,
+        times: int | None = None,
+        priority: int = 5,
+    ) -> RuleHandle:
+        """Answer with an OpenAI error envelope; unset fields take the real API's wording for `status`."""
+        _check_status(status, low=400)
+        given = {"message": message, "type": type, "code": code, "param": param}
+        error = {key: value for key, value in given.items() if value is not None}
+        reply = {"kind": "error", "status": status, "error": error, "headers": dict(headers or {})}
+        return self._add({"reply": reply}, when=when, times=times, priority=priority)
+
+    def _content(
+        self, content: str | None, tool_calls: Sequence[Mapping[str, Any]] | None, finish_reason: str | None
+    ) -> dict[str, Any]:
+        if not self._speaks_text:
+            raise ValueError("this endpoint does not answer with text: use .respond(body) or .fail(status)")
+        if content is None and not tool_calls:
+            raise ValueError("reply() needs content, tool_calls or both")
+        calls = [dict(call) for call in tool_calls] if tool_calls else None
+        reason = finish_reason or ("tool_calls" if calls else "stop")
+        return {"kind": "content", "content": content, "tool_calls": calls, "finish_reason": reason}
+
+    def _add(self, document: dict[str, Any], *, when: Match | None, times: int | None, priority: int) -> RuleHandle:
+        if times is not None and times < 1:
+            raise ValueError(f"{times=} must be at least 1 (or None for unlimited)")
+        match = _merge({"path": self._path}, when.document if when is not None else {})
+        return self._mockai.add_rule({"priority": priority, "times": times, "match": match, **document})
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One journaled request (see `schemas/mockai/journal-entry.json`); `json` is its parsed body."""
+
+    raw: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.raw[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"<RecordedRequest {self.raw['method']} {self.raw['path']} -> {self.raw['status']}>"
+
+
+class RequestLog:
+    """The server's request journal: `last`, `filter(...)`, `len()`, iteration (oldest first)."""
+
+    def __init__(self, mockai: MockAI) -> None:
+        self._mockai = mockai
+
+    def filter(self, **criteria: Any) -> list[RecordedRequest]:
+        """Requests with every given value: path, method, status, model, rule_id, operation_id."""
+        known = {"path", "method", "status", "model", "rule_id", "operation_id"}
+        unknown = set(criteria) - known
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}; expected some of {sorted(known)}")
+        params = {key: str(value) for key, value in criteria.items() if value is not None}
+        found = self._mockai._admin("GET", "/requests", params=params)
+        return [RecordedRequest(entry) for entry in found["data"]]
+
+    @property
+    def last(self) -> RecordedRequest:
+        everything = self.filter()
+        if not everything:
+            raise AssertionError("mockai recorded no requests")
+        return everything[-1]
+
+    @property
+    def called(self) -> bool:
+        return bool(self.filter())
+
+    @property
+    def call_count(self) -> int:
+        return len(self.filter())
+
+    def __len__(self) -> int:
+        return self.call_count
+
+    def __iter__(self) -> Iterator[RecordedRequest]:
+        return iter(self.filter())
+
+    def clear(self) -> None:
+        self._mockai._admin("DELETE", "/requests")
+
+
+class ClockControl:
+    """World time of the server (frozen under the pytest plugin): `advance(seconds)` and `now()`."""
+
+    def __init__(self, mockai: MockAI) -> None:
+        self._mockai = mockai
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError(f"{seconds=} must be >= 0: world time never runs backwards")
+        return float(self._mockai._admin("POST", "/clock/advance", json={"seconds": seconds})["now"])
+
+    def now(self) -> float:
+        return float(self._mockai._admin("GET", "/clock")["now"])
+
+
+class FaultControl:
+    """Injected faults: error statuses, broken streams, latency and stream pacing."""
+
+    def __init__(self, mockai: MockAI) -> None:
+        self._mockai = mockai
+
+    def status(
+        self,
+        status: int,
+        *,
+        times: int | None = None,
+        rate: float | None = None,
+        seed: int = 0,
+        headers: Mapping[str, str] | None = None,
+        when: Match | None = None,
+    ) -> dict[str, Any]:
+        """Answer matching requests with `status` (the real API's envelope) `times` times, or at `rate`."""
+        _check_status(status, low=400)
+        if rate is not None and not 0 <= rate <= 1:
+            raise ValueError(f"{rate=} must be between 0 and 1")
+        return self._add("status", times, when, status=status, rate=rate, seed=seed, headers=dict(headers or {}))
+
+    def drop_stream(self, after_chunks: int, *, times: int | None = None, when: Match | None = None) -> dict[str, Any]:
+        """Close streamed responses after `after_chunks` chunks, with no `[DONE]`."""
+        if after_chunks < 0:
+            raise ValueError(f"{after_chunks=} must be >= 0")
+        return self._add("drop_stream", times, when, after_chunks=after_chunks)
+
+    def malformed_chunk(self, at: int, *, times: int | None = None, when: Match | None = None) -> dict[str, Any]:
+        """Send stream chunk number `at` (1-based) as broken JSON."""
+        if at < 1:
+            raise ValueError(f"{at=} must be >= 1 (chunks count from 1)")
+        return self._add("malformed_chunk", times, when, at=at)
+
+    def latency(
+        self, seconds: float, *, jitter: float = 0.0, seed: int = 0, times: int | None = None, when: Match | None = None
+    ) -> dict[str, Any]:
+        """Delay answers by `seconds` ± `jitter` (uniform, drawn from `random.Random(seed)`)."""
+        if seconds < 0 or jitter < 0:
+            raise ValueError(f"{seconds=} and {jitter=} must be >= 0")
+        return self._add("latency", times, when, seconds=seconds, jitter=jitter, seed=seed)
+
+    def pace(
+        self,
+        *,
+        ttft: float = 0.0,
+        tokens_per_second: float | None = None,
+        times: int | None = None,
+        when: Match | None = None,
+    ) -> dict[str, Any]:
+        """Stream pacing: wait `ttft` before the first chunk, then one chunk per 1/`tokens_per_second`."""
+        if ttft < 0 or (tokens_per_second is not None and tokens_per_second <= 0):
+            raise ValueError(f"{ttft=} must be >= 0 and {tokens_per_second=} positive")
+        extra = {} if tokens_per_second is None else {"tokens_per_second": tokens_per_second}
+        return self._add("pace", times, when, ttft=ttft, **extra)
+
+    def clear(self) -> None:
+        self._mockai._admin("DELETE", "/faults")
+
+    def _add(self, kind: str, times: int | None, when: Match | None, **params: Any) -> dict[str, Any]:
+        if times is not None and times < 1:
+            raise ValueError(f"{times=} must be at least 1 (or None for unlimited)")
+        document = {"kind": kind, "times": times, **{k: v for k, v in params.items() if v is not None}}
+        if when is not None:
+            document["match"] = when.document
+        result: dict[str, Any] = self._mockai._admin("POST", "/faults", json=document)
+        return result
+
+
+class MockAI:
+    """A handle on one running mockai server (the pytest fixture `mockai` builds it for you).
+
+    >>> mockai = MockAI("http://127.0.0.1:8000", api_key="sk-test")   # doctest: +SKIP
+    >>> mockai.chat.reply("Sunny", when=mockai.match(last_user="weather"))   # doctest: +SKIP
+    """
+
+    def __init__(self, base_url: str, *, api_key: str = "sk-mockai", admin_token: str | None = None) -> None:
+        self.server = RunningServer(base_url.rstrip("/"), api_key)
+        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        # trust_env=False: a developer's HTTP(S)_PROXY must never reroute loopback admin calls.
+        self._http = httpx.Client(base_url=f"{self.server.base_url}/_mockai", headers=headers, trust_env=False)
+        self.chat = RouteRules(self, r"^/v1/(engines/[^/]+/)?chat/completions$", speaks_text=True)
+        self.completions = RouteRules(self, r"^/v1/(engines/[^/]+/)?completions$", speaks_text=True)
+        self.edits = RouteRules(self, r"^/v1/(engines/[^/]+/)?edits$", speaks_text=True)
+        self.embeddings = RouteRules(self, r"^/v1/(engines/[^/]+/)?embeddings$", speaks_text=False)
+        self.moderations = RouteRules(self, r"^/v1/moderations$", speaks_text=False)
+        self.transcriptions = RouteRules(self, r"^/v1/audio/transcriptions$", speaks_text=True)
+        self.translations = RouteRules(self, r"^/v1/audio/translations$", speaks_text=True)
+        self.images = RouteRules(self, r"^/v1/images/", speaks_text=False)
+        self.models = RouteRules(self, r"^/v1/(models|engines)", speaks_text=False)
+        self.requests = RequestLog(self)
+        self.clock = ClockControl(self)
+        self.faults = FaultControl(self)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def api_base(self) -> str:
+        return self.server.api_base
+
+    @property
+    def api_key(self) -> str:
+        return self.server.api_key
+
+    @staticmethod
+    def match(**lookups: Any) -> Match:
+        """A request pattern: `match(model="gpt-4", json__messages__-1__content__regex="weather")`."""
+        return Match(**lookups)
+
+    def add_rule(self, document: Mapping[str, Any]) -> RuleHandle:
+        """Add a rule from its JSON form (`schemas/mockai/rule.json`)."""
+        return RuleHandle(self, self._admin("POST", "/rules", json=dict(document)))
+
+    @property
+    def rules(self) -> list[RuleHandle]:
+        return [RuleHandle(self, raw) for raw in self._admin("GET", "/rules")["data"]]
+
+    def unused_rules(self) -> list[dict[str, Any]]:
+        """The rules no request has used yet (what the plugin checks at teardown)."""
+        return [raw for raw in self._admin("GET", "/rules")["data"] if raw["call_count"] == 0]
+
+    def reset(self) -> None:
+        """Forget rules, requests, faults, rate-limit windows and stored state; put the clock back."""
+        self._admin("POST", "/reset")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _admin(self, method: str, path: str, **options: Any) -> Any:
+        response = self._http.request(method, path, **options)
+        if response.is_error:
+            raise MockAIError(f"{method} /_mockai{path} failed with {response.status_code}: {response.text}")
+        return response.json()
+
+
+def unused_rules_message(unused: Sequence[Mapping[str, Any]]) -> str:
+    """The teardown failure text for rules no request used (pytest_httpx style: what, which, how to opt out)."""
+    count = len(unused)
+    lines = [f"mockai: {count} rule{'s were' if count != 1 else ' was'} not used by any request:"]
+    lines += [f"  - {rule.get('description', rule['id'])}" for rule in unused]
+    lines.append(f"If a rule is optional, delete it when done or mark the test with {OPT_OUT}.")
+    return "\n".join(lines)
+
+
+def _split_operator(rest: str) -> tuple[str, str | None]:
+    head, _, last = rest.rpartition("__")
+    if last in OPERATORS:
+        return head, last
+    return rest, None
+
+
+def _condition(op: str, value: Any) -> Any:
+    return value if op == "eq" and not isinstance(value, Mapping) else {"op": op, "value": value}
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if key in ("json", "form"):
+            merged[key] = [*merged.get(key, []), *value]
+        elif key == "headers":
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_status(status: int, *, low: int) -> None:
+    if not low <= status <= 599:
+        raise ValueError(f"{status=} must be between {low} and 599")
