@@ -1,0 +1,162 @@
+"""`/v1/files` through the official SDK (strict validation) and raw HTTP: bytes, visibility, limits, concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from mockai.server import ServerThread
+from tests.conftest import API_KEY, start_server
+
+TRAIN = b'{"prompt": "Hi ->", "completion": " there\\n"}\n' * 3
+
+
+@pytest.fixture(scope="module")
+def files_server() -> Iterator[ServerThread]:
+    running = start_server(storage_limit_bytes=2_000_000)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def http(files_server: ServerThread) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=files_server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}) as client:
+        yield client
+
+
+def sdk(server: ServerThread, organization: str | None = None) -> Any:
+    openai = pytest.importorskip("openai")
+    return openai.OpenAI(
+        base_url=f"{server.base_url}/v1",
+        api_key=API_KEY,
+        organization=organization,
+        max_retries=0,
+        _strict_response_validation=True,
+    )
+
+
+def test_the_sdk_uploads_lists_downloads_and_deletes(files_server: ServerThread, http: httpx.Client) -> None:
+    client = sdk(files_server, "org-sdk")
+    created = client.files.create(file=("mydata.jsonl", TRAIN), purpose="fine-tune")
+    assert (created.bytes, created.filename, created.purpose, created.status) == (
+        len(TRAIN),
+        "mydata.jsonl",
+        "fine-tune",
+        "uploaded",
+    )
+    assert created.id.startswith("file-") and len(created.id) == 29
+    http.post("/_mockai/clock/advance", json={"seconds": 10})
+    assert client.files.retrieve(created.id).status == "processed"
+    assert [f.id for f in client.files.list(purpose="fine-tune")] == [created.id]
+    assert client.files.content(created.id).content == TRAIN
+    deleted = client.files.delete(created.id)
+    assert (deleted.id, deleted.deleted, deleted.object) == (created.id, True, "file")
+    openai = pytest.importorskip("openai")
+    with pytest.raises(openai.NotFoundError, match=f"No such File object: {created.id}"):
+        client.files.retrieve(created.id)
+
+
+def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread) -> None:
+    mine = sdk(files_server, "org-owner").files.create(file=("a.txt", b"secret"), purpose="assistants")
+    theirs = sdk(files_server, "org-other")
+    assert [f.id for f in theirs.files.list()] == []
+    openai = pytest.importorskip("openai")
+    for call in (theirs.files.retrieve, theirs.files.content, theirs.files.delete):
+        with pytest.raises(openai.NotFoundError):
+            call(mine.id)
+
+
+def test_filenames_are_kept_as_given(http: httpx.Client) -> None:
+    name = "../../etc/passwd; rm -rf ~.jsonl"
+    body = http.post("/v1/files", files={"file": (name, b"x")}, data={"purpose": "assistants"}).json()
+    assert body["filename"] == name
+    downloaded = http.get(f"/v1/files/{body['id']}/content")
+    assert downloaded.content == b"x" and downloaded.headers["content-type"].startswith("application/jsonl")
+
+
+@pytest.mark.parametrize(
+    ("data", "files", "param"),
+    [
+        pytest.param({"purpose": "nonsense"}, {"file": ("a", b"x")}, "purpose", id="bad-purpose"),
+        pytest.param({}, {"file": ("a", b"x")}, "purpose", id="no-purpose"),
+        pytest.param({"purpose": "assistants", "file": "text"}, {"other": ("a", b"x")}, None, id="no-file"),
+    ],
+)
+def test_bad_uploads_are_refused(
+    http: httpx.Client, data: dict[str, str], files: dict[str, Any], param: str | None
+) -> None:
+    response = http.post("/v1/files", data=data, files=files)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    if param is not None:
+        assert error["param"] == param
+
+
+def test_a_bad_training_file_ends_in_error_naming_its_line(http: httpx.Client) -> None:
+    bad = TRAIN + b'{"prompt": "no completion"}\n'
+    body = http.post("/v1/files", files={"file": ("t.jsonl", bad)}, data={"purpose": "fine-tune"}).json()
+    http.post("/_mockai/clock/advance", json={"seconds": 10})
+    seen = http.get(f"/v1/files/{body['id']}").json()
+    assert seen["status"] == "error"
+    assert seen["status_details"].endswith("Missing `completion` key on line 4.")
+
+
+def test_the_storage_limit_is_enforced_with_the_real_error(http: httpx.Client) -> None:
+    org = {"OpenAI-Organization": "org-full"}
+    ok = http.post("/v1/files", headers=org, files={"file": ("a", b"x" * 1_500_000)}, data={"purpose": "assistants"})
+    assert ok.status_code == 200
+    over = http.post("/v1/files", headers=org, files={"file": ("b", b"x" * 600_000)}, data={"purpose": "assistants"})
+    assert over.status_code == 400 and over.json()["error"]["code"] == "storage_limit_exceeded"
+    assert len(http.get("/v1/files", headers=org).json()["data"]) == 1
+
+
+def test_fifty_parallel_uploads_give_fifty_distinct_ids(files_server: ServerThread) -> None:
+    org = {"Authorization": f"Bearer {API_KEY}", "OpenAI-Organization": "org-parallel"}
+
+    def upload(i: int) -> str:
+        with httpx.Client(base_url=files_server.base_url, headers=org) as client:
+            response = client.post(
+                "/v1/files", files={"file": (f"f{i}", str(i).encode() * 50)}, data={"purpose": "batch"}
+            )
+            return str(response.json()["id"])
+
+    with ThreadPoolExecutor(10) as pool:
+        ids = list(pool.map(upload, range(50)))
+    assert len(set(ids)) == 50
+    with httpx.Client(base_url=files_server.base_url, headers=org) as client:
+        listed = {f["id"]: f for f in client.get("/v1/files").json()["data"]}
+        assert set(listed) == set(ids)
+        assert client.get(f"/v1/files/{ids[7]}/content").content == b"7" * 50
+
+
+def test_files_and_jobs_survive_a_restart_on_a_data_dir(tmp_path: Any) -> None:
+    def serve() -> tuple[ServerThread, httpx.Client]:
+        running = start_server(data_dir=tmp_path)
+        return running, httpx.Client(base_url=running.base_url, headers={"Authorization": f"Bearer {API_KEY}"})
+
+    first, http = serve()
+    file_id = http.post("/v1/files", files={"file": ("t.jsonl", TRAIN)}, data={"purpose": "fine-tune"}).json()["id"]
+    http.post("/_mockai/clock/advance", json={"seconds": 10})
+    job_id = http.post("/v1/fine-tunes", json={"training_file": file_id}).json()["id"]
+    http.close()
+    first.stop()
+
+    second, http = serve()
+    try:
+        assert http.get(f"/v1/files/{file_id}/content").content == TRAIN
+        assert http.get(f"/v1/fine-tunes/{job_id}").json()["status"] == "pending"
+        # World time restarts at the configured start, so move it past the job's plan.
+        http.post("/_mockai/clock/advance", json={"seconds": 3600})
+        done = http.get(f"/v1/fine-tunes/{job_id}").json()
+        assert done["status"] == "succeeded"
+        assert done["fine_tuned_model"] in {m["id"] for m in http.get("/v1/models").json()["data"]}
+        new_id = http.post("/v1/files", files={"file": ("u", b"1")}, data={"purpose": "batch"}).json()["id"]
+        assert new_id != file_id
+    finally:
+        http.close()
+        second.stop()

@@ -1,0 +1,137 @@
+"""Modern `/v1/fine_tuning/jobs` through the official SDK with strict validation: the whole story and pagination."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mockai.api.app import services_of
+from mockai.server import ServerThread
+from tests.conftest import API_KEY, start_server
+
+CHAT = b"".join(
+    json.dumps(
+        {
+            "messages": [
+                {"role": "system", "content": "You are Marv, a sarcastic bot."},
+                {"role": "user", "content": f"What is {i} plus {i}?"},
+                {"role": "assistant", "content": f"{2 * i}, obviously."},
+            ]
+        }
+    ).encode()
+    + b"\n"
+    for i in range(10)
+)
+ORG = "org-modern"
+
+
+@pytest.fixture(scope="module")
+def ft_server() -> Iterator[ServerThread]:
+    running = start_server()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(ft_server: ServerThread) -> Any:
+    openai = pytest.importorskip("openai")
+    return openai.OpenAI(
+        base_url=f"{ft_server.base_url}/v1",
+        api_key=API_KEY,
+        organization=ORG,
+        max_retries=0,
+        _strict_response_validation=True,
+    )
+
+
+def advance(server: ServerThread, seconds: float) -> None:
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    httpx.post(f"{server.base_url}/_mockai/clock/advance", json={"seconds": seconds}, headers=headers)
+
+
+def test_the_whole_modern_story(ft_server: ServerThread, client: Any) -> None:
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id, suffix="marv")
+    assert job.status == "validating_files" and job.fine_tuned_model is None and job.trained_tokens is None
+    assert job.id.startswith("ftjob-") and job.hyperparameters.n_epochs == 10
+
+    advance(ft_server, 3600)
+    done = client.fine_tuning.jobs.retrieve(job.id)
+    assert done.status == "succeeded" and done.trained_tokens and done.finished_at
+    assert done.fine_tuned_model == f"ft:gpt-3.5-turbo-0613:modern:marv:{job.id[6:14]}"
+
+    events = list(client.fine_tuning.jobs.list_events(job.id, limit=100))
+    assert events[0].message == "The job has successfully completed"  # newest first
+    assert events[-1].message == f"Created fine-tuning job: {job.id}"
+    assert any(e.type == "metrics" and e.data["step"] == 1 for e in events)
+
+    checkpoints = client.fine_tuning.jobs.checkpoints.list(job.id)
+    assert [c.step_number for c in checkpoints.data] == [100, 90, 80]
+    assert checkpoints.data[0].fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-100"
+
+    results = client.files.content(done.result_files[0]).text
+    assert results.startswith("step,elapsed_tokens,elapsed_examples,training_loss")
+    models = {m.id: m for m in client.models.list()}
+    assert models[done.fine_tuned_model].owned_by == ORG
+    model = services_of(ft_server.app).fine_tunes.language_model(ORG, done.fine_tuned_model)  # type: ignore[arg-type]
+    assert model is not None
+
+    assert client.models.delete(done.fine_tuned_model).deleted is True
+    client.files.delete(training.id)
+
+
+def test_list_paginates_newest_first(ft_server: ServerThread, client: Any) -> None:
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    made = [client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=training.id).id for _ in range(3)]
+    first = client.fine_tuning.jobs.list(limit=2)
+    assert [j.id for j in first.data] == made[::-1][:2] and first.has_more
+    rest = client.fine_tuning.jobs.list(limit=2, after=first.data[-1].id)
+    assert rest.data[0].id == made[0]
+    assert {j.id for j in client.fine_tuning.jobs.list()} >= set(made)
+
+
+def test_cancel_then_cancel_again_is_refused(client: Any) -> None:
+    openai = pytest.importorskip("openai")
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
+    assert client.fine_tuning.jobs.cancel(job.id).status == "cancelled"
+    with pytest.raises(openai.BadRequestError, match="already been cancelled"):
+        client.fine_tuning.jobs.cancel(job.id)
+
+
+def test_a_bad_training_file_fails_the_job_with_its_line(ft_server: ServerThread, client: Any) -> None:
+    training = client.files.create(file=("bad.jsonl", CHAT + b"{}\n"), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
+    advance(ft_server, 600)
+    failed = client.fine_tuning.jobs.retrieve(job.id)
+    assert failed.status == "failed" and failed.error.code == "invalid_training_file"
+    assert "Line 11 is in prompt-completion format" in failed.error.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "needle"),
+    [
+        pytest.param({"model": "gpt-4"}, "BadRequestError", "not available for fine-tuning", id="model"),
+        pytest.param({"training_file": "file-missing"}, "NotFoundError", "No such File object", id="file"),
+    ],
+)
+def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, needle: str) -> None:
+    openai = pytest.importorskip("openai")
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    options = {"model": "gpt-3.5-turbo-0613", "training_file": training.id, **kwargs}
+    with pytest.raises(getattr(openai, error), match=needle):
+        client.fine_tuning.jobs.create(**options)
+
+
+def test_jobs_are_invisible_to_other_organizations(ft_server: ServerThread, client: Any) -> None:
+    openai = pytest.importorskip("openai")
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
+    other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)
+    with pytest.raises(openai.NotFoundError):
+        other.fine_tuning.jobs.retrieve(job.id)
+    assert list(other.fine_tuning.jobs.list()) == []
