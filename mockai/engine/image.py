@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from mockai.engine.png import PngImage, encode_png, encode_rows, resize
 
-__all__ = ["edit_png", "render_png", "render_rgba", "vary_png"]
+__all__ = ["edit_png", "render_png", "render_rgba", "revise_prompt", "vary_png"]
 
 Colour = tuple[int, int, int]
 
@@ -156,6 +156,29 @@ def vary_png(image: PngImage, *, variant: int = 0, size: tuple[int, int] | None 
         recoloured[3::4] = channels[3]
         out += recoloured
     return encode_png(PngImage(width, height, base.mode, base.has_alpha, bytes(out)))
+
+
+def revise_prompt(prompt: str, *, style: str = "vivid", variant: int = 0) -> str:
+    """The fuller prompt dall-e-3 reports as ``revised_prompt``: the request plus what was drawn.
+
+    The colours named are the nearest names to the picture's actual palette, so the text
+    describes the image that :func:`render_png` produces for the same ``prompt`` and ``variant``.
+    """
+    palette = _palette(prompt, variant)
+    top, bottom = _colour_name(palette[0]), _colour_name(palette[1])
+    words = _WORD.findall(prompt.casefold())
+    mood = "bold, saturated" if style == "vivid" else "soft, natural"
+    subject = prompt.strip().rstrip(".") or "An abstract composition"
+    return (
+        f"{subject}. The scene is set against a gradient that fades from {top} at the top to {bottom} "
+        f"at the bottom, with {max(1, min(len(words), _MAX_SHAPES))} translucent geometric shapes layered "
+        f"over it, rendered in {mood} colours."
+    )
+
+
+def _colour_name(colour: Colour) -> str:
+    names = {name: rgb for name, rgb in _COLOUR_WORDS.items() if name.isascii() and name != "gray"}
+    return min(names, key=lambda name: sum((a - b) ** 2 for a, b in zip(names[name], colour, strict=True)))
 
 
 def _render_rows(prompt: str, width: int, height: int, variant: int) -> Iterator[bytearray]:
