@@ -1,0 +1,192 @@
+"""The control plane over HTTP: rules, the journal, faults and reset through `/_mockai`, seen by real clients."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mockai.server import ServerThread
+from mockai.testing import MockAI, MockAIError, tool_call
+from tests.conftest import API_KEY, start_server
+
+
+@pytest.fixture
+def mock(server: ServerThread) -> Iterator[MockAI]:
+    handle = MockAI(server.base_url, api_key=API_KEY)
+    handle.reset()
+    yield handle
+    handle.reset()
+    handle.close()
+
+
+def test_a_json_rule_answers_instead_of_the_real_endpoint(mock: MockAI, http: httpx.Client) -> None:
+    rule = mock.models.respond({"object": "list", "data": []}, headers={"x-scripted": "yes"})
+    response = http.get("/v1/models")
+    assert (response.status_code, response.json(), response.headers["x-scripted"]) == (
+        200,
+        {"object": "list", "data": []},
+        "yes",
+    )
+    assert rule.called and rule.call_count == 1
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+def test_an_error_rule_takes_the_real_wording_unless_told_otherwise(mock: MockAI, http: httpx.Client) -> None:
+    mock.models.fail(503, times=1)
+    mock.models.fail(429, message="Slow down", headers={"retry-after": "7"}, times=1)
+    first = http.get("/v1/models")
+    second = http.get("/v1/models")
+    assert (first.status_code, first.json()["error"]["message"], first.headers["retry-after"]) == (
+        429,
+        "Slow down",
+        "7",
+    )
+    assert first.json()["error"]["code"] == "rate_limit_exceeded"
+    assert (second.status_code, second.json()["error"]["type"]) == (503, "server_error")
+    assert http.get("/v1/models").status_code == 200
+
+
+def test_rules_can_match_a_path_parameter_model(mock: MockAI, http: httpx.Client) -> None:
+    mock.models.respond({"id": "scripted"}, when=mock.match(model="gpt-4"))
+    assert http.get("/v1/models/gpt-4").json() == {"id": "scripted"}
+    assert http.get("/v1/models/davinci").json()["id"] == "davinci"
+
+
+def test_bad_requests_get_the_real_400_before_any_rule_is_consulted(mock: MockAI, http: httpx.Client) -> None:
+    rule = mock.embeddings.respond({"scripted": True})
+    response = http.post("/v1/embeddings", json={"model": "text-embedding-ada-002"})
+    assert (response.status_code, response.json()["error"]["param"]) == (400, "input")
+    assert rule.call_count == 0
+
+
+def test_the_sdk_recovers_from_injected_errors_within_its_retries(mock: MockAI, client: Any) -> None:
+    # retry-after-ms keeps the SDK's back-off short; the SDK honours it for 429 and 5xx alike.
+    mock.models.fail(429, headers={"retry-after-ms": "5"}, times=1)
+    mock.models.fail(500, headers={"retry-after-ms": "5"}, times=1)
+    models = client.with_options(max_retries=2).models.list()
+    assert any(model.id == "gpt-4" for model in models)
+    assert [entry.status for entry in mock.requests.filter(path="/v1/models")] == [500, 429, 200]
+
+
+def test_the_sdk_gives_up_after_its_max_retries(mock: MockAI, client: Any) -> None:
+    openai = pytest.importorskip("openai")
+    mock.faults.status(503, headers={"retry-after-ms": "5"})
+    with pytest.raises(openai.InternalServerError):
+        client.with_options(max_retries=2).models.list()
+    assert mock.requests.call_count == 3
+
+
+def test_a_sequence_over_http_and_its_listing(mock: MockAI, http: httpx.Client) -> None:
+    mock.models.reply_sequence([{"kind": "json", "body": "A"}, {"kind": "json", "body": "B"}])
+    assert [http.get("/v1/models").json() for _ in range(2)] == ["A", "B"]
+    listed = http.get(f"{mock.base_url}/_mockai/rules").json()["data"]
+    assert [(rule["call_count"], rule["times"]) for rule in listed] == [(2, 2)]
+
+
+def test_rules_are_deleted_one_by_one_or_all_together(mock: MockAI, http: httpx.Client) -> None:
+    first = mock.models.respond("first")
+    mock.models.respond("second", priority=9)
+    first.delete()
+    assert http.get("/v1/models").json() == "second"
+    assert http.delete(f"{mock.base_url}/_mockai/rules").status_code == 200
+    assert mock.rules == []
+    missing = http.delete(f"{mock.base_url}/_mockai/rules/{first.id}")
+    assert (missing.status_code, missing.json()["error"]["message"]) == (404, f"No such rule: {first.id}")
+
+
+@pytest.mark.parametrize(
+    ("document", "param"),
+    [
+        ({"match": {}}, "body"),
+        ({"reply": {"kind": "poem"}}, "reply.kind"),
+        ({"reply": {"kind": "json"}, "times": 0}, "times"),
+        ({"reply": {"kind": "json"}, "colour": "red"}, "colour"),
+    ],
+    ids=["no reply", "unknown reply kind", "times below 1", "unknown field"],
+)
+def test_invalid_rules_are_refused_with_the_field_named(
+    mock: MockAI, http: httpx.Client, document: dict[str, Any], param: str | None
+) -> None:
+    response = http.post(f"{mock.base_url}/_mockai/rules", json=document)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == param
+
+
+def test_an_invalid_regex_is_refused_by_the_handle(mock: MockAI) -> None:
+    with pytest.raises(MockAIError, match="invalid regex"):
+        mock.models.respond({}, when=mock.match(model__regex="("))
+
+
+def test_the_journal_records_bodies_statuses_and_the_answering_rule(mock: MockAI, http: httpx.Client) -> None:
+    rule = mock.embeddings.respond({"object": "list", "data": []}, when=mock.match(json__input="hello"))
+    http.post("/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "hello"})
+    http.post("/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "bye"})
+    answered, generated = mock.requests.filter(path="/v1/embeddings")
+    assert (answered.rule_id, answered.json["input"], answered.response) == (
+        rule.id,
+        "hello",
+        {"object": "list", "data": []},
+    )
+    assert answered.operation_id == "createEmbedding" and answered.model == "text-embedding-ada-002"
+    assert generated.rule_id is None
+    assert generated.near_misses == [{"rule_id": rule.id, "mismatches": ["body input: expected == 'hello', got 'bye'"]}]
+    assert "authorization" not in generated.headers
+    assert [call.json["input"] for call in rule.calls] == ["hello"]
+
+
+def test_the_journal_over_http_filters_and_validates_against_its_schema(mock: MockAI, http: httpx.Client) -> None:
+    from mockai.contract.registry import default_registry
+
+    http.get("/v1/models")
+    http.get("/v1/nothing-here")
+    response = http.get(f"{mock.base_url}/_mockai/requests", params={"status": 404})
+    entries = response.json()["data"]
+    assert [entry["path"] for entry in entries] == ["/v1/nothing-here"]
+    for entry in http.get(f"{mock.base_url}/_mockai/requests").json()["data"]:
+        default_registry().validator("mockai/journal-entry").validate(entry)
+
+
+def test_admin_calls_are_not_journaled_and_reset_empties_the_journal(mock: MockAI, http: httpx.Client) -> None:
+    http.get("/v1/models")
+    mock.clock.now()
+    assert [entry.path for entry in mock.requests] == ["/v1/models"]
+    mock.reset()
+    assert len(mock.requests) == 0
+
+
+def test_reset_puts_the_world_clock_back(mock: MockAI) -> None:
+    start = mock.clock.now()
+    assert mock.clock.advance(90) == start + 90
+    mock.reset()
+    assert mock.clock.now() == start
+
+
+def test_faults_are_listed_and_deleted(mock: MockAI, http: httpx.Client) -> None:
+    fault = mock.faults.status(502, times=3)
+    listed = http.get(f"{mock.base_url}/_mockai/faults").json()["data"]
+    assert [(item["id"], item["kind"], item["status"]) for item in listed] == [(fault["id"], "status", 502)]
+    assert http.delete(f"{mock.base_url}/_mockai/faults/{fault['id']}").status_code == 200
+    assert http.get("/v1/models").status_code == 200
+
+
+def test_tool_call_ids_are_deterministic() -> None:
+    assert tool_call("f", {"a": 1}) == tool_call("f", {"a": 1})
+    assert json.loads(tool_call("f", {"a": 1})["function"]["arguments"]) == {"a": 1}
+
+
+def test_rules_load_from_a_file_at_start(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - id: from-file\n    match: {path: /v1/models}\n    reply: {kind: json, body: {from: file}}\n"
+    )
+    server = start_server(rules_file=rules)
+    try:
+        response = httpx.get(f"{server.base_url}/v1/models", headers={"Authorization": f"Bearer {API_KEY}"})
+        assert response.json() == {"from": "file"}
+    finally:
+        server.stop()

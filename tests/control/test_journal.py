@@ -1,0 +1,41 @@
+"""The journal: bounded, secrets removed, filterable."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockai.control.journal import Journal, redact_headers
+
+
+def test_credentials_never_reach_the_journal() -> None:
+    headers = {
+        "Authorization": "Bearer sk-secret",
+        "Cookie": "a=b",
+        "x-api-key": "k",
+        "OpenAI-Organization": "org-1",
+    }
+    assert redact_headers(headers) == {"openai-organization": "org-1"}
+
+
+def test_the_journal_keeps_only_the_newest_entries() -> None:
+    journal = Journal(capacity=3)
+    for index in range(5):
+        journal.record(journal.new_event("GET", f"/v1/{index}", "", {}))
+    assert [event.path for event in journal] == ["/v1/2", "/v1/3", "/v1/4"]
+    assert [event.id for event in journal] == [3, 4, 5]
+
+
+def test_filters_combine_and_method_is_case_insensitive() -> None:
+    journal = Journal()
+    for method, path, status in [("GET", "/v1/models", 200), ("POST", "/v1/models", 405), ("GET", "/v1/x", 404)]:
+        event = journal.new_event(method, path, "", {})
+        event.status = status
+        journal.record(event)
+    assert [event.status for event in journal.filter(path="/v1/models")] == [200, 405]
+    assert [event.path for event in journal.filter(method="get", status=404)] == ["/v1/x"]
+    assert journal.last is not None and journal.last.path == "/v1/x"
+
+
+def test_capacity_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="capacity=0"):
+        Journal(capacity=0)
