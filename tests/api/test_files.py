@@ -160,3 +160,53 @@ def test_files_and_jobs_survive_a_restart_on_a_data_dir(tmp_path: Any) -> None:
     finally:
         http.close()
         second.stop()
+
+
+def test_kill_9_mid_upload_then_restart_shows_only_whole_files(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    def serve() -> tuple[subprocess.Popen[str], str]:
+        command = [sys.executable, "-m", "mockai", "serve", "--port", "0", "--time-scale", "0"]
+        command += ["--data-dir", str(tmp_path), "--log-level", "info"]
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        for line in process.stderr:  # readiness from the server's own log line, never a sleep
+            if "Uvicorn running on" in line:
+                return process, line.split("running on ")[1].split()[0]
+        raise AssertionError("mockai serve did not start")
+
+    server, url = serve()
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    kept = httpx.post(f"{url}/v1/files", headers=headers, files={"file": ("k", b"kept")}, data={"purpose": "batch"})
+
+    def body() -> Iterator[bytes]:
+        boundary = b"--cut\r\n"
+        yield boundary + b'Content-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
+        yield boundary + b'Content-Disposition: form-data; name="file"; filename="big"\r\n\r\n'
+        for sent in range(64):
+            if sent == 8:
+                server.send_signal(signal.SIGKILL)
+                server.wait()
+            yield b"z" * 65536
+
+    with pytest.raises(httpx.TransportError):
+        httpx.post(
+            f"{url}/v1/files",
+            headers={**headers, "content-type": "multipart/form-data; boundary=cut"},
+            content=body(),
+        )
+    assert server.stderr is not None
+    server.stderr.close()
+
+    server, url = serve()
+    try:
+        listed = httpx.get(f"{url}/v1/files", headers=headers).json()["data"]
+        assert [f["id"] for f in listed] == [kept.json()["id"]]
+        assert sorted(p.name for p in (tmp_path / "blobs").iterdir()) == [kept.json()["id"]]
+    finally:
+        server.terminate()
+        server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
