@@ -7,13 +7,16 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from mockai import errors
+from mockai._paths import resource_dir
 from mockai.state.catalog import ModelCatalog
 from mockai.state.clock import SimulatedClock
 from mockai.state.files import FileObject, FileService
 from mockai.state.fine_tune_service import FineTuneService, JobRequest
-from mockai.state.fine_tunes import Api, JobStatus
+from mockai.state.fine_tunes import TRANSITIONS, Api, JobStatus
 from mockai.state.ids import IdFactory
 from mockai.state.store import Store
 
@@ -191,3 +194,75 @@ def test_jobs_and_models_survive_a_restart(tmp_path: Path, catalog: ModelCatalog
     assert len(files.list("org-a")) == 2
     assert files.upload("org-a", "x", "assistants", [b"1"]).id not in {train.id, done.result_files[0]}
     store.close()
+
+
+def reachable(start: JobStatus, goal: JobStatus) -> bool:
+    """Whether `goal` can follow `start` through one or more TRANSITIONS (reads may skip statuses)."""
+    frontier, seen = [start], set()
+    while frontier:
+        for after in TRANSITIONS[frontier.pop()]:
+            if after == goal:
+                return True
+            if after not in seen:
+                seen.add(after)
+                frontier.append(after)
+    return False
+
+
+class ServiceLifecycle(RuleBasedStateMachine):
+    """Jobs created, cancelled and read while the clock jumps: the persisted world keeps the machine's promises."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = Store()
+        self.clock = SimulatedClock(time_scale=0, start=START)
+        self.catalog = ModelCatalog.from_file(resource_dir("fixtures") / "models.json")
+        self.files = FileService(self.store, IdFactory(0), self.clock)
+        self.service = FineTuneService(self.store, IdFactory(1), self.clock, self.files, self.catalog, FakeTrainer())
+        self.catalog.attach(self.service)
+        self.clock.on_advance(lambda _now: self.service.catch_up_all())
+        self.legacy_file = processed(self.files, self.clock, legacy_lines())
+        self.chat_file = processed(self.files, self.clock, chat_lines())
+        self.seen: dict[str, list[JobStatus]] = {}
+        self.apis: dict[str, Api] = {}
+
+    @rule(api=st.sampled_from(Api))
+    def create(self, api: Api) -> None:
+        base, file = ("curie", self.legacy_file) if api is Api.LEGACY else ("gpt-4o-mini", self.chat_file)
+        job = self.service.create("org-a", api, JobRequest(base, file.id, n_epochs=2))
+        self.seen[job.id], self.apis[job.id] = [job.status], api
+
+    @rule(seconds=st.sampled_from([0.5, 3, 10, 30, 120, 600]))
+    def time_passes(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    @precondition(lambda self: bool(self.seen))
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        job_id = data.draw(st.sampled_from(sorted(self.seen)))
+        try:
+            self.service.cancel("org-a", self.apis[job_id], job_id)
+        except errors.OpenAIError as refused:
+            assert refused.code == "job_not_cancellable" and self.seen[job_id][-1].terminal
+
+    @invariant()
+    def reads_agree_with_the_machine(self) -> None:
+        for job_id, history in self.seen.items():
+            job = self.service.get("org-a", self.apis[job_id], job_id)
+            if job.status != history[-1]:
+                assert not history[-1].terminal, "a terminal state never changes"
+                assert reachable(history[-1], job.status)
+                history.append(job.status)
+            events = self.service.events("org-a", self.apis[job_id], job_id)
+            assert [e.created_at for e in events] == sorted(e.created_at for e in events)
+            assert (self.catalog.find(job.planned_model, "org-a") is not None) == (job.fine_tuned_model is not None)
+            # The results milestone is the second to last; its file exists exactly once it has passed.
+            assert bool(job.result_files) == (job.done >= len(job.plan) - 1)
+            for file_id in job.result_files:
+                assert self.files.get("org-a", file_id).filename == "compiled_results.csv"
+
+    def teardown(self) -> None:
+        self.store.close()
+
+
+TestServiceLifecycle = ServiceLifecycle.TestCase
