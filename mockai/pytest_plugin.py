@@ -120,7 +120,11 @@ def openai_client(mockai: MockAI) -> Iterator[Any]:
 
 @pytest.fixture
 def async_openai_client(mockai: MockAI) -> Any:
-    """The official `openai.AsyncOpenAI` client bound to the mock, validating responses strictly, with no retries."""
+    """The official `openai.AsyncOpenAI` client bound to the mock, validating responses strictly, with no retries.
+
+    Close it in the event loop that used it (`async with async_openai_client as client: ...`): its connections
+    belong to that loop, which is gone by the time fixtures are torn down.
+    """
     openai = pytest.importorskip("openai")
     return openai.AsyncOpenAI(
         base_url=mockai.api_base, api_key=mockai.api_key, max_retries=0, _strict_response_validation=True

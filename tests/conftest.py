@@ -15,6 +15,9 @@ from hypothesis import HealthCheck, settings
 from mockai.server import ServerThread
 from mockai.settings import Settings
 
+# pytester runs the plugin's own tests (tests/plugin) in isolated pytest sessions.
+pytest_plugins = ["pytester"]
+
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("nightly", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

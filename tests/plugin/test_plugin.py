@@ -1,0 +1,175 @@
+"""The pytest plugin, run the way users run it: fixtures, marker options and teardown messages (pytester)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestAssertRewriteWarning")
+
+
+def test_the_fixtures_and_the_marker_are_registered(pytester: pytest.Pytester) -> None:
+    fixtures = pytester.runpytest("--fixtures")
+    listed = fixtures.stdout.str()
+    assert all(f"\n{name} " in listed for name in ("mockai_server", "mockai", "openai_client", "async_openai_client"))
+    markers = pytester.runpytest("--markers")
+    markers.stdout.fnmatch_lines(["@pytest.mark.mockai(seed=0, api_key=None, assert_all_rules_used=True)*"])
+
+
+def test_code_under_test_finds_the_mock_through_the_environment(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import os
+        import httpx
+
+        def list_model_ids():
+            base = os.environ["OPENAI_BASE_URL"]
+            key = os.environ["OPENAI_API_KEY"]
+            response = httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {key}"})
+            return [model["id"] for model in response.json()["data"]]
+
+        def test_env(mockai, mockai_server):
+            assert os.environ["OPENAI_BASE_URL"] == mockai_server.base_url + "/v1"
+            mockai.models.respond({"object": "list", "data": [{"id": "only-me"}]})
+            assert list_model_ids() == ["only-me"]
+            assert mockai.requests.last.path == "/v1/models"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_unused_rules_fail_a_passing_test_at_teardown_with_instructions(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_forgets_to_call(mockai):
+            mockai.models.respond({"never": "sent"})
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mockai: 1 rule was not used by any request:",
+            "*  - rule-1: path matches '^/v1/(models|engines)' -> json (status 200)",
+            "*If a rule is optional, delete it when done or mark the test with "
+            "@pytest.mark.mockai(assert_all_rules_used=False).",
+        ]
+    )
+
+
+def test_the_marker_turns_the_unused_rule_check_off(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.mockai(assert_all_rules_used=False)
+
+        def test_optional_rule(mockai):
+            mockai.models.fail(503)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_failing_test_reports_its_own_failure_only(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_fails(mockai):
+            mockai.models.fail(503)
+            assert 1 == 2
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.no_fnmatch_line("*not used by any request*")
+
+
+def test_each_test_starts_from_a_reset_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_first(mockai):
+            mockai.models.respond({"scripted": True})
+            mockai.clock.advance(3600)
+            response = httpx.get(mockai.api_base + "/models", headers={"Authorization": "Bearer k"})
+            assert response.json() == {"scripted": True}
+
+        def test_second(mockai):
+            assert mockai.rules == []
+            assert len(mockai.requests) == 0
+            assert mockai.clock.now() == 1_700_000_000.0
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_marker_options_choose_the_key_and_the_seed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+
+        @pytest.mark.mockai(api_key="sk-custom", seed=42)
+        def test_options(mockai, mockai_server):
+            assert os.environ["OPENAI_API_KEY"] == "sk-custom" == mockai.api_key
+            assert mockai.base_url != mockai_server.base_url  # a second server runs with seed 42
+
+        def test_defaults(mockai, mockai_server):
+            assert mockai.base_url == mockai_server.base_url
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_unknown_marker_options_are_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.mockai(sed=1)
+        def test_typo(mockai):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown option(s) ?'sed'?*"])
+
+
+def test_the_sdk_clients_are_bound_to_the_mock_and_validate_strictly(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("openai")
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        def test_sync(openai_client, mockai):
+            assert openai_client.models.retrieve("gpt-4").id == "gpt-4"
+            assert mockai.requests.last.path == "/v1/models/gpt-4"
+
+        def test_async(async_openai_client):
+            async def retrieve():
+                async with async_openai_client as client:  # closed in the loop that used it
+                    return await client.models.retrieve("davinci")
+
+            assert asyncio.run(retrieve()).id == "davinci"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_each_xdist_worker_runs_its_own_server(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_isolated(mockai, n):
+            mockai.models.respond({"n": n})
+            import httpx
+            body = httpx.get(mockai.api_base + "/models", headers={"Authorization": "Bearer k"}).json()
+            assert body == {"n": n}
+            assert len(mockai.requests) == 1
+        """
+    )
+    pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider").assert_outcomes(passed=6)
