@@ -196,30 +196,29 @@ def _add_bytes(a: bytes, b: bytes) -> bytes:
 
 def _unfilter_average(line: bytes, previous: bytes, bpp: int) -> bytes:
     out = bytearray(line)
-    for i in range(len(out)):
-        left = out[i - bpp] if i >= bpp else 0
-        out[i] = (out[i] + ((left + previous[i]) >> 1)) & 0xFF
+    for i in range(bpp):
+        out[i] = (out[i] + (previous[i] >> 1)) & 0xFF
+    for i in range(bpp, len(out)):
+        out[i] = (out[i] + ((out[i - bpp] + previous[i]) >> 1)) & 0xFF
     return bytes(out)
 
 
 def _unfilter_paeth(line: bytes, previous: bytes, bpp: int) -> bytes:
+    # The one per-byte loop left: each byte depends on its reconstructed left neighbour. The first pixel's
+    # predictor is always the byte above, so the loop proper needs no bounds test.
     out = bytearray(line)
-    for i in range(len(out)):
-        up = previous[i]
-        if i < bpp:
-            out[i] = (out[i] + up) & 0xFF
-            continue
-        left = out[i - bpp]
-        corner = previous[i - bpp]
+    for i in range(bpp):
+        out[i] = (out[i] + previous[i]) & 0xFF
+    for i in range(bpp, len(out)):
+        left, up, corner = out[i - bpp], previous[i], previous[i - bpp]
         to_left, to_up = abs(up - corner), abs(left - corner)
-        to_corner = abs(left + up - 2 * corner)
+        to_corner = abs(left + up - corner - corner)
         if to_left <= to_up and to_left <= to_corner:
-            predictor = left
+            out[i] = (out[i] + left) & 0xFF
         elif to_up <= to_corner:
-            predictor = up
+            out[i] = (out[i] + up) & 0xFF
         else:
-            predictor = corner
-        out[i] = (out[i] + predictor) & 0xFF
+            out[i] = (out[i] + corner) & 0xFF
     return bytes(out)
 
 
