@@ -403,6 +403,8 @@ class MockAI:
         """A request pattern: `match(model="gpt-4", json__messages__-1__content__regex="weather")`."""
         return Match(**lookups)
 
+    tool_call = staticmethod(tool_call)
+
     def add_rule(self, document: Mapping[str, Any]) -> RuleHandle:
         """Add a rule from its JSON form (`schemas/mockai/rule.json`)."""
         return RuleHandle(self, self._admin("POST", "/rules", json=dict(document)))
