@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from mockai import errors
 from mockai.api.auth import organization
 from mockai.api.responses import json_response
+from mockai.api.scripting import scripted_content
 from mockai.api.services import services
 from mockai.engine.audio import (
     WHISPER_LANGUAGES,
@@ -53,7 +54,13 @@ async def transcribe(request: Request, body: dict[str, Any], *, task: str) -> Re
     data, filename = await read_audio(body["file"])
     duration = measure(data, filename)
     language = WHISPER_LANGUAGES[body["language"]] if task == "transcribe" and body.get("language") else None
-    text = app.transcripts.lookup(data) or embedded(data, task) or generated(request, data, duration, language, body)
+    scripted = scripted_content(request)  # a `mockai.transcriptions.reply("...")` rule wins over everything else
+    text = (
+        (scripted.content if scripted is not None else None)
+        or app.transcripts.lookup(data)
+        or embedded(data, task)
+        or generated(request, data, duration, language, body)
+    )
     encoding = get_encoding(ENCODING)
     transcript = build_transcript(
         text,

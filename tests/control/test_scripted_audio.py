@@ -1,0 +1,46 @@
+"""A transcription rule's text becomes the transcript, in whatever format the request asked for."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mockai.server import ServerThread
+from mockai.testing import MockAI
+from tests.conftest import API_KEY
+
+
+def _wav(seconds: float) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        writer.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def mock(server: ServerThread) -> Iterator[MockAI]:
+    handle = MockAI(server.base_url, api_key=API_KEY)
+    handle.reset()
+    yield handle
+    handle.reset()
+    handle.close()
+
+
+def test_a_scripted_transcript_is_returned_in_the_requested_format(mock: MockAI, http: httpx.Client) -> None:
+    rule = mock.transcriptions.reply("Hello from the script.", when=mock.match(form__model="whisper-1"))
+    response = http.post(
+        "/v1/audio/transcriptions",
+        files={"file": ("clip.wav", _wav(2.0), "audio/wav")},
+        data={"model": "whisper-1", "response_format": "text"},
+    )
+    assert (response.status_code, response.text.strip()) == (200, "Hello from the script.")
+    entry = mock.requests.last
+    assert entry.rule_id == rule.id
+    assert entry.json["file"]["filename"] == "clip.wav" and len(entry.json["file"]["sha256"]) == 64
