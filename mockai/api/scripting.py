@@ -123,9 +123,7 @@ def _view(request: Request, endpoint: Endpoint, body: Any) -> RequestView:
         # Bodiless operations that name a model in the path (`GET /v1/models/{model}`) match on it too.
         found = request.path_params.get("model") or request.path_params.get("engine_id")
         model = str(found) if found is not None else None
-    readable = {
-        key: (value.filename if isinstance(value, UploadFile) else value) for key, value in (fields or {}).items()
-    }
+    readable = {key: _readable(value) for key, value in (fields or {}).items()}
     return RequestView(
         method=request.method,
         path=request.url.path,
@@ -136,12 +134,22 @@ def _view(request: Request, endpoint: Endpoint, body: Any) -> RequestView:
     )
 
 
+def _readable(value: Any) -> Any:
+    """Uploaded files are matched by their file names (lists of them too)."""
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    return value.filename if isinstance(value, UploadFile) else value
+
+
 async def _journal_body(body: Any) -> Any:
     if not isinstance(body, dict):
         return body
     summary: dict[str, Any] = {}
     for key, value in body.items():
-        summary[key] = await _file_summary(value) if isinstance(value, UploadFile) else value
+        if isinstance(value, list):
+            summary[key] = [await _file_summary(item) if isinstance(item, UploadFile) else item for item in value]
+        else:
+            summary[key] = await _file_summary(value) if isinstance(value, UploadFile) else value
     return summary
 
 
