@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockai.engine.image import edit_png, render_png, render_rgba, vary_png
+from mockai.engine.image import edit_png, render_png, render_rgba, revise_prompt, vary_png
 from mockai.engine.png import PngImage, read_png
 
 
@@ -124,3 +124,12 @@ def test_variants_differ_and_repeat() -> None:
 def test_any_prompt_renders_a_valid_png(prompt: str, width: int, height: int, variant: int) -> None:
     image = read_png(render_png(prompt, width, height, variant=variant))
     assert (image.width, image.height) == (width, height)
+
+
+def test_revised_prompt_keeps_the_prompt_and_names_the_drawn_colours() -> None:
+    revised = revise_prompt("A red balloon", style="natural")
+    assert revised.startswith("A red balloon. ")
+    assert "red" in revised.split("gradient")[1]  # the colour word steered the palette, and the text says so
+    assert "soft, natural" in revised
+    assert revise_prompt("A red balloon") == revise_prompt("A red balloon")
+    assert revise_prompt("", variant=3).startswith("An abstract composition.")
