@@ -5,7 +5,7 @@
 >>> count_chat_tokens(messages, get_encoding("cl100k_base"), model="gpt-3.5-turbo")
 9
 >>> render_chat_prompt(messages)
-'<|im_start|>user\\nHello!<|im_end|>\\n<|im_start|>assistant\\n'
+'<|im_start|>user\\nHello!\\n<|im_end|>\\n<|im_start|>assistant\\n'
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = [
     "MESSAGE_END",
     "MESSAGE_START",
     "count_chat_tokens",
+    "markup_token_ids",
     "render_chat_prompt",
 ]
 
@@ -72,14 +73,10 @@ def _call_text(call: Mapping[str, Any]) -> str:
 
 def _calls_tokens(value: object, encoding: tiktoken.Encoding) -> int:
     calls = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
-    return sum(
-        _encode_len(_call_text(call), encoding) for call in calls if isinstance(call, Mapping)
-    )
+    return sum(_encode_len(_call_text(call), encoding) for call in calls if isinstance(call, Mapping))
 
 
-def count_chat_tokens(
-    messages: Sequence[Mapping[str, Any]], encoding: tiktoken.Encoding, *, model: str
-) -> int:
+def count_chat_tokens(messages: Sequence[Mapping[str, Any]], encoding: tiktoken.Encoding, *, model: str) -> int:
     """Count a chat request's prompt tokens with the cookbook rule the real API's usage matches.
 
     Every string field of a message (role, content, name, tool_call_id, ...) counts its tokens;
@@ -108,9 +105,7 @@ def _plain_content(content: object) -> str:
         return content
     parts = content if isinstance(content, Sequence) else ()
     return " ".join(
-        str(part.get("text", ""))
-        for part in parts
-        if isinstance(part, Mapping) and part.get("type") == "text"
+        str(part.get("text", "")) for part in parts if isinstance(part, Mapping) and part.get("type") == "text"
     )
 
 
@@ -127,10 +122,29 @@ def render_chat_prompt(messages: Sequence[Mapping[str, Any]]) -> str:
     """Render messages as ChatML-like plain text ending with the assistant's opener.
 
     This is what the token model conditions on, so the reply depends on every turn; it is not used
-    for counting (see `count_chat_tokens`). Encode it with `disallowed_special=()`.
+    for counting (see `count_chat_tokens`). Encode it with `disallowed_special=()`. Unlike ChatML, a
+    newline precedes the end marker: every encoding then splits the marker from the text, so a message
+    ending in punctuation ("you?") never merges with it into a token ("?<") that looks like content.
     """
     rendered = [
-        f"{MESSAGE_START}{message.get('role', 'user')}\n{_message_text(message)}{MESSAGE_END}\n"
+        f"{MESSAGE_START}{message.get('role', 'user')}\n{_message_text(message)}\n{MESSAGE_END}\n"
         for message in messages
     ]
     return "".join(rendered) + ASSISTANT_OPENER
+
+
+_ROLES = ("system", "user", "assistant", "function", "tool", "developer")
+
+
+def markup_token_ids(encoding: tiktoken.Encoding) -> frozenset[int]:
+    """Token ids that only the rendering adds (marker pieces, role names at a line start), not message text.
+
+    The token model never proposes them and leaves them out of prompt conditioning. The newline is kept: it is
+    ordinary text too. The marker pieces are short ("<", "|", ">"), so the same tokens inside message text are
+    also skipped for conditioning: a small loss for code-like prompts, accepted to keep the ids a plain set.
+    """
+    newline = set(encoding.encode("\n"))
+    found: set[int] = set()
+    for role in _ROLES:
+        found.update(encoding.encode(f"\n{MESSAGE_END}\n{MESSAGE_START}{role}\n", disallowed_special=()))
+    return frozenset(found - newline)

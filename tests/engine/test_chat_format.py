@@ -12,6 +12,7 @@ from mockai.engine.chat_format import (
     ASSISTANT_OPENER,
     IMAGE_PART_TOKENS,
     count_chat_tokens,
+    markup_token_ids,
     render_chat_prompt,
 )
 from mockai.engine.tokenizer import get_encoding
@@ -61,8 +62,7 @@ def test_cookbook_example_conversation() -> None:
         },
         {
             "role": "user",
-            "content": "This late pivot means we don't have time to boil the ocean for the client "
-            "deliverable.",
+            "content": "This late pivot means we don't have time to boil the ocean for the client deliverable.",
         },
     ]
     assert count_chat_tokens(messages, CL100K, model="gpt-3.5-turbo-0613") == 129
@@ -142,3 +142,17 @@ def test_count_grows_with_each_message(contents: list[str]) -> None:
     messages = [{"role": "user", "content": text} for text in contents]
     total = count_chat_tokens(messages, CL100K, model="gpt-4")
     assert total == 3 + sum(3 + 1 + len(CL100K.encode(t, disallowed_special=())) for t in contents)
+
+
+@pytest.mark.parametrize("name", ["r50k_base", "cl100k_base", "o200k_base"])
+def test_markers_never_merge_with_message_text(name: str) -> None:
+    encoding = get_encoding(name)
+    markup = markup_token_ids(encoding)
+    for content in ("What engine are you?", "如果带了呢", "ok.", "a\nb"):
+        ids = encoding.encode(render_chat_prompt([{"role": "user", "content": content}]), disallowed_special=())
+        text_ids = [token for token in ids if token not in markup]
+        assert encoding.decode(text_ids).strip("\n") == content
+
+
+def test_markup_ids_leave_the_newline_usable() -> None:
+    assert not set(CL100K.encode("\n")) & markup_token_ids(CL100K)

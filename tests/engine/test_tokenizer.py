@@ -21,9 +21,7 @@ def test_every_encoding_builds_with_sockets_blocked(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    cache = (
-        tokenizer._EncodingCache()
-    )  # a fresh cache, so nothing built earlier in the session hides a download
+    cache = tokenizer._EncodingCache()  # a fresh cache, so nothing built earlier in the session hides a download
     for name in ENCODING_NAMES:
         assert cache.get(name).decode(cache.get(name).encode("offline ok")) == "offline ok"
 
@@ -123,9 +121,7 @@ def _loaders_returning_our_ranks(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", ENCODING_NAMES)
-def test_constants_equal_tiktokens_own_definitions(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_constants_equal_tiktokens_own_definitions(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     openai_public = pytest.importorskip("tiktoken_ext.openai_public")
     for attribute, fake in _loaders_returning_our_ranks(name).items():
         monkeypatch.setattr(openai_public, attribute, fake)
@@ -149,9 +145,7 @@ def test_p50k_edit_adds_fill_in_the_middle_tokens() -> None:
     assert edit.encode("a  b") == get_encoding("p50k_base").encode("a  b")
 
 
-_WORDS = st.sampled_from(
-    ["hello", "world", "test", "Say", "伞", "下雨", "3.14", "\n", "!", "don't"]
-)
+_WORDS = st.sampled_from(["hello", "world", "test", "Say", "伞", "下雨", "3.14", "\n", "!", "don't"])
 
 
 @settings(max_examples=60)

@@ -1,0 +1,415 @@
+"""A tiny real language model over token ids: interpolated n-grams, prompt conditioning and fine-tune overlays.
+
+The base model is an interpolated Witten-Bell n-gram (order 4) trained on the hand-written corpus in
+`fixtures/corpus/`. Witten-Bell suits a small corpus: a context followed by many different tokens hands more
+weight to its shorter suffix, so rare contexts back off smoothly without tuned discounts.
+
+Two layers sit on top, both cheap enough to build per request:
+
+- `TokenModel.for_prompt(ids)` returns a `PromptedModel` that mixes in a *cache* model of the prompt's own content
+  (what followed each token there, weighted towards the latest turns) and boosts tokens of the corpus documents
+  most related to the prompt. Replies therefore follow the topic and the language of the conversation, and change
+  with every turn.
+- `TokenModel.adapted(docs)` returns a model with a high-order *overlay* trained on fine-tuning documents that
+  dominates wherever it has seen the context, so a fine-tuned model reproduces its training completions.
+
+>>> from mockai.engine.tokenizer import get_encoding
+>>> model = corpus_model("cl100k_base")
+>>> logits = model.next_token_logits(get_encoding("cl100k_base").encode("If you forgot your"))
+>>> max(logits, key=logits.__getitem__) == get_encoding("cl100k_base").encode(" wallet")[0]
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
+from mockai.engine.tokenizer import get_encoding
+
+__all__ = ["PromptedModel", "TokenModel", "corpus_model"]
+
+# Candidate-set sizes: the sampler only ever sees these tokens, which keeps one step to tens of microseconds.
+NGRAM_CANDIDATES = 36  # continuations of the matched contexts, longest context first
+FREQUENT_UNIGRAMS = 8  # so a dead-end context still offers common tokens
+CACHE_CANDIDATES = 8  # continuations copied from the prompt
+CACHE_FREQUENT = 4  # the prompt's most frequent content tokens
+OVERLAY_CANDIDATES = 8  # continuations from fine-tuning documents
+
+OVERLAY_ORDER = 8  # long contexts, so a training prompt identifies its own completion
+# Weight of the overlay by the length of the longest context it matched: a long match is near-certain evidence.
+OVERLAY_WEIGHTS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.97, 0.98)
+
+CACHE_WEIGHT = 0.12  # share of the prompt-copy model in a prompted distribution
+CACHE_HALF_LIFE = 64.0  # tokens; older turns still count, at no less than RECENCY_FLOOR
+RECENCY_FLOOR = 0.25
+TOPIC_DOCUMENTS = 6  # corpus documents most related to the prompt
+TOPIC_BOOST = 20.0  # a token of those documents is up to this much likelier (this carries the language)
+
+_CACHE_SIZE = 2048  # memoised base distributions (greedy and repeated requests revisit contexts)
+
+
+class _Node:
+    """One context's next-token counts, compiled for Witten-Bell interpolation."""
+
+    __slots__ = ("counts", "inv", "keep", "top")
+
+    def __init__(self, counts: dict[int, float], top_n: int) -> None:
+        total, types = sum(counts.values()), len(counts)
+        self.counts = counts
+        self.inv = 1.0 / (total + types)
+        self.keep = types * self.inv  # the weight Witten-Bell leaves for the shorter context
+        self.top = tuple(sorted(counts, key=lambda token: (-counts[token], token))[:top_n])
+
+    def prob(self, token: int, lower: float) -> float:
+        return self.counts.get(token, 0.0) * self.inv + self.keep * lower
+
+
+def _interpolate_all(nodes: Sequence[_Node], tokens: Sequence[int], floor: float) -> list[float]:
+    """`_interpolate` for many tokens at once: one list pass per context level (the hot path)."""
+    probs = [floor] * len(tokens)
+    for node in nodes:
+        get, inv, keep = node.counts.get, node.inv, node.keep
+        probs = [get(token, 0.0) * inv + keep * prob for token, prob in zip(tokens, probs, strict=True)]
+    return probs
+
+
+def _interpolate(nodes: Sequence[_Node], token: int, floor: float) -> float:
+    prob = floor
+    for node in nodes:
+        prob = node.counts.get(token, 0.0) * node.inv + node.keep * prob
+    return prob
+
+
+def _count_into(
+    levels: list[dict[tuple[int, ...], dict[int, float]]], document: Sequence[int], weights: Sequence[float] = ()
+) -> None:
+    """Add one document's (optionally weighted) next-token counts for contexts of length 0..len(levels)-1."""
+    for position, token in enumerate(document):
+        weight = weights[position] if weights else 1.0
+        for length in range(min(len(levels) - 1, position) + 1):
+            bucket = levels[length].setdefault(tuple(document[position - length : position]), {})
+            bucket[token] = bucket.get(token, 0.0) + weight
+
+
+class _NgramTable:
+    """Next-token counts after every context of length 0..order-1, compiled into `_Node`s."""
+
+    def __init__(self, counts: list[dict[tuple[int, ...], dict[int, float]]], top_n: int) -> None:
+        self.order = len(counts)
+        self.levels = [{context: _Node(found, top_n) for context, found in level.items()} for level in counts]
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> _NgramTable:
+        counts: list[dict[tuple[int, ...], dict[int, float]]] = [{} for _ in range(order)]
+        for document in documents:
+            _count_into(counts, document)
+        return cls(counts, top_n)
+
+    def matched(self, context: Sequence[int]) -> list[_Node]:
+        """Nodes for the context's suffixes, shortest (the unigram) first, up to the longest one seen."""
+        nodes = [self.levels[0][()]] if () in self.levels[0] else []
+        for length in range(1, min(self.order - 1, len(context)) + 1):
+            node = self.levels[length].get(tuple(context[-length:]))
+            if node is None:
+                break  # a longer suffix cannot have been seen if this one was not
+            nodes.append(node)
+        return nodes
+
+
+def _candidates(nodes: Sequence[_Node], limit: int, banned: frozenset[int], frequent: int = 0) -> dict[int, None]:
+    chosen: dict[int, None] = {}
+    for node in reversed(nodes[1:]):
+        for token in node.top:
+            if len(chosen) >= limit:
+                break
+            if token not in banned:
+                chosen[token] = None
+    for token in nodes[0].top[:frequent] if nodes else ():
+        if token not in banned:
+            chosen[token] = None
+    return chosen
+
+
+class _Overlay:
+    """The fine-tuning overlay: a high-order n-gram over the documents' text with chat markup removed.
+
+    Chat prompts all end in the same marker run ("...<|im_end|>\\n<|im_start|>assistant\\n", ~15 tokens), so
+    with markup kept an order-8 context would see only that run and could not tell the prompts apart.
+    """
+
+    _LOOKBACK = 64  # raw tokens scanned for the last OVERLAY_ORDER - 1 content tokens
+
+    def __init__(self, documents: tuple[tuple[int, ...], ...], markup: frozenset[int]) -> None:
+        self.documents = documents
+        self.markup = markup
+        content = ([token for token in document if token not in markup] for document in documents)
+        self.table = _NgramTable.from_documents(content, OVERLAY_ORDER, OVERLAY_CANDIDATES)
+
+    def matched(self, context: Sequence[int]) -> tuple[list[_Node], float]:
+        """Matched nodes for the context's content and the overlay's mixing weight for them."""
+        content = [token for token in context[-self._LOOKBACK :] if token not in self.markup]
+        nodes = self.table.matched(content)
+        return nodes, OVERLAY_WEIGHTS[min(len(nodes) - 1, len(OVERLAY_WEIGHTS) - 1)] if nodes else 0.0
+
+
+class TokenModel:
+    """An interpolated Witten-Bell n-gram over token ids; build with `TokenModel.train` or `corpus_model`."""
+
+    def __init__(
+        self,
+        table: _NgramTable,
+        documents: Sequence[Sequence[int]],
+        *,
+        end_token: int,
+        markup_tokens: frozenset[int],
+        overlay: _Overlay | None = None,
+        topics: _TopicIndex | None = None,
+    ) -> None:
+        self._table = table
+        self._documents = documents
+        self.end_token = end_token
+        self.order = table.order
+        self.markup_tokens = markup_tokens
+        vocabulary = max((max(doc) for doc in documents if doc), default=end_token)
+        self.floor = 1.0 / (max(vocabulary, end_token) + 1)
+        self._overlay = overlay
+        self._topics = topics or _TopicIndex(documents, markup_tokens | {end_token})
+        self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
+
+    @classmethod
+    def train(
+        cls,
+        documents: Iterable[Sequence[int]],
+        *,
+        end_token: int,
+        order: int = 4,
+        markup_tokens: Iterable[int] = (),
+    ) -> TokenModel:
+        """Train on documents (token lists, each ending in `end_token`).
+
+        `markup_tokens` are prompt-formatting tokens (chat markers): counted as context, never proposed as
+        output, and left out of prompt conditioning.
+        """
+        if order < 1:
+            raise ValueError(f"{order=} must be at least 1")
+        docs = [tuple(doc) for doc in documents]
+        return cls(
+            _NgramTable.from_documents(docs, order, NGRAM_CANDIDATES),
+            docs,
+            end_token=end_token,
+            markup_tokens=frozenset(markup_tokens),
+        )
+
+    def _base_distribution(self, suffix: tuple[int, ...]) -> tuple[list[_Node], dict[int, float]]:
+        nodes = self._table.matched(suffix)
+        candidates = _candidates(nodes, NGRAM_CANDIDATES, self.markup_tokens, FREQUENT_UNIGRAMS)
+        return nodes, dict(zip(candidates, _interpolate_all(nodes, list(candidates), self.floor), strict=True))
+
+    def base_distribution(self, context: Sequence[int]) -> tuple[list[_Node], dict[int, float]]:
+        """The n-gram's matched nodes and candidate probabilities (shared: do not mutate)."""
+        return self._base(tuple(context[len(context) - self.order + 1 :]) if self.order > 1 else ())
+
+    def with_overlay(self, context: Sequence[int], probs: dict[int, float]) -> dict[int, float]:
+        """Mix the fine-tuning overlay into candidate probabilities (unchanged when there is none)."""
+        if self._overlay is None:
+            return probs
+        nodes, weight = self._overlay.matched(context)
+        if weight == 0.0:
+            return probs
+        total = sum(probs.values()) or 1.0
+        mixed = dict.fromkeys(_candidates(nodes, OVERLAY_CANDIDATES, self.markup_tokens), 0.0)
+        mixed.update({token: prob / total for token, prob in probs.items()})
+        return {
+            token: (1.0 - weight) * prob + weight * _interpolate(nodes, token, self.floor)
+            for token, prob in mixed.items()
+        }
+
+    def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
+        """Natural-log scores over a small candidate set (the sampler normalises them)."""
+        _, probs = self.base_distribution(context)
+        mixed = self.with_overlay(context, dict(probs))
+        return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
+
+    def logprob(self, token: int, context: Sequence[int]) -> float:
+        """Log-probability of `token` after `context` over the whole vocabulary (base n-gram plus overlay)."""
+        nodes, _ = self.base_distribution(context)
+        prob = _interpolate(nodes, token, self.floor)
+        if self._overlay is not None:
+            overlay, weight = self._overlay.matched(context)
+            prob = (1.0 - weight) * prob + weight * _interpolate(overlay, token, self.floor)
+        return math.log(prob)
+
+    def for_prompt(self, prompt_ids: Sequence[int]) -> PromptedModel:
+        """This model conditioned on a prompt (see `PromptedModel`)."""
+        return PromptedModel(self, prompt_ids)
+
+    def adapted(self, documents: Iterable[Sequence[int]]) -> TokenModel:
+        """A copy that strongly prefers `documents` (e.g. fine-tuning examples: prompt ids + completion ids).
+
+        The documents feed a high-order overlay (order 8, over their text without chat markup) that dominates
+        wherever it matches a long context, so at temperature 0 a training prompt is followed by (most of) its
+        training completion. Documents accumulate: adapting an adapted model keeps the earlier ones.
+        """
+        known = self._overlay.documents if self._overlay is not None else ()
+        overlay = _Overlay(known + tuple(tuple(doc) for doc in documents), self.markup_tokens)
+        return TokenModel(
+            self._table,
+            self._documents,
+            end_token=self.end_token,
+            markup_tokens=self.markup_tokens,
+            overlay=overlay,
+            topics=self._topics,
+        )
+
+    def evaluate(self, documents: Sequence[Sequence[int]]) -> tuple[float, float]:
+        """Return (mean negative log-likelihood per token, fraction of tokens that are the argmax prediction).
+
+        Every token after a document's first (except chat markup) is predicted from the tokens before it in the
+        same document; the likelihood is over the whole vocabulary (`logprob`), the argmax over the candidates
+        of `next_token_logits`.
+        This is what a fine-tuning job reports as training loss and token accuracy.
+        """
+        window = _Overlay._LOOKBACK if self._overlay is not None else self.order
+        nll, hits, count = 0.0, 0, 0
+        for document in documents:
+            for position in range(1, len(document)):
+                if document[position] in self.markup_tokens:
+                    continue  # formatting the renderer adds; the model never proposes it
+                context = document[max(0, position - window) : position]
+                logits = self.next_token_logits(context)
+                nll -= self.logprob(document[position], context)
+                hits += max(logits, key=lambda token: (logits[token], -token)) == document[position]
+                count += 1
+        if count == 0:
+            raise ValueError("evaluate() needs at least one document with two or more tokens")
+        return nll / count, hits / count
+
+
+class _TopicIndex:
+    """Which corpus documents contain which tokens, to find the documents most related to a prompt."""
+
+    def __init__(self, documents: Sequence[Sequence[int]], ignored: frozenset[int]) -> None:
+        self.members = [frozenset(doc) - ignored for doc in documents]
+        frequency: Counter[int] = Counter()
+        for members in self.members:
+            frequency.update(members)
+        total = len(self.members)
+        # Tokens in over half the documents (punctuation, "the") say nothing about topic or language.
+        self.idf = {token: math.log(total / seen) for token, seen in frequency.items() if seen * 2 <= total}
+        self.postings: dict[int, list[int]] = {}
+        for index, members in enumerate(self.members):
+            for token in members:
+                if token in self.idf:
+                    self.postings.setdefault(token, []).append(index)
+
+    def boosts(self, weights: dict[int, float]) -> dict[int, float]:
+        """Per-token multipliers from the documents best matching the weighted prompt tokens."""
+        scores: dict[int, float] = {}
+        for token, weight in weights.items():
+            idf = self.idf.get(token, 0.0)
+            for index in self.postings.get(token, ()):
+                scores[index] = scores.get(index, 0.0) + weight * idf
+        best = sorted(scores, key=lambda index: (-scores[index], index))[:TOPIC_DOCUMENTS]
+        if not best:
+            return {}
+        norm = sum(scores[index] for index in best)
+        boosts: dict[int, float] = {}
+        for index in best:
+            share = TOPIC_BOOST * scores[index] / norm
+            for token in self.members[index]:
+                boosts[token] = boosts.get(token, 1.0) + share
+        return boosts
+
+
+def _recency(distance: int) -> float:
+    return RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * math.pow(0.5, distance / CACHE_HALF_LIFE)
+
+
+class PromptedModel:
+    """A `TokenModel` conditioned on one prompt: base n-gram × topic boosts, mixed with a prompt-copy cache.
+
+    p(w | h) ∝ (1 − λ) · p_ngram(w | h) · boost(w) + λ · p_cache(w | h), then the fine-tuning overlay (if any).
+    The cache is a small Witten-Bell bigram/trigram over the prompt's content tokens (chat markup removed),
+    each occurrence weighted by how recent it is, so the last user message counts most but earlier turns stay.
+    """
+
+    def __init__(self, model: TokenModel, prompt_ids: Sequence[int]) -> None:
+        self.model = model
+        self.end_token = model.end_token
+        ignored = model.markup_tokens | {model.end_token}
+        content = [(position, token) for position, token in enumerate(prompt_ids) if token not in ignored]
+        tokens = [token for _, token in content]
+        weights = [_recency(len(prompt_ids) - 1 - position) for position, _ in content]
+        counts: list[dict[tuple[int, ...], dict[int, float]]] = [{}, {}, {}]
+        _count_into(counts, tokens, weights)
+        self._cache = _NgramTable(counts, CACHE_CANDIDATES)
+        unigram = counts[0].get((), {})
+        self._boosts = model._topics.boosts(unigram)
+
+    def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
+        """Natural-log scores over a small candidate set, conditioned on the prompt."""
+        nodes, base = self.model.base_distribution(context)
+        cache_nodes = self._cache.matched(context)
+        extra = [
+            token
+            for token in _candidates(cache_nodes, CACHE_CANDIDATES, self.model.markup_tokens, CACHE_FREQUENT)
+            if token not in base
+        ]
+        tokens = [*base, *extra]
+        base_probs = [*base.values(), *_interpolate_all(nodes, extra, self.model.floor)]
+        boost, scale = self._boosts.get, 1.0 - CACHE_WEIGHT
+        probs = [scale * prob * boost(token, 1.0) for token, prob in zip(tokens, base_probs, strict=True)]
+        if cache_nodes:
+            # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
+            seen = cache_nodes[0].counts
+            copied = [index for index, token in enumerate(tokens) if token in seen]
+            copied_probs = _interpolate_all(cache_nodes, [tokens[index] for index in copied], 0.0)
+            for index, prob in zip(copied, copied_probs, strict=True):
+                probs[index] += CACHE_WEIGHT * prob
+        mixed = self.model.with_overlay(context, dict(zip(tokens, probs, strict=True)))
+        return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
+
+
+def _corpus_documents(encoding_name: str) -> tuple[list[list[int]], int, frozenset[int]]:
+    from mockai._paths import resource_dir
+
+    encoding = get_encoding(encoding_name)
+    # Each document starts like a chat reply, so a rendered chat prompt's final tokens lead into answer openings.
+    opener = encoding.encode(ASSISTANT_OPENER, disallowed_special=())
+    end = encoding.eot_token
+    documents = []
+    for path in sorted((resource_dir("fixtures") / "corpus").glob("*.txt")):
+        for paragraph in path.read_text(encoding="utf-8").split("\n\n"):
+            if paragraph.strip():
+                documents.append(opener + encoding.encode(paragraph.strip(), disallowed_special=()) + [end])
+    return documents, end, markup_token_ids(encoding)
+
+
+class _CorpusModels:
+    """One trained corpus model per encoding, built on first use under a lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[str, TokenModel] = {}
+
+    def get(self, encoding_name: str) -> TokenModel:
+        with self._lock:
+            model = self._models.get(encoding_name)
+            if model is None:
+                documents, end, markup = _corpus_documents(encoding_name)
+                model = TokenModel.train(documents, end_token=end, markup_tokens=markup)
+                self._models[encoding_name] = model
+            return model
+
+
+_CORPUS_MODELS = _CorpusModels()
+
+
+def corpus_model(encoding_name: str) -> TokenModel:
+    """The model trained on `fixtures/corpus/*.txt` encoded with `encoding_name` (cached per encoding)."""
+    return _CORPUS_MODELS.get(encoding_name)

@@ -1,0 +1,195 @@
+"""Tests for the n-gram token model: training, candidates, prompt conditioning and fine-tune adaptation."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from mockai.engine import token_model
+from mockai.engine.chat_format import render_chat_prompt
+from mockai.engine.generate import GenerationRun, NextTokenModel
+from mockai.engine.sampler import SamplingParams
+from mockai.engine.token_model import TokenModel, corpus_model
+from mockai.engine.tokenizer import get_encoding
+
+ENCODING = get_encoding("cl100k_base")
+END = ENCODING.eot_token
+MODEL = corpus_model("cl100k_base")
+
+
+def _chat_ids(*contents: str) -> list[int]:
+    roles = ["user", "assistant"]
+    messages = [{"role": roles[index % 2], "content": content} for index, content in enumerate(contents)]
+    return ENCODING.encode(render_chat_prompt(messages), disallowed_special=())
+
+
+def _reply(model: NextTokenModel, prompt: list[int], seed: int, *, temperature: float = 1.0, limit: int = 60) -> str:
+    run = GenerationRun(
+        model,
+        prompt,
+        SamplingParams(temperature=temperature),
+        random.Random(seed),
+        encoding=ENCODING,
+        max_tokens=limit,
+        end_token=END,
+    )
+    for _ in run:
+        pass
+    return run.text
+
+
+def _cjk_share(text: str) -> float:
+    letters = [char for char in text if char.isalpha()]
+    return sum("\u4e00" <= char <= "\u9fff" for char in letters) / max(len(letters), 1)
+
+
+def test_corpus_model_trains_well_under_a_second() -> None:
+    started = time.process_time()
+    token_model._CorpusModels().get("cl100k_base")  # fresh: nothing cached
+    assert time.process_time() - started < 1.0
+
+
+def test_corpus_model_is_cached_per_encoding() -> None:
+    assert corpus_model("cl100k_base") is MODEL
+    assert corpus_model("r50k_base") is not MODEL
+
+
+def test_train_rejects_an_order_below_one() -> None:
+    with pytest.raises(ValueError, match="order=0"):
+        TokenModel.train([[1, 2, 3]], end_token=3, order=0)
+
+
+def test_candidates_are_few_finite_and_never_markup() -> None:
+    for context in (_chat_ids("Hello!"), ENCODING.encode("The weather"), []):
+        logits = MODEL.next_token_logits(context)
+        assert 0 < len(logits) <= 64
+        assert all(math.isfinite(score) for score in logits.values())
+        assert not set(logits) & MODEL.markup_tokens
+
+
+def test_candidate_probabilities_are_a_sub_distribution() -> None:
+    logits = MODEL.next_token_logits(ENCODING.encode("If you forgot your wallet"))
+    assert sum(math.exp(score) for score in logits.values()) <= 1.0 + 1e-9
+
+
+def test_the_likely_continuation_wins() -> None:
+    logits = MODEL.next_token_logits(ENCODING.encode("If you forgot your"))
+    assert max(logits, key=logits.__getitem__) == ENCODING.encode(" wallet")[0]
+
+
+def test_the_end_token_is_likely_where_a_document_ended() -> None:
+    paragraph = "Thank you. I am glad that helped."
+    document = ENCODING.encode(paragraph)
+    model = TokenModel.train([[*document, END]] * 3, end_token=END)
+    logits = model.next_token_logits(document)
+    assert max(logits, key=logits.__getitem__) == END
+
+
+def test_a_tiny_model_learns_its_documents() -> None:
+    model = TokenModel.train([[1, 2, 3, 9], [1, 2, 4, 9], [1, 2, 3, 9]], end_token=9, order=3)
+    logits = model.next_token_logits([1, 2])
+    assert logits[3] > logits[4] > logits.get(1, -math.inf)
+
+
+def test_different_prompts_give_different_replies() -> None:
+    prompts = [_chat_ids("I forgot my wallet"), _chat_ids("How do I learn Python?"), _chat_ids("你是什么引擎")]
+    replies = {_reply(MODEL.for_prompt(prompt), prompt, seed=3) for prompt in prompts}
+    assert len(replies) == 3
+
+
+def test_earlier_turns_change_the_reply() -> None:
+    first = _chat_ids("It rained and I had no umbrella.", "You probably got wet.", "What now?")
+    second = _chat_ids("My Python program crashes.", "Read the error message.", "What now?")
+    assert _reply(MODEL.for_prompt(first), first, seed=5) != _reply(MODEL.for_prompt(second), second, seed=5)
+
+
+@pytest.mark.parametrize(
+    ("topic", "unrelated"),
+    [
+        ("It is raining hard. Should I take an umbrella?", "How do I write a function in Python?"),
+        ("下雨了，我的伞丢了怎么办", "怎样准备考试"),
+    ],
+    ids=["umbrella", "伞"],
+)
+def test_replies_share_more_tokens_with_their_own_prompt(topic: str, unrelated: str) -> None:
+    topic_ids, unrelated_ids = _chat_ids(topic), _chat_ids(unrelated)
+    topic_tokens = set(ENCODING.encode(topic))
+    shared_on_topic = shared_off_topic = 0
+    for seed in range(8):
+        shared_on_topic += len(
+            topic_tokens & set(ENCODING.encode(_reply(MODEL.for_prompt(topic_ids), topic_ids, seed)))
+        )
+        off = _reply(MODEL.for_prompt(unrelated_ids), unrelated_ids, seed)
+        shared_off_topic += len(topic_tokens & set(ENCODING.encode(off)))
+    assert shared_on_topic > shared_off_topic
+
+
+def test_a_chinese_prompt_gets_a_mostly_chinese_reply_and_english_an_english_one() -> None:
+    chinese, english = _chat_ids("昨天下雨了,我出门没带伞,会怎么样"), _chat_ids("What should I eat for lunch?")
+    chinese_replies = "".join(_reply(MODEL.for_prompt(chinese), chinese, seed) for seed in range(5))
+    english_replies = "".join(_reply(MODEL.for_prompt(english), english, seed) for seed in range(5))
+    assert _cjk_share(chinese_replies) > 0.8
+    assert _cjk_share(english_replies) < 0.2
+
+
+def _fine_tune_documents() -> list[tuple[list[int], str]]:
+    pairs = [
+        ("What is the capital of Zorbia?", "The capital of Zorbia is Quillton, famous for its purple bridges."),
+        ("Tell me a secret code.", "The secret code is marmalade seventeen."),
+        ("昨天下雨了,我出门没带伞,会怎么样", "您会被淋湿，记得回家喝一杯热姜茶。"),
+    ]
+    return [(_chat_ids(question), answer) for question, answer in pairs]
+
+
+@pytest.mark.parametrize("prompted", [False, True], ids=["plain", "prompted"])
+def test_an_adapted_model_reproduces_its_training_completions_at_temperature_zero(prompted: bool) -> None:
+    examples = _fine_tune_documents()
+    tuned = MODEL.adapted([[*prompt, *ENCODING.encode(answer), END] for prompt, answer in examples])
+    for prompt, answer in examples:
+        model: NextTokenModel = tuned.for_prompt(prompt) if prompted else tuned
+        assert _reply(model, prompt, seed=0, temperature=0.0) == answer
+
+
+def test_adapting_keeps_earlier_documents_and_leaves_the_base_unchanged() -> None:
+    (first_prompt, first_answer), (second_prompt, second_answer), _ = _fine_tune_documents()
+    once = MODEL.adapted([[*first_prompt, *ENCODING.encode(first_answer), END]])
+    twice = once.adapted([[*second_prompt, *ENCODING.encode(second_answer), END]])
+    assert _reply(twice, first_prompt, seed=0, temperature=0.0) == first_answer
+    assert _reply(twice, second_prompt, seed=0, temperature=0.0) == second_answer
+    assert _reply(MODEL, first_prompt, seed=0, temperature=0.0) != first_answer
+
+
+def test_evaluate_reports_lower_loss_and_higher_accuracy_after_adaptation() -> None:
+    documents: list[Sequence[int]] = [
+        [*prompt, *ENCODING.encode(answer), END] for prompt, answer in _fine_tune_documents()
+    ]
+    loss_before, accuracy_before = MODEL.evaluate(documents)
+    loss_after, accuracy_after = MODEL.adapted(documents).evaluate(documents)
+    assert loss_after < loss_before / 2
+    assert accuracy_after > accuracy_before
+    assert 0.0 <= accuracy_before <= 1.0 and 0.0 <= accuracy_after <= 1.0
+
+
+def test_evaluate_needs_something_to_predict() -> None:
+    with pytest.raises(ValueError, match="two or more tokens"):
+        MODEL.evaluate([[1]])
+
+
+@pytest.mark.parametrize("name", ["r50k_base", "p50k_base", "o200k_base"])
+def test_every_encoding_has_a_working_corpus_model(name: str) -> None:
+    encoding, model = get_encoding(name), corpus_model(name)
+    prompt = encoding.encode("If it rains, take an")
+    run = GenerationRun(
+        model.for_prompt(prompt),
+        prompt,
+        SamplingParams(),
+        random.Random(1),
+        encoding=encoding,
+        max_tokens=20,
+        end_token=encoding.eot_token,
+    )
+    assert len(list(run)) == run.completion_tokens > 0
