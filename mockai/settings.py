@@ -37,6 +37,9 @@ class Settings:
     model_limits: tuple[tuple[str, int | None, int | None], ...] = ()  # (model, rpm, tpm) overrides
     upstream_base_url: str | None = None
     upstream_api_key: str | None = None
+    dialogue_model: str = "gpt-3.5-turbo"  # the chat model behind /app/v1/ask
+    dialogue_system_prompt: str | None = None
+    dialogue_reply_tokens: int = 512  # kept free in the context window for each answer (and its max_tokens)
 
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (the frozen twin of assignment)."""

@@ -1,0 +1,173 @@
+"""`ask()`: answer a user's question in the context of their conversation, one question at a time per conversation.
+
+Per question: wait for the conversation's lock (concurrent questions never interleave their turns), replay a stored
+answer for a repeated `question_id`, build the prompt that fits the context window, stream the backend's answer, and
+store the exchange in one transaction once the answer is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+from mockai.dialogue import errors
+from mockai.dialogue.backends import ChatBackend, ReplyDelta, upstream_backend
+from mockai.dialogue.context import Context, Window, build_context
+from mockai.engine.tokenizer import get_encoding
+from mockai.settings import Settings
+from mockai.state.catalog import ModelCatalog
+from mockai.state.conversations import ConversationKey, Conversations, Exchange, Turn
+from mockai.state.store import Store
+
+
+@dataclass(frozen=True)
+class DialogueConfig:
+    """How the dialogue talks to the model (from `--dialogue-*` flags)."""
+
+    model: str = "gpt-3.5-turbo"
+    system_prompt: str | None = None
+    reply_tokens: int = 512  # kept free in the context window for the answer; also the request's max_tokens
+
+    def __post_init__(self) -> None:
+        if self.reply_tokens <= 0:
+            raise ValueError(f"{self.reply_tokens=} must be positive")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a conversation; an empty `question_id` asks the server to assign one."""
+
+    key: ConversationKey
+    text: str
+    question_id: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """A piece of the answer as it arrives from the backend."""
+
+    question_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The complete answer, stored (or replayed from the store for a repeated question_id)."""
+
+    exchange: Exchange
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The reply envelope's `data`."""
+        return {
+            "question_id": self.exchange.question_id,
+            "answer": self.exchange.answer,
+            "usage": self.exchange.usage,
+            "turns": self.exchange.context_turns,
+            "trimmed_turns": self.exchange.trimmed_turns,
+            "replayed": self.replayed,
+        }
+
+
+AskEvent = AnswerDelta | Answered
+
+
+class DialogueService:
+    """Conversations with memory, answered by a `ChatBackend`.
+
+    `upstream` is the configured upstream backend; without one the API layer passes the in-process backend.
+    """
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        catalog: ModelCatalog,
+        config: DialogueConfig,
+        *,
+        upstream: ChatBackend | None = None,
+    ) -> None:
+        self.conversations = conversations
+        self.config = config
+        self.upstream = upstream
+        self._catalog = catalog
+        # Locks live only while someone holds or waits for them, so idle conversations cost nothing.
+        self._locks: weakref.WeakValueDictionary[ConversationKey, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def ask(self, question: Question, backend: ChatBackend, *, stream: bool) -> AsyncGenerator[AskEvent, None]:
+        """Answer deltas, then one `Answered`; raises `DialogueError` before the first event when refusing."""
+        async with self._lock(question.key):
+            replay = self._replay(question)
+            if replay is not None:
+                yield AnswerDelta(replay.question_id, replay.answer)
+                yield Answered(replay, replayed=True)
+                return
+            context = build_context(
+                self.conversations.exchanges(question.key),
+                question.text,
+                self._window(question.key.org),
+                system_prompt=self.config.system_prompt,
+            )
+            question_id = question.question_id or self.conversations.new_question_id(question.key, question.text)
+            pieces: list[str] = []
+            usage: dict[str, int] | None = None
+            async for event in backend.complete(
+                context.messages, model=self.config.model, max_tokens=self.config.reply_tokens, stream=stream
+            ):
+                if isinstance(event, ReplyDelta):
+                    pieces.append(event.text)
+                    yield AnswerDelta(question_id, event.text)
+                else:
+                    usage = event.usage
+            exchange = _exchange(question_id, question.text, "".join(pieces), usage, context)
+            self.conversations.add(question.key, exchange)
+            yield Answered(exchange)
+
+    def history(self, key: ConversationKey) -> list[Turn]:
+        return self.conversations.turns(key)
+
+    def forget(self, key: ConversationKey) -> int:
+        """Reset one conversation; returns how many turns it held."""
+        return self.conversations.delete(key)
+
+    def reset(self) -> None:
+        self.conversations.reset()
+
+    def _lock(self, key: ConversationKey) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    def _replay(self, question: Question) -> Exchange | None:
+        if not question.question_id:
+            return None
+        stored = self.conversations.find(question.key, question.question_id)
+        if stored is not None and stored.question != question.text:
+            raise errors.question_id_conflict(question.question_id)
+        return stored
+
+    def _window(self, org: str) -> Window:
+        model = self._catalog.find(self.config.model, org)
+        if model is None or "chat" not in model.endpoints or not model.context_window or not model.encoding:
+            raise errors.model_unavailable(self.config.model, "it is not a chat model this server knows")
+        if model.context_window <= self.config.reply_tokens:
+            reason = f"its context window ({model.context_window}) leaves no room beside the reply budget"
+            raise errors.model_unavailable(self.config.model, reason)
+        return Window(model.id, get_encoding(model.encoding), model.context_window, self.config.reply_tokens)
+
+
+def _exchange(question_id: str, question: str, answer: str, usage: dict[str, int] | None, context: Context) -> Exchange:
+    return Exchange(question_id, question, answer, usage, context.kept_turns + 1, context.dropped_turns)
+
+
+def build_dialogue_service(settings: Settings, store: Store, catalog: ModelCatalog) -> DialogueService:
+    """The dialogue of one app: conversations in its store, answered upstream when `--upstream-base-url` is set."""
+    config = DialogueConfig(settings.dialogue_model, settings.dialogue_system_prompt, settings.dialogue_reply_tokens)
+    upstream = None
+    if settings.upstream_base_url:
+        upstream = upstream_backend(settings.upstream_base_url, api_key=settings.upstream_api_key)
+    return DialogueService(Conversations(store), catalog, config, upstream=upstream)
