@@ -36,7 +36,9 @@ def embedding_response(model: ModelInfo, body: dict[str, Any]) -> Response:
         vector = embed_tokens(tokens, model.dimensions or 1536, model=model.id)
         if dims != len(vector):
             vector = truncate(vector, dims)
-        data.append({"object": "embedding", "index": index, "embedding": to_base64(vector) if as_base64 else vector})
+        data.append(
+            {"object": "embedding", "index": index, "embedding": to_base64(vector) if as_base64 else _decimal(vector)}
+        )
     used = sum(len(tokens) for tokens in inputs)
     usage = {"prompt_tokens": used, "total_tokens": used}
     return json_response({"object": "list", "data": data, "model": model.id, "usage": usage}, model=model.id)
@@ -64,3 +66,8 @@ def output_dimensions(model: ModelInfo, requested: int | None) -> int:
     if requested > full:
         raise errors.value_out_of_range("dimensions", "integer", "above_max", full, requested)
     return requested
+
+
+def _decimal(vector: list[float]) -> list[float]:
+    """Nine significant digits, as the real API prints its float32 values: each reads back as the same float32."""
+    return [float(f"{x:.9g}") for x in vector]
