@@ -9,7 +9,7 @@ import struct
 import wave
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.audio import (
@@ -205,7 +205,6 @@ def test_unknown_format_is_refused() -> None:
         format_transcript(transcript, "xml")
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     words=st.lists(st.sampled_from(["alpha", "beta.", "gamma!", "delta?", "epsilon", "雨", "伞。"]), min_size=1),
     duration=st.floats(0.1, 7200.0),

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.embedding import embed_tokens, to_base64, truncate
@@ -101,7 +101,6 @@ def test_3072_dims_for_100_tokens_takes_a_few_milliseconds() -> None:
 _words = st.lists(st.integers(0, 10_000), min_size=1, max_size=12, unique=True)
 
 
-@settings(max_examples=60, deadline=None)
 @given(shared=_words, extra=st.lists(st.integers(10_001, 20_000), max_size=24, unique=True))
 def test_texts_sharing_most_words_beat_unrelated_texts(shared: list[int], extra: list[int]) -> None:
     """With A shared by both sides and at least as long as each tail, sim(A+x, A+y) > sim(A+x, C).
@@ -118,7 +117,6 @@ def test_texts_sharing_most_words_beat_unrelated_texts(shared: list[int], extra:
     assert cosine(left, related) > cosine(left, other)
 
 
-@settings(max_examples=40, deadline=None)
 @given(tokens=st.lists(st.integers(0, 200_000), min_size=1, max_size=40), dims=st.integers(1, 2048))
 def test_any_input_gives_a_unit_vector(tokens: list[int], dims: int) -> None:
     vector = embed_tokens(tokens, dims, model=MODEL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.image import edit_png, render_png, render_rgba, revise_prompt, vary_png
@@ -119,7 +119,6 @@ def test_variants_differ_and_repeat() -> None:
     assert first == vary_png(source, variant=0)
 
 
-@settings(max_examples=25, deadline=None)
 @given(prompt=st.text(max_size=60), width=st.integers(1, 40), height=st.integers(1, 40), variant=st.integers(0, 9))
 def test_any_prompt_renders_a_valid_png(prompt: str, width: int, height: int, variant: int) -> None:
     image = read_png(render_png(prompt, width, height, variant=variant))

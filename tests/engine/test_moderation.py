@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.moderation import CATEGORIES, Lexicon, load_lexicon, score_categories
@@ -121,7 +121,6 @@ def test_bad_lexicons_are_refused(data: dict[str, Any], message: str) -> None:
         Lexicon.from_dict(data)
 
 
-@settings(max_examples=50, deadline=None)
 @given(text=st.text(max_size=200))
 def test_scores_stay_in_unit_interval(text: str) -> None:
     result = score_categories(text, load_lexicon(LEXICON_PATH))

@@ -6,7 +6,7 @@ import struct
 import zlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.png import PngImage, encode_png, read_png, resize
@@ -159,7 +159,6 @@ def test_resize_picks_nearest_pixels() -> None:
     assert resize(image, 2, 1) is image
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     width=st.integers(1, 9),
     height=st.integers(1, 6),
