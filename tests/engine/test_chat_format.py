@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.chat_format import (
@@ -136,7 +136,6 @@ def test_render_ends_with_the_assistant_opener_and_keeps_every_turn() -> None:
     assert rendered.count("<|im_start|>") == 5
 
 
-@settings(max_examples=50)
 @given(st.lists(st.text(max_size=30), min_size=1, max_size=5))
 def test_count_grows_with_each_message(contents: list[str]) -> None:
     messages = [{"role": "user", "content": text} for text in contents]

@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine.sampler import SamplingParams, sample_next_token
@@ -140,7 +140,6 @@ def test_no_alternatives_unless_asked() -> None:
     assert sample_next_token(LOGITS, {}, SamplingParams(), random.Random(0)).top_logprobs == ()
 
 
-@settings(max_examples=60)
 @given(
     seed=st.integers(min_value=0, max_value=2**32),
     temperature=st.floats(min_value=0.0, max_value=2.0),

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import tiktoken
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.engine import tokenizer
@@ -148,7 +148,6 @@ def test_p50k_edit_adds_fill_in_the_middle_tokens() -> None:
 _WORDS = st.sampled_from(["hello", "world", "test", "Say", "伞", "下雨", "3.14", "\n", "!", "don't"])
 
 
-@settings(max_examples=60)
 @given(st.lists(_WORDS, min_size=1, max_size=20))
 def test_r50k_and_p50k_agree_when_no_spaces_repeat(words: list[str]) -> None:
     text = " ".join(words)
@@ -157,7 +156,6 @@ def test_r50k_and_p50k_agree_when_no_spaces_repeat(words: list[str]) -> None:
     assert get_encoding("r50k_base").encode(text) == get_encoding("p50k_base").encode(text)
 
 
-@settings(max_examples=40)
 @given(st.lists(_WORDS, min_size=2, max_size=10), st.integers(min_value=3, max_value=25))
 def test_p50k_spends_fewer_tokens_on_runs_of_spaces(words: list[str], run: int) -> None:
     text = (" " * run).join(words)
@@ -166,7 +164,6 @@ def test_p50k_spends_fewer_tokens_on_runs_of_spaces(words: list[str], run: int) 
     assert len(p50k.encode(text)) < len(r50k.encode(text))
 
 
-@settings(max_examples=40)
 @given(st.text(st.characters(exclude_categories=["Cs"]), max_size=60))
 def test_every_encoding_round_trips_text(text: str) -> None:
     for name in ENCODING_NAMES:
