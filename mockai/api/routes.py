@@ -6,7 +6,20 @@ with two methods is two rows; a wrong method gets 405 with `Allow` computed from
 
 from __future__ import annotations
 
-from mockai.api import models
+from mockai.api import (
+    audio,
+    chat,
+    completions,
+    dialogue,
+    edits,
+    embeddings,
+    files,
+    fine_tunes,
+    fine_tuning,
+    images,
+    models,
+    moderations,
+)
 from mockai.api.admin import ADMIN_ENDPOINTS
 from mockai.api.endpoint import Endpoint
 
@@ -19,22 +32,91 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              response_schema="openai/retrieveModel.response"),
     Endpoint("DELETE", "/v1/models/{model}", models.delete_model, "deleteModel", "models",
              response_schema="openai/deleteModel.response"),
-    # -- completions (issue 4) -------------------------------------------------------------------------------------
-    # -- chat (issue 4) --------------------------------------------------------------------------------------------
-    # -- edits (issue 4) -------------------------------------------------------------------------------------------
+    # -- completions -----------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/completions", completions.create_completion, "createCompletion", "completions",
+             body="json", request_schema="openai/createCompletion.request",
+             response_schema="openai/createCompletion.response", streams=True),
+    # -- chat ------------------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/chat/completions", chat.create_chat_completion, "createChatCompletion", "chat",
+             body="json", request_schema="openai/createChatCompletion.request",
+             response_schema="openai/createChatCompletion.response", streams=True),
+    # -- edits -----------------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/edits", edits.create_edit, "createEdit", "edits",
+             body="json", request_schema="openai/createEdit.request", response_schema="openai/createEdit.response"),
     # -- images (issue 6) ------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/images/generations", images.create_image, "createImage", "images", body="json",
+             request_schema="openai/createImage.request", response_schema="openai/createImage.response"),
+    Endpoint("POST", "/v1/images/edits", images.create_image_edit, "createImageEdit", "images", body="multipart",
+             request_schema="openai/createImageEdit.request", response_schema="openai/createImageEdit.response"),
+    Endpoint("POST", "/v1/images/variations", images.create_image_variation, "createImageVariation", "images",
+             body="multipart", request_schema="openai/createImageVariation.request",
+             response_schema="openai/createImageVariation.response"),
     # -- embeddings (issue 6) --------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/embeddings", embeddings.create_embedding, "createEmbedding", "embeddings", body="json",
+             request_schema="openai/createEmbedding.request", response_schema="openai/createEmbedding.response"),
+    Endpoint("POST", "/v1/engines/{engine}/embeddings", embeddings.create_embedding, "createEngineEmbedding",
+             "embeddings", body="json", request_schema="openai/createEmbedding.request",
+             response_schema="openai/createEmbedding.response", model_from_path="engine"),
     # -- audio (issue 6) -------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/audio/transcriptions", audio.create_transcription, "createTranscription", "audio",
+             body="multipart", request_schema="openai/createTranscription.request",
+             response_schema="openai/createTranscription.response"),
+    Endpoint("POST", "/v1/audio/translations", audio.create_translation, "createTranslation", "audio",
+             body="multipart", request_schema="openai/createTranslation.request",
+             response_schema="openai/createTranslation.response"),
     # -- files (issue 5) -------------------------------------------------------------------------------------------
+    Endpoint("GET", "/v1/files", files.list_files, "listFiles", "files"),
+    Endpoint("POST", "/v1/files", files.create_file, "createFile", "files", body="multipart",
+             request_schema="openai/createFile.request"),
+    Endpoint("DELETE", "/v1/files/{file_id}", files.delete_file, "deleteFile", "files"),
+    Endpoint("GET", "/v1/files/{file_id}", files.retrieve_file, "retrieveFile", "files"),
+    Endpoint("GET", "/v1/files/{file_id}/content", files.download_file, "downloadFile", "files"),
     # -- fine-tunes (issue 5) --------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/fine-tunes", fine_tunes.create_fine_tune, "createFineTune", "fine-tunes", body="json",
+             request_schema="openai/createFineTune.request"),
+    Endpoint("GET", "/v1/fine-tunes", fine_tunes.list_fine_tunes, "listFineTunes", "fine-tunes"),
+    Endpoint("GET", "/v1/fine-tunes/{fine_tune_id}", fine_tunes.retrieve_fine_tune, "retrieveFineTune",
+             "fine-tunes"),
+    Endpoint("POST", "/v1/fine-tunes/{fine_tune_id}/cancel", fine_tunes.cancel_fine_tune, "cancelFineTune",
+             "fine-tunes"),
+    Endpoint("GET", "/v1/fine-tunes/{fine_tune_id}/events", fine_tunes.list_fine_tune_events,
+             "listFineTuneEvents", "fine-tunes", streams=True),
     # -- moderations (issue 6) -------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/moderations", moderations.create_moderation, "createModeration", "moderations",
+             body="json", request_schema="openai/createModeration.request",
+             response_schema="openai/createModeration.response"),
     # -- engines (deprecated, still documented) --------------------------------------------------------------------
     Endpoint("GET", "/v1/engines", models.list_engines, "listEngines", "engines",
              response_schema="openai/listEngines.response"),
     Endpoint("GET", "/v1/engines/{engine_id}", models.retrieve_engine, "retrieveEngine", "engines",
              response_schema="openai/retrieveEngine.response"),
+    Endpoint("POST", "/v1/engines/{engine}/completions", completions.create_completion, "createEngineCompletion",
+             "completions", body="json", request_schema="openai/createCompletion.request",
+             response_schema="openai/createCompletion.response", streams=True, model_from_path="engine"),
+    Endpoint("POST", "/v1/engines/{engine}/chat/completions", chat.create_chat_completion,
+             "createEngineChatCompletion", "chat", body="json", request_schema="openai/createChatCompletion.request",
+             response_schema="openai/createChatCompletion.response", streams=True, model_from_path="engine"),
     # -- fine-tuning jobs, the modern API (issue 5) ----------------------------------------------------------------
+    Endpoint("POST", "/v1/fine_tuning/jobs", fine_tuning.create_fine_tuning_job, "createFineTuningJob",
+             "fine-tuning", body="json", request_schema="openai/createFineTuningJob.request"),
+    Endpoint("GET", "/v1/fine_tuning/jobs", fine_tuning.list_fine_tuning_jobs, "listPaginatedFineTuningJobs",
+             "fine-tuning"),
+    Endpoint("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}", fine_tuning.retrieve_fine_tuning_job,
+             "retrieveFineTuningJob", "fine-tuning"),
+    Endpoint("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel", fine_tuning.cancel_fine_tuning_job,
+             "cancelFineTuningJob", "fine-tuning"),
+    Endpoint("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/events", fine_tuning.list_fine_tuning_events,
+             "listFineTuningEvents", "fine-tuning"),
+    Endpoint("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
+             fine_tuning.list_fine_tuning_checkpoints, "listFineTuningJobCheckpoints", "fine-tuning"),
     # -- mockai extras ---------------------------------------------------------------------------------------------
+    # Where `response_format: "url"` images live; like the real signed URLs, it needs no API key.
+    Endpoint("GET", "/v1/images/files/{file_name}", images.get_image_file, "getImageFile", "images", auth="none"),
+    # The seed's context dialogue (issue 9): its own {code, msg, data} envelope, so the handlers read and validate
+    # their bodies themselves (schemas/mockai/ask.json) and need no OpenAI key.
+    Endpoint("POST", "/app/v1/ask", dialogue.ask, "mockaiAsk", "dialogue", auth="none", streams=True),
+    Endpoint("GET", "/app/v1/history", dialogue.read_history, "mockaiReadHistory", "dialogue", auth="none"),
+    Endpoint("DELETE", "/app/v1/history", dialogue.delete_history, "mockaiDeleteHistory", "dialogue", auth="none"),
 )
 # fmt: on
 

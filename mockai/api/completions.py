@@ -1,0 +1,144 @@
+"""`POST /v1/completions` (and the 0.28 SDK's `/v1/engines/{engine}/completions`): legacy text completions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockai import errors
+from mockai.api.responses import json_response
+from mockai.api.sse import event_stream
+from mockai.api.text_generation import (
+    CollectedRun,
+    TextJob,
+    check_context,
+    collect,
+    completion_logprobs,
+    created_at,
+    interleave,
+    resolve_model,
+    response_id,
+    system_fingerprint,
+    text_job,
+)
+from mockai.engine.generate import GenerationRun, TokenStep
+
+DEFAULT_MAX_TOKENS = 16  # documented default for completions
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    ids: list[int]
+    text: str
+
+
+async def create_completion(request: Request, body: dict[str, Any]) -> Response:
+    model_id = body.get("model") or request.path_params.get("engine", "")
+    model = resolve_model(request, model_id, "completions", "v1/completions")
+    n = body.get("n") or 1
+    best_of = body.get("best_of") or n
+    _check_options(body, n, best_of)
+    job = text_job(request, body, model, top_logprobs=body.get("logprobs") or 0)
+    prompts = _prompts(body.get("prompt", "<|endoftext|>"), job)
+    budget = check_context(
+        model, max(len(p.ids) for p in prompts), body.get("max_tokens", DEFAULT_MAX_TOKENS), chat=False
+    )
+    header = {
+        "id": response_id("cmpl", job, request),
+        "object": "text_completion",
+        "created": created_at(request),
+        "model": model.id,
+        "system_fingerprint": system_fingerprint(model, job.seed),
+    }
+    echo, wants_logprobs = bool(body.get("echo")), body.get("logprobs") is not None
+    if body.get("stream"):  # best_of == n here: every candidate is returned, so none needs scoring first
+        runs = [
+            (p, job.run(p.ids, index=i * n + j, max_tokens=budget)) for i, p in enumerate(prompts) for j in range(n)
+        ]
+        return event_stream(request, _chunks(header, runs, echo, wants_logprobs), model=model.id)
+    choices: list[dict[str, Any]] = []
+    completion_tokens = 0
+    for p_index, prompt in enumerate(prompts):
+        candidates = [
+            collect(job.run(prompt.ids, index=p_index * best_of + i, max_tokens=budget)) for i in range(best_of)
+        ]
+        completion_tokens += sum(c.run.completion_tokens for c in candidates)  # discarded candidates are billed too
+        for chosen in _best(candidates, n):
+            choices.append(_choice(len(choices), prompt, chosen, echo, wants_logprobs))
+    prompt_tokens = sum(len(prompt.ids) for prompt in prompts)
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    return json_response({**header, "choices": choices, "usage": usage}, model=model.id)
+
+
+def _check_options(body: dict[str, Any], n: int, best_of: int) -> None:
+    if best_of < n:
+        raise errors.invalid_request(
+            "best_of must be greater than or equal to n.", param="best_of", code="invalid_value"
+        )
+    if body.get("stream") and best_of > 1 and best_of != n:
+        raise errors.invalid_request("Cannot stream results with best_of > n.", param="best_of", code="invalid_value")
+
+
+def _prompts(raw: Any, job: TextJob) -> list[_Prompt]:
+    """A prompt is a string, a list of strings, a list of token ids, or a list of token-id lists."""
+    encoding = job.encoding
+    if isinstance(raw, str):
+        raw = [raw]
+    if raw and all(isinstance(item, int) for item in raw):
+        raw = [raw]
+    prompts = []
+    for item in raw or [""]:
+        if isinstance(item, str):
+            prompts.append(_Prompt(encoding.encode(item, allowed_special="all"), item))
+        else:
+            if any(token >= encoding.n_vocab or token < 0 for token in item):
+                raise errors.invalid_request(
+                    f"Invalid token in prompt: {max(item)}. Token ids must be below {encoding.n_vocab}.",
+                    param="prompt",
+                    code="invalid_value",
+                )
+            prompts.append(_Prompt(list(item), encoding.decode(item)))
+    return prompts
+
+
+def _best(candidates: list[CollectedRun], n: int) -> list[CollectedRun]:
+    """The `n` candidates with the highest total logprob, in generation order (the server-side `best_of`)."""
+    if len(candidates) == n:
+        return candidates
+    ranked = sorted(range(len(candidates)), key=lambda i: (-candidates[i].total_logprob, i))
+    return [candidates[i] for i in sorted(ranked[:n])]
+
+
+def _choice(index: int, prompt: _Prompt, chosen: CollectedRun, echo: bool, wants_logprobs: bool) -> dict[str, Any]:
+    prefix = prompt.text if echo else ""
+    return {
+        "text": prefix + chosen.run.text,
+        "index": index,
+        "logprobs": completion_logprobs(chosen.steps, offset=len(prefix)) if wants_logprobs else None,
+        "finish_reason": chosen.run.finish_reason,
+    }
+
+
+def _chunks(
+    header: dict[str, Any], flat: Sequence[tuple[_Prompt, GenerationRun]], echo: bool, wants_logprobs: bool
+) -> Iterator[dict[str, Any]]:
+    def chunk(index: int, text: str, steps: list[TokenStep], finish: str | None) -> dict[str, Any]:
+        logprobs = completion_logprobs(steps) if wants_logprobs else None
+        return {**header, "choices": [{"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}]}
+
+    if echo:
+        for index, (prompt, _) in enumerate(flat):
+            yield chunk(index, prompt.text, [], None)
+    for index, step in interleave([iter(run) for _, run in flat]):
+        if step is None:
+            yield chunk(index, "", [], flat[index][1].finish_reason)
+        elif step.text or wants_logprobs:
+            yield chunk(index, step.text, [step], None)
