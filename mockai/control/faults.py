@@ -131,7 +131,9 @@ class FaultPlan:
         return self._faults.pop(fault_id, None) is not None
 
     def clear(self) -> None:
+        """Remove every fault; ids start again at fault-1."""
         self._faults.clear()
+        self._ids = itertools.count(1)
 
     def __iter__(self) -> Iterator[FaultRule]:
         return iter(list(self._faults.values()))

@@ -107,4 +107,6 @@ class Journal:
         return [event for event in self if all(getattr(event, name) == value for name, value in given.items())]
 
     def clear(self) -> None:
+        """Forget every event; ids start again at 1."""
         self._events.clear()
+        self._ids = itertools.count(1)

@@ -180,7 +180,9 @@ class RuleBook:
         return self._rules.pop(rule_id, None) is not None
 
     def clear(self) -> None:
+        """Remove every rule; ids start again at rule-1, so each test sees the same ids."""
         self._rules.clear()
+        self._order = itertools.count(1)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(sorted(self._rules.values(), key=lambda rule: (rule.priority, -rule.order)))

@@ -114,3 +114,10 @@ def test_a_rules_file_without_rules_is_refused(tmp_path: Path) -> None:
     path.write_text("hello: world\n")
     with pytest.raises(ValueError, match="expected a list of rules"):
         load_rules(path)
+
+
+def test_clearing_restarts_the_ids_so_every_test_sees_the_same_ones() -> None:
+    book = RuleBook()
+    book.add({"reply": _json(1)})
+    book.clear()
+    assert book.add({"reply": _json(2)}).id == "rule-1"
