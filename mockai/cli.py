@@ -96,6 +96,39 @@ def main() -> None:
     callback=lambda _ctx, _param, values: tuple(_model_limit(value) for value in values),
     help="Per-model override MODEL=RPM:TPM (either side may be empty, e.g. gpt-4=3: or gpt-4=:40000).",
 )
+@click.option(
+    "--upstream-base-url",
+    envvar="MOCKAI_UPSTREAM_BASE_URL",
+    default=None,
+    help="Answer /app/v1/ask from this OpenAI-compatible server (its base URL, ending in /v1) instead of mockai.",
+)
+@click.option(
+    "--upstream-api-key",
+    envvar="MOCKAI_UPSTREAM_API_KEY",
+    default=None,
+    help="Bearer key for --upstream-base-url.",
+)
+@click.option(
+    "--dialogue-model",
+    envvar="MOCKAI_DIALOGUE_MODEL",
+    default="gpt-3.5-turbo",
+    show_default=True,
+    help="Chat model behind /app/v1/ask (its context window decides how much history is sent).",
+)
+@click.option(
+    "--dialogue-system-prompt",
+    envvar="MOCKAI_DIALOGUE_SYSTEM_PROMPT",
+    default=None,
+    help="System prompt sent first with every /app/v1/ask conversation (never trimmed).",
+)
+@click.option(
+    "--dialogue-reply-tokens",
+    envvar="MOCKAI_DIALOGUE_REPLY_TOKENS",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Tokens kept free in the context window for each /app/v1/ask answer (also its max_tokens).",
+)
 def serve(**options: object) -> None:
     """Serve the mock API."""
     from mockai.server import run  # keeps `mockai --version` and `--help` instant
