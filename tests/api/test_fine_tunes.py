@@ -10,8 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from mockai.api.app import services_of
-from mockai.engine.tokenizer import get_encoding
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
 
@@ -95,15 +93,21 @@ def test_the_whole_legacy_story(ft_server: ServerThread, http: httpx.Client) -> 
 
     listed = {m["id"]: m for m in http.get("/v1/models").json()["data"]}
     assert listed[model]["owned_by"] == "org-legacy" and listed[model]["parent"] == "curie"
-    # Using the model: its adapted token model recites a training completion at temperature 0.
-    lm = services_of(ft_server.app).fine_tunes.language_model("org-legacy", model)  # type: ignore[arg-type]
-    assert lm is not None
-    encoding = get_encoding("r50k_base")
-    tokens = encoding.encode(EXAMPLES[1]["prompt"])
-    for _ in range(12):
-        logits = lm.next_token_logits(tokens)
-        tokens.append(max(logits, key=lambda t: (logits[t], -t)))
-    assert encoding.decode(tokens).startswith(EXAMPLES[1]["prompt"] + EXAMPLES[1]["completion"])
+    # Using the model: at temperature 0 a training prompt gets its training completion back.
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(
+        base_url=f"{ft_server.base_url}/v1",
+        api_key=API_KEY,
+        organization="org-legacy",
+        max_retries=0,
+        _strict_response_validation=True,
+    )
+    for example in EXAMPLES:
+        answer = client.completions.create(model=model, prompt=example["prompt"], temperature=0, max_tokens=16)
+        assert answer.model == model and answer.choices[0].text == example["completion"]
+    with client_for(ft_server, "org-stranger") as other:
+        refused = other.post("/v1/completions", json={"model": model, "prompt": "x"})
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "model_not_found"
 
     deleted = http.delete(f"/v1/models/{model}").json()
     assert deleted == {"id": model, "object": "model", "deleted": True}

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from mockai.api.app import services_of
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
 
@@ -77,8 +76,17 @@ def test_the_whole_modern_story(ft_server: ServerThread, client: Any) -> None:
     assert results.startswith("step,elapsed_tokens,elapsed_examples,training_loss")
     models = {m.id: m for m in client.models.list()}
     assert models[done.fine_tuned_model].owned_by == ORG
-    model = services_of(ft_server.app).fine_tunes.language_model(ORG, done.fine_tuned_model)  # type: ignore[arg-type]
-    assert model is not None
+    reply = client.chat.completions.create(
+        model=done.fine_tuned_model,
+        messages=[
+            {"role": "system", "content": "You are Marv, a sarcastic bot."},
+            {"role": "user", "content": "What is 3 plus 3?"},
+        ],
+        temperature=0,
+        max_tokens=20,
+    )
+    # The adapted model has learnt Marv's answers: it replies in their shape.
+    assert reply.model == done.fine_tuned_model and reply.choices[0].message.content.endswith(", obviously.")
 
     assert client.models.delete(done.fine_tuned_model).deleted is True
     client.files.delete(training.id)
