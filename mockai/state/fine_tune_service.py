@@ -93,42 +93,14 @@ class FineTuneService:
     # -- jobs -----------------------------------------------------------------------------------------------------
 
     def create(self, org: str, api: Api, request: JobRequest) -> FineTuneJob:
+        """Validate, fit, plan and record a job (fitting happens now, so call this off the event loop)."""
         base = self._base_model(org, api, request.model)
         needed = DataFormat.CHAT if "chat" in base.endpoints else DataFormat.PROMPT_COMPLETION
         train = self._usable_file(org, api, request.training_file, "training_file", base.id, needed)
         valid = None
         if request.validation_file:
             valid = self._usable_file(org, api, request.validation_file, "validation_file", base.id, needed)
-        job_id = self._ids.new("fine_tune" if api is Api.LEGACY else "fine_tuning_job")
-        hyper = _hyperparameters(api, request, train.examples)
-        job_seed = request.seed if request.seed is not None else _derived_seed(self._seed, job_id)
-        failure = train.verdict or (valid.verdict if valid else None)
-        report = None
-        if failure is None:
-            examples = tuple(read_examples(self._store.read_blob(train.id)))
-            report = self._trainer.fit(
-                TrainingRequest(base.encoding or "", needed, examples, hyper.n_epochs, hyper.batch_size, job_seed)
-            )
-        now = self._clock.now()
-        job = FineTuneJob(
-            id=job_id,
-            org=org,
-            api=api,
-            model=base.id,
-            created_at=int(now),
-            training_file=train.id,
-            validation_file=valid.id if valid else None,
-            hyperparameters=hyper,
-            suffix=request.suffix,
-            seed=job_seed,
-            data_format=needed.value,
-            report=report,
-            failure=failure,
-            updated_at=int(now),
-            result_file_id=self._ids.new("file"),
-        )
-        ready = max(train.ready_at, valid.ready_at if valid else 0.0)
-        job = dataclasses.replace(job, plan=plan_schedule(job, report, files_ready_at=ready, seed=self._seed))
+        job = self._new_job(org, api, request, base, needed, train, valid)
         job, events = created_events(job)
         training_copy = _training_copy(job.id)
         size = self._store.copy_blob(train.id, training_copy)
@@ -141,6 +113,48 @@ class FineTuneService:
             )
             _insert_events(tx, events)
         return job
+
+    def _new_job(
+        self,
+        org: str,
+        api: Api,
+        request: JobRequest,
+        base: ModelInfo,
+        needed: DataFormat,
+        train: FileObject,
+        valid: FileObject | None,
+    ) -> FineTuneJob:
+        """The job with its training already fitted and its milestones planned."""
+        job_id = self._ids.new("fine_tune" if api is Api.LEGACY else "fine_tuning_job")
+        hyper = _hyperparameters(api, request, train.examples)
+        job_seed = request.seed if request.seed is not None else _derived_seed(self._seed, job_id)
+        failure = train.verdict or (valid.verdict if valid else None)
+        report = None
+        if failure is None:
+            examples = tuple(read_examples(self._store.read_blob(train.id)))
+            report = self._trainer.fit(
+                TrainingRequest(base.encoding or "", needed, examples, hyper.n_epochs, hyper.batch_size, job_seed)
+            )
+        now = int(self._clock.now())
+        job = FineTuneJob(
+            id=job_id,
+            org=org,
+            api=api,
+            model=base.id,
+            created_at=now,
+            training_file=train.id,
+            validation_file=valid.id if valid else None,
+            hyperparameters=hyper,
+            suffix=request.suffix,
+            seed=job_seed,
+            data_format=needed.value,
+            report=report,
+            failure=failure,
+            updated_at=now,
+            result_file_id=self._ids.new("file"),
+        )
+        ready = max(train.ready_at, valid.ready_at if valid else 0.0)
+        return dataclasses.replace(job, plan=plan_schedule(job, report, files_ready_at=ready, seed=self._seed))
 
     def get(self, org: str, api: Api, job_id: str) -> FineTuneJob:
         rows = self._store.query("SELECT doc FROM jobs WHERE id = ? AND org = ? AND api = ?", (job_id, org, api.value))
