@@ -335,8 +335,7 @@ def file_wrong_purpose(file_id: str, purpose: str, param: str) -> OpenAIError:
 
 def file_not_processed(file_id: str, param: str) -> OpenAIError:
     return invalid_request(
-        f"File {file_id} is still being processed and is not ready to be used for fine-tuning. "
-        "Please try again later.",
+        f"File {file_id} is still being processed and is not ready to be used for fine-tuning. Please try again later.",
         param=param,
         code="file_not_ready",
     )
@@ -519,3 +518,109 @@ def _english_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+# -- embeddings, moderations, images, audio (issue 6) ------------------------------------------------------------
+
+
+def invalid_input_path(path: str = "$.input") -> OpenAIError:
+    """The real API's answer to an empty string (or empty token list) among embedding inputs."""
+    return invalid_request(
+        f"'{path}' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+    )
+
+
+def dimensions_not_supported() -> OpenAIError:
+    return invalid_request("This model does not support specifying dimensions.", param="dimensions")
+
+
+def image_inputs_not_supported(model: str) -> OpenAIError:
+    return invalid_request(
+        f"The model `{model}` only accepts text input; image inputs need omni-moderation-latest.",
+        param="input",
+        code="invalid_value",
+    )
+
+
+def invalid_image_upload() -> OpenAIError:
+    return invalid_request("Uploaded image must be a PNG and less than 4 MB.")
+
+
+def image_not_square(width: int, height: int, param: str = "image") -> OpenAIError:
+    which = "mask" if param == "mask" else "input"
+    return invalid_request(
+        f"Invalid {which} image - image must be square, got {width}x{height}.", param=param, code="invalid_image"
+    )
+
+
+def image_mode_not_allowed(mode: str, param: str = "image") -> OpenAIError:
+    which = "mask" if param == "mask" else "input"
+    return invalid_request(f"Invalid {which} image - format must be in ['RGBA', 'LA', 'L'], got {mode}.")
+
+
+def mask_size_mismatch(mask: tuple[int, int], image: tuple[int, int]) -> OpenAIError:
+    return invalid_request(
+        f"Invalid mask image - mask and image must have the same dimensions, got {mask[0]}x{mask[1]} "
+        f"and {image[0]}x{image[1]}.",
+        param="mask",
+        code="invalid_image",
+    )
+
+
+def image_parameter_not_supported(param: str, model: str) -> OpenAIError:
+    return invalid_request(
+        f"The '{param}' parameter is not supported with the model {model}.", param=param, code="unsupported_parameter"
+    )
+
+
+def image_url_not_found(image_id: str) -> OpenAIError:
+    return OpenAIError(
+        404,
+        f"No image {image_id}: image URLs expire an hour after they are issued.",
+        "invalid_request_error",
+        None,
+        "image_not_found",
+    )
+
+
+AUDIO_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
+
+
+def invalid_audio_format() -> OpenAIError:
+    return invalid_request(f"Invalid file format. Supported formats: {list(AUDIO_FORMATS)}")
+
+
+def audio_too_large(limit: int, size: int) -> OpenAIError:
+    return OpenAIError(
+        413, f"Maximum content size limit ({limit}) exceeded ({size} bytes read)", "server_error", None, None
+    )
+
+
+def audio_too_short() -> OpenAIError:
+    return invalid_request(
+        "Audio file is too short. Minimum audio length is 0.1 seconds.", param="file", code="audio_too_short"
+    )
+
+
+def audio_unreadable() -> OpenAIError:
+    return invalid_request("Audio file might be corrupted or unsupported", param="file", code="invalid_value")
+
+
+def invalid_language(language: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid language '{language}'. Language parameter must be specified in ISO-639-1 format.",
+        param="language",
+        code="invalid_language_format",
+    )
+
+
+def granularities_need_verbose_json() -> OpenAIError:
+    return invalid_request(
+        "timestamp_granularities is only supported when response_format is verbose_json.",
+        param="timestamp_granularities",
+        code="invalid_value",
+    )
+
+
+def streaming_not_supported(model: str) -> OpenAIError:
+    return invalid_request(f"Streaming is not supported for the model {model}.", param="stream", code="invalid_value")
