@@ -23,6 +23,8 @@ from mockai.engine.image import edit_png, render_png, revise_prompt, vary_png
 from mockai.engine.png import PngImage, read_png
 
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+# A PNG under 4 MB can still inflate to gigabytes; 4096 x 4096 RGBA is 64 MiB of pixels at most.
+MAX_PIXELS = 4096 * 4096
 EDITABLE_MODES = ("RGBA", "LA", "L")
 # Parameters of the GPT image models; the DALL·E models refuse them.
 GPT_IMAGE_ONLY = (
@@ -133,7 +135,7 @@ async def read_upload(upload: Any, param: str) -> PngImage:
     if len(data) >= MAX_UPLOAD_BYTES:
         raise errors.invalid_image_upload()
     try:
-        image = read_png(data)
+        image = read_png(data, max_pixels=MAX_PIXELS)
     except ValueError:
         raise errors.invalid_image_upload() from None
     if image.width != image.height:

@@ -41,11 +41,12 @@ class PngImage:
         return self.pixels[3::4]
 
 
-def read_png(data: bytes) -> PngImage:
+def read_png(data: bytes, *, max_pixels: int | None = None) -> PngImage:
     """Decode an 8-bit, non-interlaced greyscale, RGB, palette or alpha PNG.
 
     Anything else (16-bit or packed sub-byte samples, Adam7 interlacing, damaged chunks)
-    raises ``ValueError`` saying what was found.
+    raises ``ValueError`` saying what was found.  ``max_pixels`` refuses an image from its
+    header alone, before a small file can inflate into a huge one.
     """
     if not data.startswith(_SIGNATURE):
         raise ValueError("not a PNG file (bad signature)")
@@ -53,6 +54,8 @@ def read_png(data: bytes) -> PngImage:
     if not chunks or chunks[0][0] != b"IHDR":
         raise ValueError("PNG has no IHDR chunk first")
     width, height, colour_type, bpp = _parse_header(chunks[0][1])
+    if max_pixels is not None and width * height > max_pixels:
+        raise ValueError(f"PNG is {width}x{height}, more than the {max_pixels}-pixel limit")
     mode = _COLOUR_TYPES[colour_type][0]
     palette = b"".join(body for kind, body in chunks if kind == b"PLTE")
     transparency = b"".join(body for kind, body in chunks if kind == b"tRNS")

@@ -129,6 +129,13 @@ def test_unsupported_or_damaged_files_are_refused(data: bytes, message: str) -> 
         read_png(data)
 
 
+def test_pixel_limit_is_checked_from_the_header() -> None:
+    big = make_png(bytes(64 * 64), 64, 64, 0, filters=[0])
+    assert read_png(big, max_pixels=64 * 64).width == 64
+    with pytest.raises(ValueError, match="64x64, more than the 4095-pixel limit"):
+        read_png(big, max_pixels=4095)
+
+
 def test_bad_crc_and_unknown_filter_are_refused() -> None:
     good = make_png(bytes(4), 2, 2, 0, filters=[0])
     damaged = good[:30] + bytes([good[30] ^ 0xFF]) + good[31:]
