@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
-from operator import itemgetter, sub
+from operator import itemgetter, mul, sub
 from types import MappingProxyType
 
 __all__ = ["BAN_BIAS", "SampledToken", "SamplingParams", "sample_next_token"]
@@ -101,27 +101,54 @@ def _adjusted_scores(
 
 
 def _draw(weights: list[float], top_p: float, rng: random.Random) -> int:
-    """Index of a draw proportional to `weights`, restricted to the top_p nucleus."""
-    cumulative = list(accumulate(weights))
-    total = cumulative[-1]
+    """Index of a draw proportional to `weights`, restricted to the top_p nucleus.
+
+    The nucleus is the smallest set of top tokens whose mass reaches top_p (always at least the best token);
+    tokens tied with its weakest member stay in, so the choice never depends on candidate order.
+    """
     last = len(weights) - 1
-    if top_p < 1.0:
-        # The nucleus is the smallest top set whose mass reaches top_p (always at least the best token);
-        # tokens tied with its weakest member stay in, so the choice never depends on candidate order.
-        ranked = sorted(weights, reverse=True)
-        ranked_cumulative = list(accumulate(ranked))
-        cut = min(bisect_left(ranked_cumulative, top_p * ranked_cumulative[-1]), last)
-        weakest = ranked[cut]
-        if ranked_cumulative[cut] >= 0.5 * total:
-            # Rejection keeps exactly the renormalised nucleus distribution and, with the nucleus holding
-            # at least half the mass, needs under two tries on average: cheaper than rebuilding the sums.
-            while True:
-                index = min(bisect_right(cumulative, rng.random() * total), last)
-                if weights[index] >= weakest:
-                    return index
-        cumulative = list(accumulate([weight if weight >= weakest else 0.0 for weight in weights]))
-        total = cumulative[-1]
-    return min(bisect_right(cumulative, rng.random() * total), last)
+    if top_p >= 1.0:
+        cumulative = list(accumulate(weights))
+        return min(bisect_right(cumulative, rng.random() * cumulative[-1]), last)
+    ranked = sorted(weights, reverse=True)
+    cumulative = list(accumulate(ranked))
+    cut = min(bisect_left(cumulative, top_p * cumulative[-1]), last)
+    while cut < last and ranked[cut + 1] == ranked[cut]:
+        cut += 1
+    # Draw a rank inside the nucleus, then find the candidate holding that weight (the n-th of equal ones).
+    rank = min(bisect_right(cumulative, rng.random() * cumulative[cut]), cut)
+    weight = ranked[rank]
+    nth = rank - ranked.index(weight)
+    if nth == 0:
+        return weights.index(weight)
+    return [index for index, value in enumerate(weights) if value == weight][nth]
+
+
+def _weights(values: list[float], temperature: float) -> tuple[float, list[float]]:
+    """Return (log Σ exp(v), draw weights ∝ exp(v / T)).
+
+    Scores are log-probabilities in practice, so exp() needs no shift by the maximum; the shifted form is
+    the fallback when a sum under- or overflows (huge penalties, +100 biases, tiny temperatures).
+    """
+    exps = list(map(math.exp, values))
+    total = sum(exps)
+    if 0.0 < total < math.inf:
+        log_total = math.log(total)
+    else:
+        best = max(values)
+        exps = list(map(math.exp, map(sub, values, repeat(best))))
+        log_total = best + math.log(sum(exps))
+    if temperature == 1.0:
+        return log_total, exps
+    # exp(s / T) is exp(s) ** (1 / T): one pow per candidate instead of a second exp pass.
+    try:
+        weights = list(map(pow, exps, repeat(1.0 / temperature)))
+    except OverflowError:  # float pow raises instead of returning inf
+        weights = []
+    if not 0.0 < sum(weights) < math.inf:
+        best = max(values)
+        weights = list(map(math.exp, map(mul, map(sub, values, repeat(best)), repeat(1.0 / temperature))))
+    return log_total, weights
 
 
 def _tied(tokens: list[int], values: list[float], best: float) -> list[int]:
@@ -142,15 +169,13 @@ def sample_next_token(
         raise ValueError("no candidate token is left to sample: logit_bias banned them all")
     tokens = list(scores)
     values = list(scores.values())
-    best = max(values)
-    exps = list(map(math.exp, map(sub, values, repeat(best))))
-    log_total = best + math.log(sum(exps))
     temperature = params.temperature
     if temperature == 0.0:
+        log_total, _ = _weights(values, 1.0)
+        best = max(values)
         token = tokens[values.index(best)] if values.count(best) == 1 else min(_tied(tokens, values, best))
     else:
-        # exp(s / T) is exp(s) ** (1 / T): one pow per candidate instead of a second exp pass.
-        weights = exps if temperature == 1.0 else list(map(pow, exps, repeat(1.0 / temperature)))
+        log_total, weights = _weights(values, temperature)
         token = tokens[_draw(weights, params.top_p, rng)]
     alternatives: tuple[tuple[int, float], ...] = ()
     if params.top_logprobs:

@@ -177,3 +177,11 @@ def test_logit_bias_is_frozen() -> None:
     assert dict(params.logit_bias) == {1: 5.0}
     with pytest.raises(TypeError):
         params.logit_bias[3] = 1.0  # type: ignore[index]
+
+
+@pytest.mark.parametrize("temperature", [1e-300, 0.01, 2.0])
+def test_extreme_scores_and_temperatures_stay_finite(temperature: float) -> None:
+    logits = {1: 0.0, 2: -800.0, 3: -2000.0}
+    params = SamplingParams(temperature=temperature, logit_bias={3: 100})
+    sampled = sample_next_token(logits, {1: 4000}, params, random.Random(0))
+    assert math.isfinite(sampled.logprob) and sampled.token in logits
