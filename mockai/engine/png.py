@@ -62,12 +62,14 @@ def read_png(data: bytes, *, max_pixels: int | None = None) -> PngImage:
     compressed = b"".join(body for kind, body in chunks if kind == b"IDAT")
     if colour_type == 3 and not palette:
         raise ValueError("palette PNG has no PLTE chunk")
+    expected = height * (1 + width * bpp)
     try:
-        raw = zlib.decompress(compressed)
+        # Inflate no further than the header promises: extra data is an error, not a reason to allocate.
+        raw = zlib.decompressobj().decompress(compressed, expected + 1)
     except zlib.error as exc:
         raise ValueError(f"PNG image data is corrupt: {exc}") from exc
-    if len(raw) != height * (1 + width * bpp):
-        raise ValueError(f"PNG image data has {len(raw)} bytes, expected {height * (1 + width * bpp)}")
+    if len(raw) != expected:
+        raise ValueError(f"PNG image data does not match its {width}x{height} header ({expected} bytes expected)")
     samples = _unfilter(raw, width * bpp, bpp, height)
     pixels = _to_rgba(samples, colour_type, palette, transparency)
     has_alpha = colour_type in (4, 6) or bool(transparency)

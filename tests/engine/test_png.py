@@ -129,6 +129,14 @@ def test_unsupported_or_damaged_files_are_refused(data: bytes, message: str) -> 
         read_png(data)
 
 
+def test_image_data_longer_than_the_header_promises_is_refused() -> None:
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0)
+    bomb = zlib.compress(bytes(10_000_000))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", bomb) + chunk(b"IEND", b"")
+    with pytest.raises(ValueError, match="does not match its 2x2 header"):
+        read_png(data)
+
+
 def test_pixel_limit_is_checked_from_the_header() -> None:
     big = make_png(bytes(64 * 64), 64, 64, 0, filters=[0])
     assert read_png(big, max_pixels=64 * 64).width == 64
