@@ -19,7 +19,7 @@ from mockai.dialogue.context import Context, Window, build_context
 from mockai.engine.tokenizer import get_encoding
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
-from mockai.state.conversations import ConversationKey, Conversations, Exchange, Turn
+from mockai.state.conversations import ConversationKey, Conversations, DuplicateQuestion, Exchange, Turn
 from mockai.state.store import Store
 
 
@@ -122,7 +122,16 @@ class DialogueService:
                 else:
                     usage = event.usage
             exchange = _exchange(question_id, question.text, "".join(pieces), usage, context)
-            self.conversations.add(question.key, exchange)
+            try:
+                self.conversations.add(question.key, exchange)
+            except DuplicateQuestion:
+                # Another server process on the same data dir answered it first (the lock is per process):
+                # the stored answer wins, so every caller sees one answer per question_id.
+                stored = self.conversations.find(question.key, question_id)
+                if stored is None or stored.question != question.text:
+                    raise errors.question_id_conflict(question_id) from None
+                yield Answered(stored, replayed=True)
+                return
             yield Answered(exchange)
 
     def history(self, key: ConversationKey) -> list[Turn]:
