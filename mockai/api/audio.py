@@ -19,17 +19,11 @@ from mockai.api.auth import organization
 from mockai.api.responses import json_response
 from mockai.api.scripting import scripted_content
 from mockai.api.services import services
-from mockai.engine.audio import (
-    WHISPER_LANGUAGES,
-    audio_duration,
-    build_transcript,
-    detect_language,
-    embedded_transcript,
-    format_transcript,
-)
+from mockai.engine.audio import audio_duration, embedded_transcript
 from mockai.engine.speech import speech_text
 from mockai.engine.token_model import corpus_model
 from mockai.engine.tokenizer import get_encoding
+from mockai.engine.transcript import WHISPER_LANGUAGES, build_transcript, detect_language, format_transcript
 
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 MIN_SECONDS = 0.1

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import tiktoken
 
-from mockai.engine.audio import SPEECH_RATE
 from mockai.engine.generate import GenerationRun
 from mockai.engine.sampler import SamplingParams
 from mockai.engine.token_model import TokenModel
+from mockai.engine.transcript import SPEECH_RATE
 
 __all__ = ["PRIMERS", "speech_text"]
 
