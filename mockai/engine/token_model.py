@@ -26,12 +26,14 @@ import functools
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+
+import tiktoken
 
 from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
 from mockai.engine.tokenizer import get_encoding
 
-__all__ = ["PromptedModel", "TokenModel", "corpus_model"]
+__all__ = ["LATIN", "NEUTRAL", "NON_ASCII", "PromptedModel", "TokenModel", "corpus_model", "encoding_script"]
 
 # Candidate-set sizes: the sampler only ever sees these tokens, which keeps one step to tens of microseconds.
 NGRAM_CANDIDATES = 36  # continuations of the matched contexts, longest context first
@@ -48,7 +50,16 @@ CACHE_WEIGHT = 0.12  # share of the prompt-copy model in a prompted distribution
 CACHE_HALF_LIFE = 64.0  # tokens; older turns still count, at no less than RECENCY_FLOOR
 RECENCY_FLOOR = 0.25
 TOPIC_DOCUMENTS = 6  # corpus documents most related to the prompt
-TOPIC_BOOST = 20.0  # a token of those documents is up to this much likelier (this carries the language)
+# A token of those documents is up to this much likelier. The reply's first tokens get the strong boost: they
+# pick its language and opening; later the n-gram context carries both, and a mild boost keeps it fluent.
+OPENING_BOOST = 20.0
+OPENING_TOKENS = 2
+TOPIC_BOOST = 4.0
+
+# Scripts, told apart coarsely by bytes: enough to keep an English prompt's reply English and a Chinese one's
+# Chinese. A script the prompt barely uses is scaled down to this fraction of the dominant one.
+NEUTRAL, LATIN, NON_ASCII = 0, 1, 2
+SCRIPT_FLOOR = 0.03
 
 _CACHE_SIZE = 2048  # memoised base distributions (greedy and repeated requests revisit contexts)
 
@@ -169,6 +180,7 @@ class TokenModel:
         markup_tokens: frozenset[int],
         overlay: _Overlay | None = None,
         topics: _TopicIndex | None = None,
+        script: Callable[[int], int] | None = None,
     ) -> None:
         self._table = table
         self._documents = documents
@@ -180,6 +192,20 @@ class TokenModel:
         self._overlay = overlay
         self._topics = topics or _TopicIndex(documents, markup_tokens | {end_token})
         self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
+        self._script_of = script
+        # Filled for every corpus and overlay token up front, so the per-step lookup is a plain dict.get.
+        self.scripts: dict[int, int] = {}
+        for document in (*documents, *(overlay.documents if overlay else ())):
+            for token in document:
+                self.script(token)
+
+    def script(self, token: int) -> int:
+        """NEUTRAL, LATIN or NON_ASCII for a token (NEUTRAL for all when trained without a classifier)."""
+        found = self.scripts.get(token)
+        if found is None:
+            found = self._script_of(token) if self._script_of is not None else NEUTRAL
+            self.scripts[token] = found
+        return found
 
     @classmethod
     def train(
@@ -189,11 +215,13 @@ class TokenModel:
         end_token: int,
         order: int = 4,
         markup_tokens: Iterable[int] = (),
+        script: Callable[[int], int] | None = None,
     ) -> TokenModel:
         """Train on documents (token lists, each ending in `end_token`).
 
         `markup_tokens` are prompt-formatting tokens (chat markers): counted as context, never proposed as
-        output, and left out of prompt conditioning.
+        output, and left out of prompt conditioning. `script` classifies a token as NEUTRAL, LATIN or NON_ASCII
+        (see `encoding_script`), so prompted replies keep to the prompt's script.
         """
         if order < 1:
             raise ValueError(f"{order=} must be at least 1")
@@ -203,6 +231,7 @@ class TokenModel:
             docs,
             end_token=end_token,
             markup_tokens=frozenset(markup_tokens),
+            script=script,
         )
 
     def _base_distribution(self, suffix: tuple[int, ...]) -> tuple[list[_Node], dict[int, float]]:
@@ -264,6 +293,7 @@ class TokenModel:
             markup_tokens=self.markup_tokens,
             overlay=overlay,
             topics=self._topics,
+            script=self._script_of,
         )
 
     def evaluate(self, documents: Sequence[Sequence[int]]) -> tuple[float, float]:
@@ -294,21 +324,23 @@ class _TopicIndex:
     """Which corpus documents contain which tokens, to find the documents most related to a prompt."""
 
     def __init__(self, documents: Sequence[Sequence[int]], ignored: frozenset[int]) -> None:
-        self.members = [frozenset(doc) - ignored for doc in documents]
+        present = [frozenset(doc) - ignored for doc in documents]
         frequency: Counter[int] = Counter()
-        for members in self.members:
-            frequency.update(members)
-        total = len(self.members)
-        # Tokens in over half the documents (punctuation, "the") say nothing about topic or language.
+        for tokens in present:
+            frequency.update(tokens)
+        total = len(present)
+        # Tokens in over half the documents (punctuation, "the") say nothing about topic or language, and
+        # tokens in (nearly) all of them (the reply opener's newline) say nothing about a prompt either.
         self.idf = {token: math.log(total / seen) for token, seen in frequency.items() if seen * 2 <= total}
+        self.ubiquitous = frozenset(token for token, seen in frequency.items() if seen * 10 >= total * 9)
+        self.members = [frozenset(token for token in tokens if token in self.idf) for tokens in present]
         self.postings: dict[int, list[int]] = {}
         for index, members in enumerate(self.members):
             for token in members:
-                if token in self.idf:
-                    self.postings.setdefault(token, []).append(index)
+                self.postings.setdefault(token, []).append(index)
 
     def boosts(self, weights: dict[int, float]) -> dict[int, float]:
-        """Per-token multipliers from the documents best matching the weighted prompt tokens."""
+        """Per-token topic weight in [0, 1]: the relevance share of the best-matching documents containing it."""
         scores: dict[int, float] = {}
         for token, weight in weights.items():
             idf = self.idf.get(token, 0.0)
@@ -320,9 +352,9 @@ class _TopicIndex:
         norm = sum(scores[index] for index in best)
         boosts: dict[int, float] = {}
         for index in best:
-            share = TOPIC_BOOST * scores[index] / norm
+            share = scores[index] / norm
             for token in self.members[index]:
-                boosts[token] = boosts.get(token, 1.0) + share
+                boosts[token] = boosts.get(token, 0.0) + share
         return boosts
 
 
@@ -341,7 +373,7 @@ class PromptedModel:
     def __init__(self, model: TokenModel, prompt_ids: Sequence[int]) -> None:
         self.model = model
         self.end_token = model.end_token
-        ignored = model.markup_tokens | {model.end_token}
+        ignored = model.markup_tokens | model._topics.ubiquitous | {model.end_token}
         content = [(position, token) for position, token in enumerate(prompt_ids) if token not in ignored]
         tokens = [token for _, token in content]
         weights = [_recency(len(prompt_ids) - 1 - position) for position, _ in content]
@@ -349,7 +381,9 @@ class PromptedModel:
         _count_into(counts, tokens, weights)
         self._cache = _NgramTable(counts, CACHE_CANDIDATES)
         unigram = counts[0].get((), {})
-        self._boosts = model._topics.boosts(unigram)
+        self._topic = model._topics.boosts(unigram)
+        self._prompt_length = len(prompt_ids)
+        self._script_factors = _script_factors([model.script(token) for token in tokens], weights)
 
     def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
         """Natural-log scores over a small candidate set, conditioned on the prompt."""
@@ -362,8 +396,13 @@ class PromptedModel:
         ]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *_interpolate_all(nodes, extra, self.model.floor)]
-        boost, scale = self._boosts.get, 1.0 - CACHE_WEIGHT
-        probs = [scale * prob * boost(token, 1.0) for token, prob in zip(tokens, base_probs, strict=True)]
+        topic, scale = self._topic.get, 1.0 - CACHE_WEIGHT
+        strength = OPENING_BOOST if len(context) - self._prompt_length < OPENING_TOKENS else TOPIC_BOOST
+        script, factors = self.model.scripts.get, self._script_factors
+        probs = [
+            scale * prob * (1.0 + strength * topic(token, 0.0)) * factors[script(token, NEUTRAL)]
+            for token, prob in zip(tokens, base_probs, strict=True)
+        ]
         if cache_nodes:
             # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
             seen = cache_nodes[0].counts
@@ -373,6 +412,35 @@ class PromptedModel:
                 probs[index] += CACHE_WEIGHT * prob
         mixed = self.model.with_overlay(context, dict(zip(tokens, probs, strict=True)))
         return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
+
+
+def _script_factors(scripts: Sequence[int], weights: Sequence[float]) -> tuple[float, float, float]:
+    shares = [0.0, 0.0, 0.0]
+    for script, weight in zip(scripts, weights, strict=True):
+        shares[script] += weight
+    dominant = max(shares[LATIN], shares[NON_ASCII])
+    if dominant == 0.0:
+        return (1.0, 1.0, 1.0)
+    return (1.0, max(shares[LATIN] / dominant, SCRIPT_FLOOR), max(shares[NON_ASCII] / dominant, SCRIPT_FLOOR))
+
+
+def encoding_script(encoding: tiktoken.Encoding) -> Callable[[int], int]:
+    """Classify tokens by their bytes: any byte beyond ASCII → NON_ASCII, ASCII letters → LATIN, else NEUTRAL."""
+
+    special = frozenset(encoding.encode_single_token(name) for name in encoding.special_tokens_set)
+
+    def script(token: int) -> int:
+        if token in special:
+            return NEUTRAL
+        try:
+            raw = encoding.decode_single_token_bytes(token)
+        except KeyError:
+            return NEUTRAL
+        if max(raw, default=0) >= 0x80:
+            return NON_ASCII
+        return LATIN if any(65 <= byte <= 90 or 97 <= byte <= 122 for byte in raw) else NEUTRAL
+
+    return script
 
 
 def _corpus_documents(encoding_name: str) -> tuple[list[list[int]], int, frozenset[int]]:
@@ -402,7 +470,8 @@ class _CorpusModels:
             model = self._models.get(encoding_name)
             if model is None:
                 documents, end, markup = _corpus_documents(encoding_name)
-                model = TokenModel.train(documents, end_token=end, markup_tokens=markup)
+                script = encoding_script(get_encoding(encoding_name))
+                model = TokenModel.train(documents, end_token=end, markup_tokens=markup, script=script)
                 self._models[encoding_name] = model
             return model
 

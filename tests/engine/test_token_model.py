@@ -13,7 +13,7 @@ from mockai.engine import token_model
 from mockai.engine.chat_format import render_chat_prompt
 from mockai.engine.generate import GenerationRun, NextTokenModel
 from mockai.engine.sampler import SamplingParams
-from mockai.engine.token_model import TokenModel, corpus_model
+from mockai.engine.token_model import LATIN, NEUTRAL, NON_ASCII, TokenModel, corpus_model, encoding_script
 from mockai.engine.tokenizer import get_encoding
 
 ENCODING = get_encoding("cl100k_base")
@@ -193,3 +193,18 @@ def test_every_encoding_has_a_working_corpus_model(name: str) -> None:
         end_token=encoding.eot_token,
     )
     assert len(list(run)) == run.completion_tokens > 0
+
+
+def test_tokens_are_classified_by_script() -> None:
+    script = encoding_script(ENCODING)
+    assert script(ENCODING.encode(" umbrella")[0]) == LATIN
+    assert script(ENCODING.encode("伞")[0]) == NON_ASCII
+    assert script(ENCODING.encode(" 42")[0]) == NEUTRAL
+    assert script(ENCODING.eot_token) == NEUTRAL
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_reply_keeps_to_the_prompts_script(seed: int) -> None:
+    chinese, english = _chat_ids("你是什么引擎"), _chat_ids("I forgot my wallet, how can I buy lunch?")
+    assert _cjk_share(_reply(MODEL.for_prompt(chinese), chinese, seed)) > 0.9
+    assert _cjk_share(_reply(MODEL.for_prompt(english), english, seed)) < 0.1
