@@ -19,6 +19,7 @@ from mockai.api import (
     images,
     models,
     moderations,
+    openapi,
 )
 from mockai.api.admin import ADMIN_ENDPOINTS
 from mockai.api.endpoint import Endpoint
@@ -110,6 +111,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
              fine_tuning.list_fine_tuning_checkpoints, "listFineTuningJobCheckpoints", "fine-tuning"),
     # -- mockai extras ---------------------------------------------------------------------------------------------
+    # This server described as OpenAPI 3.1, from this table and schemas/; public like the docs it mirrors.
+    Endpoint("GET", "/openapi.json", openapi.openapi_document, "getOpenApiDocument", "openapi", auth="none"),
     # Where `response_format: "url"` images live; like the real signed URLs, it needs no API key.
     Endpoint("GET", "/v1/images/files/{file_name}", images.get_image_file, "getImageFile", "images", auth="none"),
     # The seed's context dialogue (issue 9): its own {code, msg, data} envelope, so the handlers read and validate

@@ -85,6 +85,43 @@ class SchemaRegistry:
     def referencing(self) -> Registry[Any]:
         return self._referencing
 
+    def bundled(self, name: str) -> dict[str, Any]:
+        """The schema with every `$ref` inlined: one self-contained document for generators.
+
+        hypothesis-jsonschema resolves no cross-file references, and our schemas are not recursive, so inlining is
+        total. Documentation keywords (`examples`, `$comment`, titles) are dropped on the way.
+
+        >>> "$ref" in json.dumps(default_registry().bundled("openai/createChatCompletion.request"))
+        False
+        """
+        document = self.document(name)
+        bundled: dict[str, Any] = _inline(document, self._referencing.resolver(base_uri=document["$id"]))
+        return bundled
+
+    def examples(self, name: str) -> list[Any]:
+        """The documented examples carried by the schema (the API reference's own, fixed to be valid JSON)."""
+        return list(self.document(name).get("examples", []))
+
+
+_DOCUMENTATION_KEYWORDS = frozenset({"$schema", "$id", "$comment", "title", "description", "examples"})
+
+
+# `referencing` exports no public name for its Resolver type, hence `Any` for the resolver.
+def _inline(node: Any, resolver: Any) -> Any:
+    if isinstance(node, list):
+        return [_inline(item, resolver) for item in node]
+    if not isinstance(node, dict):
+        return node
+    inlined = {key: _inline(value, resolver) for key, value in node.items() if key not in _DOCUMENTATION_KEYWORDS}
+    inlined.pop("$defs", None)
+    reference = inlined.pop("$ref", None)
+    if reference is None:
+        return inlined
+    resolved = resolver.lookup(reference)
+    target = _inline(resolved.contents, resolved.resolver)
+    # A `$ref` beside other keywords means "both apply" in 2020-12; allOf says the same in draft-07 words.
+    return {"allOf": [target, inlined]} if inlined else target
+
 
 @functools.cache
 def default_registry() -> SchemaRegistry:

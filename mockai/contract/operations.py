@@ -1,0 +1,102 @@
+"""The documented OpenAI operations the contract kit checks: method, path, family and what a call costs.
+
+This is the contract's own table, written from the API reference rather than read from the mock's route table, so
+`mockai contract` can check any server (the runner never imports `mockai.api`). A test keeps it in step with the
+mock's `ENDPOINTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+BodyKind = Literal["json", "multipart", "none"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation.
+
+    >>> OPERATIONS["createChatCompletion"].path
+    '/chat/completions'
+    """
+
+    operation_id: str
+    method: str
+    path: str  # relative to the API base URL, which ends in /v1
+    family: str  # the value `mockai contract --endpoints` selects on
+    body: BodyKind = "none"
+    #: Creates, deletes or cancels a stored resource (files, fine-tunes): money and state on a real server.
+    writes: bool = False
+    #: Answers as server-sent events when the request says `stream: true`.
+    streams: bool = False
+
+    @property
+    def request_schema(self) -> str | None:
+        return None if self.body == "none" else f"openai/{self.operation_id}.request"
+
+    @property
+    def response_schema(self) -> str:
+        return f"openai/{self.operation_id}.response"
+
+    @property
+    def chunk_schema(self) -> str | None:
+        return f"openai/{self.operation_id}.chunk" if self.streams else None
+
+
+_ROWS = (
+    Operation("listModels", "GET", "/models", "models"),
+    Operation("retrieveModel", "GET", "/models/{model}", "models"),
+    Operation("deleteModel", "DELETE", "/models/{model}", "models", writes=True),
+    Operation("createCompletion", "POST", "/completions", "completions", "json", streams=True),
+    Operation("createChatCompletion", "POST", "/chat/completions", "chat", "json", streams=True),
+    Operation("createEdit", "POST", "/edits", "edits", "json"),
+    Operation("createImage", "POST", "/images/generations", "images", "json"),
+    Operation("createImageEdit", "POST", "/images/edits", "images", "multipart"),
+    Operation("createImageVariation", "POST", "/images/variations", "images", "multipart"),
+    Operation("createEmbedding", "POST", "/embeddings", "embeddings", "json"),
+    Operation("createTranscription", "POST", "/audio/transcriptions", "audio", "multipart"),
+    Operation("createTranslation", "POST", "/audio/translations", "audio", "multipart"),
+    Operation("listFiles", "GET", "/files", "files"),
+    Operation("createFile", "POST", "/files", "files", "multipart", writes=True),
+    Operation("deleteFile", "DELETE", "/files/{file_id}", "files", writes=True),
+    Operation("retrieveFile", "GET", "/files/{file_id}", "files"),
+    Operation("downloadFile", "GET", "/files/{file_id}/content", "files"),
+    Operation("createFineTune", "POST", "/fine-tunes", "fine-tunes", "json", writes=True),
+    Operation("listFineTunes", "GET", "/fine-tunes", "fine-tunes"),
+    Operation("retrieveFineTune", "GET", "/fine-tunes/{fine_tune_id}", "fine-tunes"),
+    Operation("cancelFineTune", "POST", "/fine-tunes/{fine_tune_id}/cancel", "fine-tunes", writes=True),
+    Operation("listFineTuneEvents", "GET", "/fine-tunes/{fine_tune_id}/events", "fine-tunes"),
+    Operation("createModeration", "POST", "/moderations", "moderations", "json"),
+    Operation("listEngines", "GET", "/engines", "engines"),
+    Operation("retrieveEngine", "GET", "/engines/{engine_id}", "engines"),
+    Operation("createFineTuningJob", "POST", "/fine_tuning/jobs", "fine-tuning", "json", writes=True),
+    Operation("listPaginatedFineTuningJobs", "GET", "/fine_tuning/jobs", "fine-tuning"),
+    Operation("retrieveFineTuningJob", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}", "fine-tuning"),
+    Operation("cancelFineTuningJob", "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/cancel", "fine-tuning",
+              writes=True),
+    Operation("listFineTuningEvents", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", "fine-tuning"),
+    Operation("listFineTuningJobCheckpoints", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
+              "fine-tuning"),
+)  # fmt: skip
+
+#: Every documented operation by operationId, in the order of the API reference.
+OPERATIONS: dict[str, Operation] = {row.operation_id: row for row in _ROWS}
+
+#: The endpoint families, in reference order: the values `--endpoints` accepts.
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(row.family for row in _ROWS))
+
+
+def select(families: str | None) -> list[Operation]:
+    """The operations of a comma-separated family list (`"chat,embeddings"`); all of them for `None`.
+
+    >>> [op.operation_id for op in select("edits")]
+    ['createEdit']
+    """
+    if families is None or not families.strip():
+        return list(OPERATIONS.values())
+    wanted = [name.strip() for name in families.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown endpoint families {unknown}; choose from {', '.join(FAMILIES)}")
+    return [op for op in OPERATIONS.values() if op.family in wanted]

@@ -1,0 +1,417 @@
+"""Run the contract checks against any OpenAI-compatible server over HTTP and collect a `ContractReport`.
+
+Only HTTP: this module never imports `mockai.api`, so it checks a proxy or a self-hosted server exactly as it checks
+mockai. Operations that store or cancel things (files, fine-tunes) run only against mockai (detected through
+`GET /_mockai/health`) or with `allow_writes`. Each operation gets hypothesis-generated valid requests (2xx, body
+and every SSE chunk validate, stream invariants hold) and invalid ones (400 envelope naming the parameter).
+A failure is recorded once per (check, title), keeping the smallest request that showed it, so hypothesis's
+shrinking only ever improves the example.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from mockai.contract import checks, samples, strategies
+from mockai.contract.checks import Exchange, Failure, RecordedRequest, RecordedResponse
+from mockai.contract.operations import Operation, select
+from mockai.contract.registry import SchemaRegistry, default_registry
+from mockai.contract.report import ContractReport, OperationResult
+
+_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+_MISSING_ID = "mockai-contract-missing-0000"
+_WRITE_REFUSAL = "writes to a server that is not mockai (pass --allow-writes)"
+
+
+def run_contract(
+    base_url: str,
+    *,
+    api_key: str = "sk-mockai-contract",
+    endpoints: str | None = None,
+    max_examples: int = 25,
+    seed: int = 0,
+    allow_writes: bool = False,
+    registry: SchemaRegistry | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> ContractReport:
+    """Check the server at `base_url` (ending in `/v1`) against the documented contract.
+
+    >>> report = run_contract("http://127.0.0.1:8000/v1", endpoints="models")  # doctest: +SKIP
+    >>> report.ok  # doctest: +SKIP
+    True
+    """
+    if max_examples < 1:
+        raise ValueError(f"{max_examples=} must be positive")
+    if not base_url.startswith(("http://", "https://")):
+        raise ValueError(f"{base_url=} must be an http(s) URL such as http://127.0.0.1:8000/v1")
+    operations = select(endpoints)
+    headers = {"Authorization": f"Bearer {api_key}"}
+    base = base_url.rstrip("/")
+    with httpx.Client(base_url=base, headers=headers, timeout=_TIMEOUT, transport=transport) as http:
+        is_mock = _is_mockai(http, base)
+        report = ContractReport(base, target="mockai" if is_mock else "other", seed=seed)
+        session = _Session(http, registry or default_registry(), max_examples, seed, is_mock, allow_writes or is_mock)
+        for operation in operations:
+            report.results.append(session.run(operation))
+    return report
+
+
+def _root(base: str) -> str:
+    return base.rstrip("/").removesuffix("/v1")
+
+
+def _is_mockai(http: httpx.Client, base: str) -> bool:
+    try:
+        answer = http.get(f"{_root(base)}/_mockai/health")
+        return answer.status_code == 200 and answer.json().get("mockai") is True
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+class _NotImplementedHere(Exception):
+    """The server has no route for the operation (404 `Invalid URL`, or a 404 that is not an OpenAI envelope)."""
+
+
+class _Violation(Exception):
+    """Raised inside a hypothesis example that broke the contract, so hypothesis shrinks it."""
+
+
+class _Tally:
+    """Counts checks for one operation and keeps the smallest example of each distinct failure."""
+
+    def __init__(self, result: OperationResult) -> None:
+        self.result = result
+        self._failures: dict[tuple[str, str], Failure] = {}
+
+    def record(self, found: list[Failure]) -> bool:
+        self.result.checks_run += 1
+        self.result.checks_passed += not found
+        for failure in found:
+            known = self._failures.get(failure.key)
+            if known is None or _size(failure) < _size(known):
+                self._failures[failure.key] = failure
+        return bool(found)
+
+    def finish(self) -> OperationResult:
+        self.result.failures = list(self._failures.values())
+        return self.result
+
+
+def _size(failure: Failure) -> int:
+    return failure.request.size() if failure.request is not None else 0
+
+
+class _Session:
+    """One run's shared state: the client, settings, and resources made or found along the way."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        registry: SchemaRegistry,
+        max_examples: int,
+        seed: int,
+        is_mock: bool,
+        writes: bool,
+    ) -> None:
+        self.http, self.registry, self.max_examples, self.seed = http, registry, max_examples, seed
+        self.is_mock, self.writes = is_mock, writes
+        self._resources: dict[str, str | None] = {}
+
+    def run(self, operation: Operation) -> OperationResult:
+        tally = _Tally(OperationResult(operation.operation_id, operation.family))
+        if operation.writes and not self.writes:
+            tally.result.skipped = _WRITE_REFUSAL
+            return tally.finish()
+        try:
+            if operation.request_schema is not None:
+                self._probe(operation)
+                self._explore_valid(operation, tally)
+                self._explore_invalid(operation, tally)
+            else:
+                self._check_fixed(operation, tally)
+        except _NotImplementedHere as reason:
+            tally.result.skipped = str(reason)
+        return tally.finish()
+
+    # -- generated requests ------------------------------------------------------------------------------------
+
+    def _probe(self, operation: Operation) -> None:
+        _raise_if_unrouted(self._send(operation, operation.path, {}))
+
+    def _explore_valid(self, operation: Operation, tally: _Tally) -> None:
+        bodies = strategies.requests(operation.operation_id, registry=self.registry)
+
+        def example(drawn: tuple[dict[str, Any], bool]) -> bool:
+            body, include_usage = drawn
+            body = self._prepared(operation, body)
+            plain = self._send(operation, operation.path, body)
+            broke = self._check_success(operation, plain, tally)
+            if operation.streams:
+                broke |= self._check_stream(operation, body, include_usage, plain, tally)
+            return broke
+
+        self._explore(st.tuples(bodies, st.booleans()), example)
+
+    def _explore_invalid(self, operation: Operation, tally: _Tally) -> None:
+        broken = strategies.invalid_requests(operation.operation_id, registry=self.registry)
+
+        def example(invalid: strategies.InvalidRequest) -> bool:
+            # The training-file placeholder stays: the schema violation must be refused before any file lookup.
+            exchange = self._send(operation, operation.path, invalid.body)
+            broke = tally.record(checks.status_code_conformance(exchange, expected=400))
+            found = checks.error_envelope_conformance(exchange, self.registry, expected_param=invalid.param)
+            return tally.record(found) or broke
+
+        self._explore(broken, example)
+
+    def _explore(self, strategy: st.SearchStrategy[Any], example: Callable[[Any], bool]) -> None:
+        @settings(
+            max_examples=self.max_examples,
+            deadline=None,
+            database=None,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
+        @hypothesis_seed(self.seed)
+        @given(strategy)
+        def contract_holds(value: Any) -> None:
+            if example(value):
+                raise _Violation
+
+        # Every failure is already in the tally, with its smallest example; hypothesis's own report adds nothing.
+        with contextlib.suppress(_Violation, Flaky):
+            contract_holds()
+
+    def _check_success(self, operation: Operation, exchange: Exchange, tally: _Tally) -> bool:
+        broke = tally.record(checks.status_code_conformance(exchange, expected="2xx"))
+        if exchange.response.status >= 400:
+            return tally.record(checks.error_envelope_conformance(exchange, self.registry)) or broke
+        if operation.operation_id == "downloadFile":
+            return broke  # raw file bytes: nothing to validate but the status
+        return (
+            tally.record(checks.response_schema_conformance(exchange, self.registry, operation.response_schema))
+            or broke
+        )
+
+    def _check_stream(
+        self, operation: Operation, body: dict[str, Any], include_usage: bool, plain: Exchange, tally: _Tally
+    ) -> bool:
+        streamed_body = {**body, "stream": True}
+        if include_usage:
+            streamed_body["stream_options"] = {"include_usage": True}
+        streamed = self._send(operation, operation.path, streamed_body, stream=True)
+        broke = tally.record(checks.status_code_conformance(streamed, expected="2xx"))
+        if streamed.response.status >= 400:
+            return broke
+        broke |= tally.record(checks.sse_framing(streamed))
+        broke |= tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
+        broke |= tally.record(checks.stream_invariants(streamed))
+        if self.is_mock and plain.response.status < 300:
+            # Only mockai promises the same answer at the same seed; a real model is free to differ.
+            broke |= tally.record(checks.stream_matches_response(streamed, plain, text_of=_choice_text))
+        return broke
+
+    # -- fixed requests (no body) ------------------------------------------------------------------------------
+
+    def _check_fixed(self, operation: Operation, tally: _Tally) -> None:
+        names = _path_names(operation.path)
+        if names:
+            self._check_missing_resource(operation, names, tally)
+        if operation.operation_id == "deleteModel":
+            return  # deleting a real model is destructive: only the refusal for a missing one is checked
+        values = {name: self._resource(name, fresh=operation.writes) for name in names}
+        absent = [name for name, value in values.items() if value is None]
+        if absent:
+            tally.result.skipped = f"no {absent[0]} to use (none listed{'' if self.writes else '; writes are off'})"
+            return
+        path = operation.path.format(**values)
+        exchange = self._send(operation, path, None)
+        _raise_if_unrouted(exchange)
+        self._check_success(operation, exchange, tally)
+
+    def _check_missing_resource(self, operation: Operation, names: list[str], tally: _Tally) -> None:
+        path = operation.path.format(**{name: _MISSING_ID for name in names})
+        exchange = self._send(operation, path, None)
+        _raise_if_unrouted(exchange)
+        tally.record(checks.status_code_conformance(exchange, expected=404))
+        tally.record(checks.error_envelope_conformance(exchange, self.registry))
+
+    def _resource(self, name: str, *, fresh: bool) -> str | None:
+        """An id for path parameter `name`: made for the purpose when writing is allowed, else the first listed."""
+        if fresh:
+            return self._make(name)
+        if name not in self._resources:
+            self._resources[name] = self._make(name) if self.writes else self._first_listed(name)
+        return self._resources[name]
+
+    def _make(self, name: str) -> str | None:
+        if name in ("model", "engine_id"):
+            return self._first_listed(name)
+        if name == "file_id":
+            return self._upload(chat=True)
+        if name == "fine_tune_id":
+            return self._created("/fine-tunes", {"training_file": self._upload(chat=False), "model": "curie"})
+        if name == "fine_tuning_job_id":
+            job = {"training_file": self._upload(chat=True), "model": "gpt-3.5-turbo"}
+            return self._created("/fine_tuning/jobs", job)
+        return None
+
+    def _first_listed(self, name: str) -> str | None:
+        listing = {
+            "model": "/models",
+            "engine_id": "/engines",
+            "file_id": "/files",
+            "fine_tune_id": "/fine-tunes",
+            "fine_tuning_job_id": "/fine_tuning/jobs",
+        }[name]
+        answer = self.http.get(listing)
+        try:
+            data = answer.json()["data"]
+            return str(data[0]["id"]) if data else None
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def _upload(self, *, chat: bool) -> str | None:
+        files = {"file": ("contract.jsonl", samples.training_jsonl(chat=chat), "application/jsonl")}
+        file_id = self._created("/files", None, data={"purpose": "fine-tune"}, files=files)
+        if file_id is not None and self.is_mock:
+            # mockai processes uploads on its world clock, which tests freeze; move it on so the file is usable.
+            self.http.post(f"{_root(str(self.http.base_url))}/_mockai/clock/advance", json={"seconds": 60})
+        return file_id
+
+    def _created(self, path: str, body: dict[str, Any] | None, **form: Any) -> str | None:
+        answer = self.http.post(path, json=body) if body is not None else self.http.post(path, **form)
+        try:
+            return str(answer.json()["id"]) if answer.status_code < 300 else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _prepared(self, operation: Operation, body: dict[str, Any]) -> dict[str, Any]:
+        """Swap placeholders the schema cannot know for real values (an uploaded training file)."""
+        if operation.operation_id in ("createFineTune", "createFineTuningJob"):
+            legacy = operation.operation_id == "createFineTune"
+            return {**body, "training_file": self._upload(chat=not legacy) or "file-upload-failed"}
+        return body
+
+    # -- HTTP --------------------------------------------------------------------------------------------------
+
+    def _send(self, operation: Operation, path: str, body: Any, *, stream: bool = False) -> Exchange:
+        url = str(self.http.base_url).rstrip("/") + path
+        recorded_body = _form_summary(operation, body) if operation.body == "multipart" else body
+        request = RecordedRequest(operation.method, url, recorded_body)
+        with self._request(operation, path, body) as answer:
+            text = answer.read().decode("utf-8", errors="replace")
+        response = RecordedResponse(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, text)
+        events = checks.parse_sse(text)[0] if stream else []
+        return Exchange(operation.operation_id, request, response, events)
+
+    @contextlib.contextmanager
+    def _request(self, operation: Operation, path: str, body: Any) -> Iterator[httpx.Response]:
+        options: dict[str, Any] = {}
+        if operation.body == "json" and body is not None:
+            options["json"] = body
+        elif operation.body == "multipart" and body is not None:
+            # Encoded by hand: httpx falls back to urlencoded when a form has no file, and a form without its
+            # file must still arrive as multipart so the server can name the missing field.
+            options["content"], content_type = _multipart(*_form(operation, body))
+            options["headers"] = {"Content-Type": content_type}
+        with self.http.stream(operation.method, path, **options) as answer:
+            yield answer
+
+
+def _raise_if_unrouted(exchange: Exchange) -> None:
+    if exchange.response.status != 404:
+        return
+    body = exchange.response.json()
+    message = body.get("error", {}).get("message", "") if isinstance(body, dict) else ""
+    if not isinstance(message, str) or not message or message.startswith("Invalid URL"):
+        raise _NotImplementedHere("not implemented: 404")
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _choice_text(choice: dict[str, Any]) -> str | None:
+    holder = choice.get("message") or choice.get("delta")
+    if isinstance(holder, dict):
+        content = holder.get("content")
+        return content if isinstance(content, str) else None
+    text = choice.get("text")
+    return text if isinstance(text, str) else None
+
+
+# Which sample file each binary form field gets: the field name decides, and the operation for `file`.
+_SAMPLE_FILES: dict[str, Callable[[], tuple[str, bytes, str]]] = {
+    "image": lambda: ("otter.png", samples.square_png(), "image/png"),
+    "mask": lambda: ("mask.png", samples.square_png(), "image/png"),
+    "audio": lambda: ("speech.wav", samples.tone_wav(), "audio/wav"),
+    "jsonl": lambda: ("contract.jsonl", samples.training_jsonl(chat=True), "application/jsonl"),
+}
+
+
+def _file_kind(operation: Operation, field: str) -> str:
+    if field == "file":
+        return "jsonl" if operation.operation_id == "createFile" else "audio"
+    return field
+
+
+def _form(operation: Operation, body: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    data: dict[str, Any] = {}
+    files: list[tuple[str, Any]] = []
+    for field, value in body.items():
+        kind = _file_kind(operation, field)
+        if kind in _SAMPLE_FILES and isinstance(value, str):
+            files.append((field, _SAMPLE_FILES[kind]()))
+        elif isinstance(value, list):
+            data[f"{field}[]"] = [_form_value(item) for item in value]
+        elif value is not None:
+            data[field] = _form_value(value)
+    return data, files
+
+
+_BOUNDARY = "mockai-contract-boundary-7d1f"
+
+
+def _multipart(data: dict[str, Any], files: list[tuple[str, Any]]) -> tuple[bytes, str]:
+    parts: list[bytes] = []
+    for name, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            parts.append(_part(f'name="{name}"', "", str(item).encode()))
+    for name, (filename, content, media_type) in files:
+        parts.append(_part(f'name="{name}"; filename="{filename}"', f"Content-Type: {media_type}\r\n", content))
+    body = b"".join(parts) + f"--{_BOUNDARY}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={_BOUNDARY}"
+
+
+def _part(disposition: str, extra_headers: str, content: bytes) -> bytes:
+    head = f"--{_BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n{extra_headers}\r\n"
+    return head.encode() + content + b"\r\n"
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _form_summary(operation: Operation, body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    summary = dict(body)
+    for field, value in body.items():
+        kind = _file_kind(operation, field)
+        if kind in _SAMPLE_FILES and isinstance(value, str):
+            summary[field] = f"<{_SAMPLE_FILES[kind]()[0]}>"
+    return summary

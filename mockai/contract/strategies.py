@@ -1,0 +1,367 @@
+"""Hypothesis strategies for OpenAI request bodies: valid ones from the schemas, and ones breaking one bound each.
+
+`requests(op)` draws from the operation's bundled request schema, narrowed by a documented *overlay*: the schema
+allows every parameter the SDK can send, but a contract run wants requests any conforming server answers quickly
+and without semantic refusals (a catalog model that serves the endpoint, `max_tokens` ≤ 16, `n` ≤ 3, no tools or
+audio). Every overlay only narrows, so each drawn body still validates against the full schema (a test checks it).
+
+`invalid_requests(op)` takes a valid body and breaks exactly one documented constraint of the full schema (a bound,
+an enum, a type, a required or unknown parameter), paired with the `param` the error must name.
+
+hypothesis-jsonschema 0.23.1 works only with hypothesis < 6.170.10 (see the `contract` extra's pin).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+from jsonschema import Draft202012Validator
+
+from mockai.contract.operations import OPERATIONS, Operation
+from mockai.contract.registry import SchemaRegistry, default_registry
+
+Schema = dict[str, Any]
+
+#: Models that serve each family in both mockai's catalog and the real API; `models=` overrides them.
+DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
+    "chat": ("gpt-3.5-turbo", "gpt-4o-mini"),
+    "completions": ("gpt-3.5-turbo-instruct", "davinci-002"),
+    "edits": ("text-davinci-edit-001",),
+    "images": ("dall-e-2",),
+    "embeddings": ("text-embedding-ada-002", "text-embedding-3-small"),
+    "audio": ("whisper-1",),
+    "moderations": ("omni-moderation-latest", "text-moderation-latest"),
+    "fine-tuning": ("gpt-3.5-turbo", "gpt-4o-mini"),
+    "fine-tunes": ("curie", "davinci"),
+}
+
+_TEXT: Schema = {"type": "string", "maxLength": 60}
+_SHORT_TEXT: Schema = {"type": "string", "minLength": 1, "maxLength": 30}
+_NAME: Schema = {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,12}$"}
+_TEXTS: Schema = {"anyOf": [_TEXT, {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": 3}]}
+_SMALL_N: Schema = {"type": ["integer", "null"], "minimum": 1, "maximum": 3}
+_FEW_TOKENS: Schema = {"type": "integer", "minimum": 1, "maximum": 16}
+_STOP: Schema = {"anyOf": [_SHORT_TEXT, {"type": "array", "items": _SHORT_TEXT, "minItems": 1, "maxItems": 4}]}
+# Token ids every encoding has, so a bias never names a token the model lacks.
+_LOGIT_BIAS: Schema = {
+    "type": "object",
+    "maxProperties": 3,
+    "propertyNames": {"pattern": "^[1-9][0-9]{0,3}$"},
+    "additionalProperties": {"type": "integer", "minimum": -100, "maximum": 100},
+}
+_CHAT_MESSAGE: Schema = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {"role": {"enum": ["system", "developer", "user"]}, "content": _TEXT, "name": _NAME},
+            "required": ["role", "content"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"role": {"const": "assistant"}, "content": _TEXT},
+            "required": ["role", "content"],
+            "additionalProperties": False,
+        },
+    ]
+}
+_SAMPLING: Schema = {
+    "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
+    "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    "presence_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+    "frequency_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+    "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+    "user": _SHORT_TEXT,
+}
+
+#: What each operation's generated requests keep of its schema: a property listed here replaces the schema's own
+#: (always narrower), `required` adds required names, and every property not listed is never generated.
+OVERLAYS: dict[str, Schema] = {
+    "createChatCompletion": {
+        "properties": {
+            "messages": {"type": "array", "items": _CHAT_MESSAGE, "minItems": 1, "maxItems": 4},
+            "max_tokens": _FEW_TOKENS,
+            "n": _SMALL_N,
+            "stop": _STOP,
+            "logit_bias": _LOGIT_BIAS,
+            "logprobs": {"type": ["boolean", "null"]},
+            **_SAMPLING,
+        },
+        "required": ["max_tokens"],
+    },
+    "createCompletion": {
+        "properties": {
+            "prompt": _TEXTS,
+            "max_tokens": _FEW_TOKENS,
+            "n": _SMALL_N,
+            "stop": _STOP,
+            "logit_bias": _LOGIT_BIAS,
+            "logprobs": {"type": ["integer", "null"], "minimum": 0, "maximum": 5},
+            "echo": {"type": ["boolean", "null"]},
+            **_SAMPLING,
+        },
+        "required": ["max_tokens"],
+    },
+    "createEdit": {
+        "properties": {
+            "instruction": _SHORT_TEXT,
+            "input": {"type": ["string", "null"], "maxLength": 60},
+            "n": _SMALL_N,
+            "temperature": _SAMPLING["temperature"],
+            "top_p": _SAMPLING["top_p"],
+        }
+    },
+    "createImage": {
+        "properties": {
+            "prompt": _SHORT_TEXT,
+            "n": {"type": "integer", "minimum": 1, "maximum": 2},
+            "size": {"enum": ["256x256", "512x512"]},
+            "response_format": {"enum": ["url", "b64_json"]},
+            "user": _SHORT_TEXT,
+        }
+    },
+    "createImageEdit": {
+        "properties": {
+            "image": {"type": "string", "format": "binary"},
+            "prompt": _SHORT_TEXT,
+            "n": {"type": "integer", "minimum": 1, "maximum": 2},
+            "size": {"enum": ["256x256"]},
+            "response_format": {"enum": ["url", "b64_json"]},
+        }
+    },
+    "createImageVariation": {
+        "properties": {
+            "image": {"type": "string", "format": "binary"},
+            "n": {"type": "integer", "minimum": 1, "maximum": 2},
+            "size": {"enum": ["256x256"]},
+            "response_format": {"enum": ["url", "b64_json"]},
+        }
+    },
+    "createEmbedding": {
+        "properties": {
+            "input": {"anyOf": [_SHORT_TEXT, {"type": "array", "items": _SHORT_TEXT, "minItems": 1, "maxItems": 3}]},
+            "encoding_format": {"enum": ["float", "base64"]},
+            "user": _SHORT_TEXT,
+        }
+    },
+    # Only the JSON answer formats: text, srt and vtt are plain text, which has no schema to check against.
+    "createTranscription": {
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "prompt": _TEXT,
+            "response_format": {"enum": ["json", "verbose_json"]},
+            "temperature": {"type": "number", "minimum": 0, "maximum": 1},
+        }
+    },
+    "createTranslation": {
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "prompt": _TEXT,
+            "response_format": {"enum": ["json", "verbose_json"]},
+            "temperature": {"type": "number", "minimum": 0, "maximum": 1},
+        }
+    },
+    "createFile": {"properties": {"file": {"type": "string", "format": "binary"}, "purpose": {"const": "fine-tune"}}},
+    "createModeration": {"properties": {"input": _TEXTS}},
+    "createFineTuningJob": {
+        "properties": {
+            "training_file": {"const": "file-to-be-uploaded"},
+            "hyperparameters": {
+                "type": "object",
+                "properties": {"n_epochs": {"type": "integer", "minimum": 1, "maximum": 3}},
+                "additionalProperties": False,
+            },
+            "suffix": {"type": "string", "pattern": "^[a-z]{1,10}$"},
+            "seed": {"type": "integer", "minimum": 0, "maximum": 1000},
+        }
+    },
+    "createFineTune": {
+        "properties": {
+            "training_file": {"const": "file-to-be-uploaded"},
+            "n_epochs": {"type": "integer", "minimum": 1, "maximum": 3},
+            "suffix": {"type": "string", "pattern": "^[a-z]{1,10}$"},
+        }
+    },
+}
+
+
+@dataclass(frozen=True)
+class InvalidRequest:
+    """A request body that breaks exactly one documented constraint, and the `param` its error must name."""
+
+    body: dict[str, Any]
+    param: str
+    violation: str
+
+
+def requests(
+    operation_id: str, *, registry: SchemaRegistry | None = None, models: tuple[str, ...] | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid request bodies for `operation_id` that a conforming server answers with a 2xx.
+
+    Multipart file fields come out as placeholder strings; the runner uploads real files in their place.
+
+    >>> body = requests("createEmbedding").example()
+    >>> body["model"] in DEFAULT_MODELS["embeddings"]
+    True
+    """
+    operation = _operation_with_body(operation_id)
+    schema = generation_schema(operation, registry=registry, models=models)
+    return from_schema(schema, allow_x00=False).map(_as_dict)
+
+
+def invalid_requests(
+    operation_id: str, *, registry: SchemaRegistry | None = None, models: tuple[str, ...] | None = None
+) -> st.SearchStrategy[InvalidRequest]:
+    """Request bodies that each break one documented constraint of the full schema, with the expected `param`.
+
+    >>> invalid_requests("createChatCompletion").example().param != ""
+    True
+    """
+    operation = _operation_with_body(operation_id)
+    registry = registry or default_registry()
+    full = registry.bundled(operation.request_schema or "")
+    breakers = _breakers(full, json_body=operation.body == "json")
+    validator = Draft202012Validator(full)
+
+    def broken(pair: tuple[dict[str, Any], _Breaker]) -> InvalidRequest | None:
+        body, breaker = pair
+        result = breaker.apply(copy.deepcopy(body))
+        return result if not validator.is_valid(result.body) else None
+
+    valid = requests(operation_id, registry=registry, models=models)
+    pairs = st.tuples(valid, st.sampled_from(breakers))
+    return pairs.map(broken).filter(lambda item: item is not None).map(_present)
+
+
+def generation_schema(
+    operation: Operation, *, registry: SchemaRegistry | None = None, models: tuple[str, ...] | None = None
+) -> Schema:
+    """The bundled request schema narrowed by the operation's overlay (see `OVERLAYS`)."""
+    registry = registry or default_registry()
+    schema = registry.bundled(operation.request_schema or "")
+    overlay = OVERLAYS.get(operation.operation_id, {"properties": {}})
+    kept: dict[str, Any] = dict(overlay["properties"])
+    chosen = models if models is not None else DEFAULT_MODELS.get(operation.family)
+    if "model" in schema["properties"] and chosen:
+        kept["model"] = {"enum": list(chosen)}
+    for name in schema.get("required", []):
+        kept.setdefault(name, schema["properties"][name])
+    narrowed = dict(schema)
+    narrowed["properties"] = kept
+    narrowed["required"] = sorted({*schema.get("required", []), *overlay.get("required", [])})
+    narrowed["additionalProperties"] = False
+    return narrowed
+
+
+def _operation_with_body(operation_id: str) -> Operation:
+    operation = OPERATIONS.get(operation_id)
+    if operation is None:
+        raise ValueError(f"{operation_id=} is not a documented operation; choose from {sorted(OPERATIONS)}")
+    if operation.request_schema is None:
+        raise ValueError(f"{operation_id=} takes no request body, so there is nothing to generate")
+    return operation
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    assert isinstance(value, dict)  # the request schemas are all objects
+    return value
+
+
+def _present(item: InvalidRequest | None) -> InvalidRequest:
+    assert item is not None  # filtered out just before
+    return item
+
+
+@dataclass(frozen=True)
+class _Breaker:
+    """One way to break a body: set (or, with `value` missing, delete) one top-level parameter."""
+
+    param: str
+    violation: str
+    value: Any = None
+    delete: bool = False
+
+    def apply(self, body: dict[str, Any]) -> InvalidRequest:
+        if self.delete:
+            body.pop(self.param, None)
+        else:
+            body[self.param] = self.value
+        return InvalidRequest(body, self.param, self.violation)
+
+
+# One value per JSON type: the first type a parameter's schema does not allow gives its wrong-type value.
+_WRONG_TYPES: tuple[tuple[str, Any], ...] = (
+    ("object", {"unexpected": "object"}),
+    ("boolean", True),
+    ("number", 3.5),
+    ("string", "text"),
+    ("array", []),
+)
+_TYPE_OF_CONSTANT = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}
+
+
+def _allowed_types(spec: Schema) -> set[str]:
+    """The JSON types a (bundled) schema admits at its top level; empty when it does not say."""
+    if "const" in spec or "enum" in spec:
+        return {_TYPE_OF_CONSTANT.get(type(value), "object") for value in spec.get("enum", [spec.get("const")])}
+    kinds = spec.get("type")
+    allowed = {kinds} if isinstance(kinds, str) else set(kinds or [])
+    for branch in spec.get("anyOf", []) + spec.get("oneOf", []):
+        branch_types = _allowed_types(branch)
+        if not branch_types:
+            return set()  # an untyped branch admits everything
+        allowed |= branch_types
+    return allowed
+
+
+def _breakers(schema: Schema, *, json_body: bool) -> list[_Breaker]:
+    found: list[_Breaker] = []
+    for name, spec in schema["properties"].items():
+        found.extend(_bound_breakers(name, spec))
+        # A form field is always a string on the wire, so only JSON bodies can carry a value of the wrong type.
+        allowed = _allowed_types(spec)
+        wrong = next((value for kind, value in _WRONG_TYPES if allowed and kind not in allowed), None)
+        if json_body and wrong is not None:
+            found.append(_Breaker(name, "wrong type", wrong))
+    for name in schema.get("required", []):
+        found.append(_Breaker(name, "missing required parameter", delete=True))
+    if schema.get("additionalProperties") is False:
+        found.append(_Breaker("mockai_unknown_parameter", "unknown parameter", 1))
+    return found
+
+
+def _bound_breakers(name: str, spec: Schema) -> list[_Breaker]:
+    found: list[_Breaker] = []
+    for facet in [spec, *spec.get("anyOf", [])]:
+        kind = _numeric_kind(facet)
+        step = 1 if kind == "integer" else 0.5
+        if kind and "minimum" in facet:
+            found.append(_Breaker(name, "below minimum", facet["minimum"] - step))
+        if kind and "exclusiveMinimum" in facet:
+            found.append(_Breaker(name, "at the exclusive minimum", facet["exclusiveMinimum"]))
+        if kind and "maximum" in facet and facet["maximum"] < 2**62:
+            found.append(_Breaker(name, "above maximum", facet["maximum"] + step))
+        if "enum" in facet and all(isinstance(choice, str | None) for choice in facet["enum"]):
+            found.append(_Breaker(name, "not one of the documented values", "mockai-undocumented-value"))
+        # Items that are uploads cannot be stand-in strings: a form would carry them as text fields instead.
+        if "maxItems" in facet and _item_type(facet) == "string" and "format" not in facet["items"]:
+            found.append(_Breaker(name, "too many items", ["x"] * (facet["maxItems"] + 1)))
+        if "maxLength" in facet:
+            found.append(_Breaker(name, "too long", "x" * (facet["maxLength"] + 1)))
+    return found
+
+
+def _numeric_kind(facet: Schema) -> str | None:
+    kinds = facet.get("type")
+    names = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    return "integer" if "integer" in names else ("number" if "number" in names else None)
+
+
+def _item_type(facet: Schema) -> Any:
+    items = facet.get("items", {})
+    return items.get("type") if isinstance(items, dict) else None
