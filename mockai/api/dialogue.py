@@ -56,10 +56,9 @@ async def ask(request: Request, _: None) -> Response:
     backend = app_services.dialogue.upstream or _in_process(request)
     events = app_services.dialogue.ask(question, backend, stream=stream)
     if not stream:
-        async for event in events:
-            if isinstance(event, Answered):
-                return _ok(event.to_json())
-        raise errors.upstream_bad_reply("no answer")  # ask() always ends with Answered; kept for the type checker
+        final = [event async for event in events][-1]  # read to the end: the generator finishes, nothing dangles
+        assert isinstance(final, Answered)
+        return _ok(final.to_json())
     # Wait for the first event before answering, so a refusal still gets its own status instead of a frame.
     first = await anext(events)
     return event_stream(request, _frames(first, events))

@@ -8,6 +8,7 @@ store the exchange in one transaction once the answer is complete.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import weakref
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -100,39 +101,25 @@ class DialogueService:
         """Answer deltas, then one `Answered`; raises `DialogueError` before the first event when refusing."""
         async with self._lock(question.key):
             replay = self._replay(question)
-            if replay is not None:
-                yield AnswerDelta(replay.question_id, replay.answer)
-                yield Answered(replay, replayed=True)
-                return
-            context = build_context(
-                self.conversations.exchanges(question.key),
-                question.text,
-                self._window(question.key.org),
-                system_prompt=self.config.system_prompt,
-            )
-            question_id = question.question_id or self.conversations.new_question_id(question.key, question.text)
-            pieces: list[str] = []
-            usage: dict[str, int] | None = None
-            async for event in backend.complete(
-                context.messages, model=self.config.model, max_tokens=self.config.reply_tokens, stream=stream
-            ):
-                if isinstance(event, ReplyDelta):
-                    pieces.append(event.text)
-                    yield AnswerDelta(question_id, event.text)
-                else:
-                    usage = event.usage
-            exchange = _exchange(question_id, question.text, "".join(pieces), usage, context)
-            try:
-                self.conversations.add(question.key, exchange)
-            except DuplicateQuestion:
-                # Another server process on the same data dir answered it first (the lock is per process):
-                # the stored answer wins, so every caller sees one answer per question_id.
-                stored = self.conversations.find(question.key, question_id)
-                if stored is None or stored.question != question.text:
-                    raise errors.question_id_conflict(question_id) from None
-                yield Answered(stored, replayed=True)
-                return
-            yield Answered(exchange)
+            if replay is None:
+                context = self._context(question)
+                question_id = question.question_id or self.conversations.new_question_id(question.key, question.text)
+                pieces: list[str] = []
+                usage: dict[str, int] | None = None
+                async for event in backend.complete(
+                    context.messages, model=self.config.model, max_tokens=self.config.reply_tokens, stream=stream
+                ):
+                    if isinstance(event, ReplyDelta):
+                        pieces.append(event.text)
+                        yield AnswerDelta(question_id, event.text)
+                    else:
+                        usage = event.usage
+                answered = self._store(question, _exchange(question_id, question, "".join(pieces), usage, context))
+        # The lock is released before the last event: a caller that stops reading there holds nothing.
+        if replay is not None:
+            yield AnswerDelta(replay.exchange.question_id, replay.exchange.answer)
+            answered = replay
+        yield answered
 
     def history(self, key: ConversationKey) -> list[Turn]:
         return self.conversations.turns(key)
@@ -151,13 +138,33 @@ class DialogueService:
             self._locks[key] = lock
         return lock
 
-    def _replay(self, question: Question) -> Exchange | None:
+    def _replay(self, question: Question) -> Answered | None:
         if not question.question_id:
             return None
         stored = self.conversations.find(question.key, question.question_id)
         if stored is not None and stored.question != question.text:
             raise errors.question_id_conflict(question.question_id)
-        return stored
+        return None if stored is None else Answered(stored, replayed=True)
+
+    def _context(self, question: Question) -> Context:
+        return build_context(
+            self.conversations.exchanges(question.key),
+            question.text,
+            self._window(question.key.org),
+            system_prompt=self.config.system_prompt,
+        )
+
+    def _store(self, question: Question, exchange: Exchange) -> Answered:
+        try:
+            self.conversations.add(question.key, exchange)
+        except DuplicateQuestion:
+            # Another server process on the same data dir answered it first (the lock is per process): the stored
+            # answer wins, so every caller sees one answer per question_id.
+            stored = self._replay(dataclasses.replace(question, question_id=exchange.question_id))
+            if stored is None:
+                raise errors.question_id_conflict(exchange.question_id) from None
+            return stored
+        return Answered(exchange)
 
     def _window(self, org: str) -> Window:
         model = self._catalog.find(self.config.model, org)
@@ -169,8 +176,10 @@ class DialogueService:
         return Window(model.id, get_encoding(model.encoding), model.context_window, self.config.reply_tokens)
 
 
-def _exchange(question_id: str, question: str, answer: str, usage: dict[str, int] | None, context: Context) -> Exchange:
-    return Exchange(question_id, question, answer, usage, context.kept_turns + 1, context.dropped_turns)
+def _exchange(
+    question_id: str, question: Question, answer: str, usage: dict[str, int] | None, context: Context
+) -> Exchange:
+    return Exchange(question_id, question.text, answer, usage, context.kept_turns + 1, context.dropped_turns)
 
 
 def build_dialogue_service(settings: Settings, store: Store, catalog: ModelCatalog) -> DialogueService:

@@ -220,15 +220,16 @@ def test_a_long_conversation_is_trimmed_and_says_so(store: Store) -> None:
     assert backend.calls[-1]["messages"][-1]["content"] == "last"
 
 
-def test_an_answer_stored_meanwhile_by_another_process_wins(store: Store) -> None:
+@pytest.mark.parametrize("question_id", ["shared", ""], ids=["client-chosen", "server-assigned"])
+def test_an_answer_stored_meanwhile_by_another_process_wins(store: Store, question_id: str) -> None:
     # Two servers on one data dir have separate locks; the second to finish replays the first one's answer.
     first, second = make_service(store), make_service(store)
     backend = ScriptedBackend()
 
     async def race() -> Answered:
-        stream = second.ask(Question(KEY, "q", "shared"), backend, stream=True)
+        stream = second.ask(Question(KEY, "q", question_id), backend, stream=True)
         assert isinstance(await anext(stream), AnswerDelta)
-        await answer(first, Question(KEY, "q", "shared"), ScriptedBackend())
+        await answer(first, Question(KEY, "q", question_id), ScriptedBackend())
         rest = [event async for event in stream]
         final = rest[-1]
         assert isinstance(final, Answered)
