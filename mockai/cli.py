@@ -136,6 +136,77 @@ def serve(**options: object) -> None:
     run(settings_from_options(options))
 
 
+@main.command()
+@click.option(
+    "--base-url",
+    envvar="MOCKAI_CONTRACT_BASE_URL",
+    required=True,
+    help="The server to check, ending in /v1 (e.g. http://127.0.0.1:8000/v1).",
+)
+@click.option("--api-key", envvar="MOCKAI_CONTRACT_API_KEY", default="sk-mockai-contract", show_default=True)
+@click.option(
+    "--endpoints",
+    envvar="MOCKAI_CONTRACT_ENDPOINTS",
+    default=None,
+    help="Comma-separated endpoint families (models,completions,chat,edits,images,embeddings,audio,files,"
+    "fine-tunes,moderations,engines,fine-tuning); default: all.",
+)
+@click.option(
+    "--max-examples",
+    envvar="MOCKAI_CONTRACT_MAX_EXAMPLES",
+    type=click.IntRange(min=1),
+    default=25,
+    show_default=True,
+    help="Generated requests per operation (valid and invalid each).",
+)
+@click.option("--seed", envvar="MOCKAI_CONTRACT_SEED", type=int, default=0, show_default=True)
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    default=False,
+    help="Upload files and create fine-tunes on a server that is not mockai (they cost money on a real one).",
+)
+def contract(
+    base_url: str,
+    api_key: str,
+    endpoints: str | None,
+    max_examples: int,
+    seed: int,
+    junit_file: Path | None,
+    json_file: Path | None,
+    allow_writes: bool,
+) -> None:
+    """Check any OpenAI-compatible server against the documented contract; exit 1 on any failure."""
+    # Imported here: hypothesis and the generators are heavy, and `mockai serve` must start fast.
+    import httpx
+
+    from mockai.contract.report import render_json, render_junit, render_text
+    from mockai.contract.runner import run_contract
+
+    try:
+        report = run_contract(
+            base_url,
+            api_key=api_key,
+            endpoints=endpoints,
+            max_examples=max_examples,
+            seed=seed,
+            allow_writes=allow_writes,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot talk to {base_url}: {exc}") from None
+    click.echo(render_text(report), nl=False)
+    if json_file is not None:
+        json_file.write_text(render_json(report), encoding="utf-8")
+    if junit_file is not None:
+        junit_file.write_text(render_junit(report), encoding="utf-8")
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def settings_from_options(options: dict[str, object]) -> Settings:
     """Build `Settings` from parsed click options (tuples for repeatable flags)."""
     return Settings(**options)  # type: ignore[arg-type]
