@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import tiktoken
 
+from mockai._paths import resource_dir
 from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
 from mockai.engine.tokenizer import get_encoding
 
@@ -444,8 +445,6 @@ def encoding_script(encoding: tiktoken.Encoding) -> Callable[[int], int]:
 
 
 def _corpus_documents(encoding_name: str) -> tuple[list[list[int]], int, frozenset[int]]:
-    from mockai._paths import resource_dir
-
     encoding = get_encoding(encoding_name)
     # Each document starts like a chat reply, so a rendered chat prompt's final tokens lead into answer openings.
     opener = encoding.encode(ASSISTANT_OPENER, disallowed_special=())
