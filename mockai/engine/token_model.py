@@ -47,7 +47,9 @@ OVERLAY_ORDER = 8  # long contexts, so a training prompt identifies its own comp
 # Weight of the overlay by the length of the longest context it matched: a long match is near-certain evidence.
 OVERLAY_WEIGHTS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.97, 0.98)
 
-CACHE_WEIGHT = 0.12  # share of the prompt-copy model in a prompted distribution
+# Share of the prompt-copy model by how much of the current context it matched: continuing one of the prompt's
+# phrases is likely, copying a lone prompt token anywhere is not.
+CACHE_WEIGHTS = (0.04, 0.15, 0.3)
 CACHE_HALF_LIFE = 64.0  # tokens; older turns still count, at no less than RECENCY_FLOOR
 RECENCY_FLOOR = 0.25
 TOPIC_DOCUMENTS = 6  # corpus documents most related to the prompt
@@ -364,11 +366,13 @@ def _recency(distance: int) -> float:
 
 
 class PromptedModel:
-    """A `TokenModel` conditioned on one prompt: base n-gram × topic boosts, mixed with a prompt-copy cache.
+    """A `TokenModel` conditioned on one prompt: boosted n-gram mixed with a prompt-copy cache.
 
-    p(w | h) ∝ (1 − λ) · p_ngram(w | h) · boost(w) + λ · p_cache(w | h), then the fine-tuning overlay (if any).
-    The cache is a small Witten-Bell bigram/trigram over the prompt's content tokens (chat markup removed),
-    each occurrence weighted by how recent it is, so the last user message counts most but earlier turns stay.
+    p(w | h) = (1 − λ_h) · p_ngram(w | h) · boost(w) / Z + λ_h · p_cache(w | h), then the fine-tuning overlay (if
+    any). boost(w) combines the topic boost (tokens of the corpus documents most related to the prompt) and the
+    script factor; Z keeps the n-gram's candidate mass unchanged. The cache is a small Witten-Bell
+    bigram/trigram over the prompt's content tokens (chat markup removed), each occurrence weighted by recency,
+    so the last user message counts most but earlier turns stay; λ_h grows with the cache context matched.
     """
 
     def __init__(self, model: TokenModel, prompt_ids: Sequence[int]) -> None:
@@ -397,20 +401,26 @@ class PromptedModel:
         ]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *_interpolate_all(nodes, extra, self.model.floor)]
-        topic, scale = self._topic.get, 1.0 - CACHE_WEIGHT
-        strength = OPENING_BOOST if len(context) - self._prompt_length < OPENING_TOKENS else TOPIC_BOOST
+        topic, strength = (
+            self._topic.get,
+            OPENING_BOOST if len(context) - self._prompt_length < OPENING_TOKENS else TOPIC_BOOST,
+        )
         script, factors = self.model.scripts.get, self._script_factors
         probs = [
-            scale * prob * (1.0 + strength * topic(token, 0.0)) * factors[script(token, NEUTRAL)]
+            prob * (1.0 + strength * topic(token, 0.0)) * factors[script(token, NEUTRAL)]
             for token, prob in zip(tokens, base_probs, strict=True)
         ]
+        # Boosts move mass between candidates but do not add any: renormalise to the n-gram's candidate mass.
+        cache_weight = CACHE_WEIGHTS[len(cache_nodes) - 1] if cache_nodes else 0.0
+        scale = (1.0 - cache_weight) * sum(base_probs) / sum(probs)
+        probs = [prob * scale for prob in probs]
         if cache_nodes:
             # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
             seen = cache_nodes[0].counts
             copied = [index for index, token in enumerate(tokens) if token in seen]
             copied_probs = _interpolate_all(cache_nodes, [tokens[index] for index in copied], 0.0)
             for index, prob in zip(copied, copied_probs, strict=True):
-                probs[index] += CACHE_WEIGHT * prob
+                probs[index] += cache_weight * prob
         mixed = self.model.with_overlay(context, dict(zip(tokens, probs, strict=True)))
         return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
 
