@@ -115,11 +115,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/openapi.json", openapi.openapi_document, "getOpenApiDocument", "openapi", auth="none"),
     # Where `response_format: "url"` images live; like the real signed URLs, it needs no API key.
     Endpoint("GET", "/v1/images/files/{file_name}", images.get_image_file, "getImageFile", "images", auth="none"),
-    # The seed's context dialogue (issue 9): its own {code, msg, data} envelope, so the handlers read and validate
-    # their bodies themselves (schemas/mockai/ask.json) and need no OpenAI key.
-    Endpoint("POST", "/app/v1/ask", dialogue.ask, "mockaiAsk", "dialogue", auth="none", streams=True),
-    Endpoint("GET", "/app/v1/history", dialogue.read_history, "mockaiReadHistory", "dialogue", auth="none"),
-    Endpoint("DELETE", "/app/v1/history", dialogue.delete_history, "mockaiDeleteHistory", "dialogue", auth="none"),
+    # The seed's context dialogue (issue 9): its own {code, msg, data} envelope and no OpenAI key. body="none": the
+    # handler reads and validates the body itself against request_schema (which here only documents it), so even an
+    # unparsable body is refused in the dialogue's envelope rather than OpenAI's.
+    Endpoint("POST", "/app/v1/ask", dialogue.ask, "mockaiAsk", "dialogue", auth="none", streams=True,
+             request_schema="mockai/ask", response_schema="mockai/ask.response"),
+    Endpoint("GET", "/app/v1/history", dialogue.read_history, "mockaiReadHistory", "dialogue", auth="none",
+             response_schema="mockai/history.response"),
+    Endpoint("DELETE", "/app/v1/history", dialogue.delete_history, "mockaiDeleteHistory", "dialogue", auth="none",
+             response_schema="mockai/history.response"),
 )
 # fmt: on
 

@@ -14,11 +14,19 @@ from typing import Any
 import httpx
 import pytest
 
+from mockai.contract.registry import default_registry
 from mockai.server import ServerThread
 from tests.conftest import start_server
 from tests.dialogue.conftest import seed_questions
 
 MAX_BODY = 200_000
+
+
+def conforms(schema: str, body: Any) -> Any:
+    """Every reply is checked against its schema in `schemas/mockai/`, so the documented shapes stay true."""
+    problems = [problem.message for problem in default_registry().iter_errors(schema, body)]
+    assert problems == [], body
+    return body
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +48,7 @@ def ask(client: httpx.Client, question: str, **pars: Any) -> dict[str, Any]:
     envelope = {"version": "1.0.0", "pars": {"user_id": "123", "group_id": "456", "question": question, **pars}}
     response = client.post("/app/v1/ask", json=envelope)
     assert response.status_code == 200, response.text
-    reply: dict[str, Any] = response.json()
+    reply: dict[str, Any] = conforms("mockai/ask.response", response.json())
     assert (reply["code"], reply["msg"]) == (0, "ok")
     return reply["data"]
 
@@ -51,7 +59,10 @@ def chat_requests(client: httpx.Client) -> list[dict[str, Any]]:
 
 
 def history(client: httpx.Client, user_id: str = "123", group_id: str = "456") -> list[dict[str, str]]:
-    reply = client.get("/app/v1/history", params={"user_id": user_id, "group_id": group_id}).json()
+    reply = conforms(
+        "mockai/history.response",
+        client.get("/app/v1/history", params={"user_id": user_id, "group_id": group_id}).json(),
+    )
     assert reply["code"] == 0
     turns: list[dict[str, str]] = reply["data"]["turns"]
     return turns
@@ -102,7 +113,10 @@ def test_the_reply_envelope_and_history(app: httpx.Client) -> None:
 def test_delete_resets_one_conversation(app: httpx.Client) -> None:
     ask(app, "一")
     ask(app, "二", group_id="other")
-    reply = app.request("DELETE", "/app/v1/history", params={"user_id": "123", "group_id": "456"}).json()
+    reply = conforms(
+        "mockai/history.response",
+        app.request("DELETE", "/app/v1/history", params={"user_id": "123", "group_id": "456"}).json(),
+    )
     assert reply == {"code": 0, "msg": "ok", "data": {"user_id": "123", "group_id": "456", "deleted_turns": 2}}
     assert history(app) == []
     assert len(history(app, group_id="other")) == 2
@@ -133,6 +147,9 @@ def test_a_streamed_answer_is_deltas_then_the_envelope_then_done(app: httpx.Clie
     assert response.headers["content-type"].startswith("text/event-stream")
     *deltas, final, done = sse_payloads(response.text)
     assert done == "[DONE]"
+    conforms("mockai/ask.response", final)
+    for payload in deltas:
+        conforms("mockai/ask.chunk", payload)
     assert final["code"] == 0 and final["msg"] == "ok"
     assert deltas and all(d["question_id"] == final["data"]["question_id"] for d in deltas)
     assert "".join(d["delta"] for d in deltas) == final["data"]["answer"]
@@ -437,7 +454,7 @@ REFUSALS: list[tuple[str, Any, int, int, str]] = [
 def test_a_bad_ask_is_refused_in_the_envelope(app: httpx.Client, body: Any, status: int, code: int, words: str) -> None:
     response = app.post("/app/v1/ask", content=body) if isinstance(body, bytes) else app.post("/app/v1/ask", json=body)
     assert response.status_code == status
-    reply = response.json()
+    reply = conforms("mockai/dialogue-error", response.json())
     assert reply["code"] == code and reply["data"] is None
     assert words in reply["msg"]
     assert chat_requests(app) == []
