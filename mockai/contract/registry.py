@@ -6,6 +6,7 @@ server's request validation, `/openapi.json` and the hypothesis strategies.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ class SchemaRegistry:
 
     def examples(self, name: str) -> list[Any]:
         """The documented examples carried by the schema (the API reference's own, fixed to be valid JSON)."""
-        return list(self.document(name).get("examples", []))
+        return copy.deepcopy(list(self.document(name).get("examples", [])))  # callers may edit their copy
 
 
 _DOCUMENTATION_KEYWORDS = frozenset({"$schema", "$id", "$comment", "title", "description", "examples"})

@@ -1,0 +1,79 @@
+"""`mockai contract` must be able to fail: against a deliberately broken server it reports every planted defect."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from click.testing import CliRunner
+
+from mockai.cli import main
+from mockai.contract.report import ContractReport
+from mockai.contract.runner import run_contract
+from tests.contract.broken_server import ACCEPTS_INVALID, MISSING_USAGE, PLANTED, broken_server
+
+FAMILIES = "models,chat,completions,embeddings,files,fine-tuning"
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with broken_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def report(base_url: str) -> ContractReport:
+    return run_contract(base_url, endpoints=FAMILIES, max_examples=3, seed=0)
+
+
+def _keys(report: ContractReport, operation_id: str) -> set[tuple[str, str]]:
+    result = next(result for result in report.results if result.operation_id == operation_id)
+    return {failure.key for failure in result.failures}
+
+
+@pytest.mark.parametrize("operation_id", sorted(PLANTED))
+def test_each_planted_defect_is_reported(report: ContractReport, operation_id: str) -> None:
+    assert PLANTED[operation_id] in _keys(report, operation_id)
+
+
+def test_a_missing_field_and_accepting_invalid_requests_are_reported(report: ContractReport) -> None:
+    assert {MISSING_USAGE, ACCEPTS_INVALID} <= _keys(report, "createChatCompletion")
+
+
+def test_each_failure_is_reported_once_with_its_example(report: ContractReport) -> None:
+    keys = [(result.operation_id, failure.key) for result, failure in report.failures]
+    assert len(keys) == len(set(keys))
+    assert all(failure.request is not None and failure.response is not None for _, failure in report.failures)
+
+
+def test_a_server_that_is_not_mockai_gets_no_writes_and_unrouted_operations_are_skipped(
+    report: ContractReport,
+) -> None:
+    skipped = {result.operation_id: result.skipped for result in report.results if result.skipped}
+    assert report.target == "other"
+    assert skipped["createFile"] == "writes to a server that is not mockai (pass --allow-writes)"
+    assert skipped["createFineTuningJob"] == "writes to a server that is not mockai (pass --allow-writes)"
+    assert skipped["listFiles"] == "not implemented: 404"
+    assert not report.ok
+
+
+def test_the_cli_exits_non_zero_and_writes_json_and_junit(base_url: str, tmp_path: Path) -> None:
+    json_file, junit_file = tmp_path / "report.json", tmp_path / "report.xml"
+    result = CliRunner().invoke(
+        main,
+        ["contract", "--base-url", base_url, "--endpoints", "models", "--max-examples", "2",
+         "--json", str(json_file), "--junit", str(junit_file)],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "listModels" in result.output and "failure(s)" in result.output
+    assert json.loads(json_file.read_text())["ok"] is False
+    assert ElementTree.parse(junit_file).getroot().get("failures") == "2"
+
+
+def test_the_cli_refuses_an_unknown_family_by_name(base_url: str) -> None:
+    result = CliRunner().invoke(main, ["contract", "--base-url", base_url, "--endpoints", "telepathy"])
+    assert result.exit_code == 2
+    assert "unknown endpoint families ['telepathy']" in result.output

@@ -1,0 +1,151 @@
+"""Each named check passes a conforming exchange and reports a planted defect under a stable title."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mockai.contract import checks
+from mockai.contract.checks import Exchange, RecordedRequest, RecordedResponse
+from mockai.contract.registry import default_registry
+
+SSE = {"content-type": "text/event-stream; charset=utf-8"}
+JSON = {"content-type": "application/json"}
+
+
+def _exchange(
+    status: int, body: Any, headers: dict[str, str] | None = None, events: list[str] | None = None
+) -> Exchange:
+    text = body if isinstance(body, str) else json.dumps(body)
+    request = RecordedRequest("POST", "http://127.0.0.1/v1/chat/completions", {"model": "gpt-4o"})
+    return Exchange("createChatCompletion", request, RecordedResponse(status, headers or JSON, text), events or [])
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None, *, ident: str = "chatcmpl-1", index: int = 0) -> str:
+    choice = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
+    return json.dumps({"id": ident, "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [choice]})
+
+
+def _stream(*events: str) -> Exchange:
+    text = "".join(f"data: {event}\n\n" for event in events)
+    return _exchange(200, text, SSE, checks.parse_sse(text)[0])
+
+
+GOOD_STREAM = [_chunk({"role": "assistant", "content": ""}), _chunk({"content": "Hi"}), _chunk({}, "stop"), "[DONE]"]
+
+
+def _titles(found: list[checks.Failure]) -> list[str]:
+    return [failure.title for failure in found]
+
+
+@pytest.mark.parametrize(("status", "expected", "ok"), [(200, "2xx", True), (201, "2xx", True), (500, "2xx", False),
+                                                        (400, 400, True), (415, 400, False)])  # fmt: skip
+def test_status_code_conformance(status: int, expected: int | str, ok: bool) -> None:
+    found = checks.status_code_conformance(_exchange(status, {}), expected=expected)
+    assert (found == []) is ok
+    if not ok:
+        assert found[0].title == f"expected {expected}, got {status}"
+
+
+def test_response_schema_conformance_passes_the_docs_example() -> None:
+    body = default_registry().examples("openai/createChatCompletion.response")[0]
+    exchange = _exchange(200, body)
+    assert (
+        checks.response_schema_conformance(exchange, default_registry(), "openai/createChatCompletion.response") == []
+    )
+
+
+def test_one_defect_in_every_choice_is_one_failure_whatever_the_index() -> None:
+    body = default_registry().examples("openai/createChatCompletion.response")[0]
+    body["choices"] = [dict(body["choices"][0], index=i, finish_reason="sleepy") for i in range(3)]
+    found = checks.response_schema_conformance(
+        _exchange(200, body), default_registry(), "openai/createChatCompletion.response"
+    )
+    assert _titles(found) == ["response violates createChatCompletion.response at choices[*].finish_reason: enum"]
+
+
+def test_a_non_json_body_is_a_schema_failure() -> None:
+    found = checks.response_schema_conformance(
+        _exchange(200, "<html>"), default_registry(), "openai/listModels.response"
+    )
+    assert _titles(found) == ["response body is not JSON"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected_param", "title"),
+    [
+        ({"error": {"message": "m", "type": "invalid_request_error", "param": "n", "code": None}}, "n", None),
+        ({"error": {"message": "m", "type": "invalid_request_error", "param": None, "code": None}}, "n",
+         "error param does not name the invalid parameter"),
+        ({"detail": "bad"}, None, "error violates error at (root): required"),
+        ("Bad Request", None, "error body is not JSON"),
+    ],
+    ids=["names the param", "wrong param", "not an envelope", "not JSON"],
+)  # fmt: skip
+def test_error_envelope_conformance(body: Any, expected_param: str | None, title: str | None) -> None:
+    found = checks.error_envelope_conformance(_exchange(400, body), default_registry(), expected_param=expected_param)
+    assert _titles(found) == ([] if title is None else [title])
+
+
+def test_a_well_formed_stream_passes_framing_chunks_and_invariants() -> None:
+    exchange = _stream(*GOOD_STREAM)
+    assert checks.sse_framing(exchange) == []
+    assert checks.chunk_schema_conformance(exchange, default_registry(), "openai/createChatCompletion.chunk") == []
+    assert checks.stream_invariants(exchange) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "headers", "title"),
+    [
+        ("".join(f"data: {e}\n\n" for e in GOOD_STREAM[:-1]), SSE, "stream does not end with data: [DONE]"),
+        ("".join(f"data: {e}\n\n" for e in GOOD_STREAM), JSON, "stream is not text/event-stream"),
+        ("".join(f"{e}\n\n" for e in GOOD_STREAM), SSE, "event has a line that is not an SSE field"),
+        ("".join(f"data: {e}\n" for e in GOOD_STREAM), SSE, "stream does not end with a blank line"),
+        ("data: {broken\n\ndata: [DONE]\n\n", SSE, "event data is not JSON"),
+        ("data: [DONE]\n\n" + "".join(f"data: {e}\n\n" for e in GOOD_STREAM), SSE, "events follow data: [DONE]"),
+    ],
+    ids=["no [DONE]", "wrong content type", "bare JSON lines", "no blank line", "not JSON", "[DONE] early"],
+)
+def test_sse_framing_reports_each_planted_defect(text: str, headers: dict[str, str], title: str) -> None:
+    exchange = _exchange(200, text, headers, checks.parse_sse(text)[0])
+    assert title in _titles(checks.sse_framing(exchange))
+
+
+@pytest.mark.parametrize(
+    ("events", "title"),
+    [
+        ([GOOD_STREAM[0], _chunk({"content": "x"}, ident="other"), GOOD_STREAM[2]], "chunks carry different ids"),
+        ([_chunk({"content": "Hi"}), GOOD_STREAM[2]], "first delta of a choice has no role"),
+        ([GOOD_STREAM[0], GOOD_STREAM[1]], "a choice does not have exactly one finish_reason"),
+        ([GOOD_STREAM[0], _chunk({}, "length"), GOOD_STREAM[2]], "a choice does not have exactly one finish_reason"),
+    ],
+    ids=["two ids", "no role first", "no finish_reason", "two finish_reasons"],
+)
+def test_stream_invariants_report_each_planted_defect(events: list[str], title: str) -> None:
+    assert title in _titles(checks.stream_invariants(_stream(*events, "[DONE]")))
+
+
+def test_stream_matches_response_compares_each_choice_text() -> None:
+    plain = _exchange(200, default_registry().examples("openai/createChatCompletion.response")[0])
+    text = plain.response.json()["choices"][0]["message"]["content"]
+
+    def text_of(choice: dict[str, Any]) -> str | None:
+        holder = choice.get("message") or choice.get("delta") or {}
+        return holder.get("content")
+
+    same = _stream(
+        _chunk({"role": "assistant", "content": ""}), _chunk({"content": text}), _chunk({}, "stop"), "[DONE]"
+    )
+    other = _stream(_chunk({"role": "assistant", "content": "nope"}), _chunk({}, "stop"), "[DONE]")
+    assert checks.stream_matches_response(same, plain, text_of=text_of) == []
+    assert _titles(checks.stream_matches_response(other, plain, text_of=text_of)) == [
+        "streamed text differs from the non-streamed answer"
+    ]
+
+
+def test_parse_sse_reads_data_payloads_and_ignores_comments() -> None:
+    events, problems = checks.parse_sse(': keep-alive\n\ndata: {"a": 1}\r\n\r\ndata: [DONE]\n\n')
+    assert events == ['{"a": 1}', "[DONE]"]
+    assert problems == []

@@ -1,0 +1,58 @@
+"""`GET /openapi.json` describes every route of the endpoint table with its schemas, as OpenAPI 3.1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from mockai.api.routes import ENDPOINTS
+from mockai.contract.openapi import build_openapi
+from mockai.contract.registry import default_registry
+
+
+@pytest.fixture(scope="module")
+def document(base_url: str) -> dict[str, Any]:
+    answer = httpx.get(f"{base_url}/openapi.json", timeout=30)  # public, like the docs: no key
+    assert answer.status_code == 200
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_it_is_openapi_3_1_with_the_2020_12_dialect(document: dict[str, Any]) -> None:
+    assert document["openapi"] == "3.1.0"
+    assert document["jsonSchemaDialect"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_every_endpoint_row_is_an_operation_under_its_path(document: dict[str, Any]) -> None:
+    for row in ENDPOINTS:
+        operation = document["paths"][row.path][row.method.lower()]
+        assert operation["operationId"] == row.operation_id
+        assert operation["tags"] == [row.tag]
+
+
+def test_request_and_response_schemas_are_referenced_and_resolve(document: dict[str, Any]) -> None:
+    chat = document["paths"]["/v1/chat/completions"]["post"]
+    request_ref = chat["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    response_ref = chat["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = document["components"]["schemas"]
+    assert request_ref == "#/components/schemas/openai.createChatCompletion.request"
+    assert response_ref.rsplit("/", 1)[-1] in schemas
+    assert "text/event-stream" in chat["responses"]["200"]["content"]
+    upload = document["paths"]["/v1/files"]["post"]["requestBody"]["content"]
+    assert list(upload) == ["multipart/form-data"]
+    assert document["paths"]["/v1/files/{file_id}"]["get"]["parameters"][0]["name"] == "file_id"
+
+
+def test_every_component_is_a_valid_self_contained_schema(document: dict[str, Any]) -> None:
+    for schema in document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+        assert "$ref" not in str(schema)
+
+
+def test_the_builder_needs_only_plain_rows() -> None:
+    built = build_openapi(ENDPOINTS[:1], default_registry())
+    assert list(built["paths"]) == ["/v1/models"]
+    assert set(built["components"]["schemas"]) == {"openai.error", "openai.listModels.response"}
