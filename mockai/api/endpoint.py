@@ -43,12 +43,14 @@ class Endpoint:
     response_schema: str | None = None
     auth: AuthKind = "openai"
     streams: bool = False  # may answer with Server-Sent Events
+    model_from_path: str | None = None  # engine-routed twins: the path parameter that names the model
 
     def as_route(self) -> Route:
         async def endpoint(request: Request) -> Response:
             authenticate(request, self.auth)
-            body = await read_body(request, self)
             try:
+                # Inside the try: a form that fails validation still has its spooled files closed.
+                body = await read_body(request, self)
                 scripted = await apply_controls(request, self, body)
                 return scripted if scripted is not None else await self.handler(request, body)
             finally:
@@ -66,6 +68,9 @@ async def read_body(request: Request, endpoint: Endpoint) -> Any:
         body = await _read_json(request, settings.max_json_bytes)
     else:
         body = await _read_multipart(request, endpoint, settings.max_upload_bytes)
+    if endpoint.model_from_path is not None:
+        # The 0.28 SDK's `engine="davinci"` posts to /v1/engines/davinci/... without a `model` field.
+        body.setdefault("model", request.path_params[endpoint.model_from_path])
     if endpoint.request_schema is not None:
         validate_body(services(request).registry, endpoint.request_schema, _for_validation(body))
     return body
@@ -125,6 +130,8 @@ def _coerce(value: str | UploadFile, spec: dict[str, Any]) -> Any:
     if isinstance(value, UploadFile):
         return value
     wanted = spec.get("type")
+    if isinstance(wanted, list):  # nullable fields declare ["integer", "null"]; a form string is never null
+        wanted = next((kind for kind in wanted if kind != "null"), None)
     try:
         if wanted == "integer":
             return int(value)

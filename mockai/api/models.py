@@ -69,10 +69,8 @@ async def retrieve_model(request: Request, _: None) -> Response:
 
 async def delete_model(request: Request, _: None) -> Response:
     model_id = request.path_params["model"]
-    model = services(request).catalog.get(model_id, organization(request))
-    if not model.is_fine_tuned:
-        raise errors.cannot_delete_base_model(model_id)
-    raise errors.model_not_found(model_id)
+    services(request).fine_tunes.delete_model(organization(request), model_id)
+    return json_response({"id": model_id, "object": "model", "deleted": True})
 
 
 async def list_engines(request: Request, _: None) -> Response:

@@ -12,9 +12,18 @@ from mockai.control.faults import FaultPlan
 from mockai.control.journal import Journal
 from mockai.control.ratelimit import Limits, RateLimiter
 from mockai.control.rules import RuleBook, load_rules
+from mockai.dialogue.service import DialogueService, build_dialogue_service
+from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
 from mockai.state.clock import SimulatedClock
+from mockai.state.files import FileService
+from mockai.state.fine_tune_service import FineTuneService
+from mockai.state.ids import IdFactory
+from mockai.state.images import ImageFiles
+from mockai.state.store import Store
+from mockai.state.training import TokenModelTrainer
+from mockai.state.transcripts import TranscriptScripts
 
 
 @dataclass
@@ -29,6 +38,28 @@ class Services:
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
     rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(Limits()))
+    images: ImageFiles = field(default_factory=ImageFiles)  # PNGs behind `response_format: "url"`
+    transcripts: TranscriptScripts = field(default_factory=TranscriptScripts)  # scripted audio transcripts
+    lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
+    store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
+    ids: IdFactory = field(init=False)
+    files: FileService = field(init=False)
+    fine_tunes: FineTuneService = field(init=False)
+    dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
+
+    def __post_init__(self) -> None:
+        # The store counts its openings, so a restarted durable server never replays earlier ids.
+        self.ids = IdFactory(self.settings.seed, epoch=self.store.epoch)
+        self.files = FileService(
+            self.store, self.ids, self.clock, storage_limit_bytes=self.settings.storage_limit_bytes
+        )
+        self.fine_tunes = FineTuneService(
+            self.store, self.ids, self.clock, self.files, self.catalog, TokenModelTrainer(), seed=self.settings.seed
+        )
+        self.catalog.attach(self.fine_tunes)
+        self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
+        self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
 
     def reset(self) -> None:
         """Forget everything a test changed: rules, journal, faults, rate-limit windows, world time."""
@@ -37,9 +68,15 @@ class Services:
         self.faults.clear()
         self.rate_limits.reset()
         self.clock.reset()
+        self.images.clear()
+        self.transcripts.clear()
+        self.store.reset()
+        self.dialogue.reset()
+        self.fine_tunes.reset()
 
     def close(self) -> None:
         """Release what the services hold (called at shutdown)."""
+        self.store.close()
 
 
 def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
@@ -52,7 +89,14 @@ def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
             for model, rpm, tpm in settings.model_limits
         },
     )
-    app_services = Services(settings=settings, registry=registry, catalog=catalog, clock=clock, rate_limits=limits)
+    app_services = Services(
+        settings=settings,
+        registry=registry,
+        catalog=catalog,
+        clock=clock,
+        rate_limits=limits,
+        store=Store(settings.data_dir),
+    )
     if settings.rules_file is not None:
         for raw in load_rules(settings.rules_file):
             registry.validator("mockai/rule").validate(raw)
