@@ -79,9 +79,6 @@ class _Node:
         self.keep = types * self.inv  # the weight Witten-Bell leaves for the shorter context
         self.top = tuple(sorted(counts, key=lambda token: (-counts[token], token))[:top_n])
 
-    def prob(self, token: int, lower: float) -> float:
-        return self.counts.get(token, 0.0) * self.inv + self.keep * lower
-
 
 def _interpolate_all(nodes: Sequence[_Node], tokens: Sequence[int], floor: float) -> list[float]:
     """`_interpolate` for many tokens at once: one list pass per context level (the hot path)."""
