@@ -1,23 +1,23 @@
 """Where answers come from: a `ChatBackend` speaking OpenAI's chat completions over HTTP, in-process or upstream.
 
-Both backends are the same HTTP client. The default one posts to the running mockai app itself through
-`httpx.ASGITransport`, so the chat request passes the normal middleware (auth, rules, faults, the request journal)
-exactly as an outside client's would; the upstream one posts to any OpenAI-compatible server. Every transport or
-protocol failure becomes a `DialogueError`, so the dialogue endpoint never answers 500 for a backend's fault.
+Both backends are the same HTTP client. The default one posts to the running mockai app itself through a streaming
+ASGI transport (`in_process.py`), so the chat request passes the normal middleware (auth, rules, faults, the request
+journal) exactly as an outside client's would; the upstream one posts to any OpenAI-compatible server. Every transport
+or protocol failure becomes a `DialogueError`, so the dialogue endpoint never answers 500 for a backend's fault.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 
 from mockai.dialogue import errors
+from mockai.dialogue.in_process import ASGIApp, StreamingASGITransport
 
-ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 ChatMessage = dict[str, str]
 
 #: The in-process backend's base URL; the host is never resolved (the transport calls the app directly).
@@ -92,9 +92,8 @@ def in_process_backend(app: ASGIApp, *, api_key: str, organization: str) -> Http
     """Chat completions from `app` itself, as `organization` (so its fine-tuned models are visible)."""
 
     def client() -> httpx.AsyncClient:
-        # raise_app_exceptions=False: an app failure arrives as its 500 response, mapped like any upstream error.
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        return _CompletingClient(transport=transport, base_url=IN_PROCESS_BASE_URL + "/", trust_env=False)
+        transport = StreamingASGITransport(app)
+        return httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_BASE_URL + "/", trust_env=False)
 
     return HttpChatBackend(client, {"authorization": f"Bearer {api_key}", "openai-organization": organization})
 
@@ -108,17 +107,6 @@ def upstream_backend(base_url: str, *, api_key: str | None, timeout: float = DEF
         return httpx.AsyncClient(base_url=base_url.rstrip("/") + "/", timeout=timeout, verify=context, trust_env=False)
 
     return HttpChatBackend(client, {"authorization": f"Bearer {api_key}"} if api_key else {})
-
-
-class _CompletingClient(httpx.AsyncClient):
-    """`ASGITransport` asserts that the app finished its response; a stream the app dropped on purpose (an injected
-    fault) trips that assertion, which here means the same as a connection an upstream server dropped."""
-
-    async def send(self, request: httpx.Request, **options: Any) -> httpx.Response:
-        try:
-            return await super().send(request, **options)
-        except AssertionError:
-            raise httpx.RemoteProtocolError("the stream was cut off", request=request) from None
 
 
 async def _raise_for_status(response: httpx.Response) -> None:
