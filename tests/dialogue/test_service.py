@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockai._paths import resource_dir
 from mockai.dialogue import errors
@@ -238,3 +240,34 @@ def test_an_answer_stored_meanwhile_by_another_process_wins(store: Store, questi
     final = asyncio.run(race())
     assert final.replayed
     assert len(second.history(KEY)) == 2
+
+
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["下雨了", "如果带了呢", "你是什么引擎"]), st.sampled_from(["", "id-1", "id-2"])),
+        max_size=10,
+    )
+)
+def test_any_run_of_asks_and_retries_keeps_one_exchange_per_question_id(steps: list[tuple[str, str]]) -> None:
+    store = Store()
+    try:
+        service, backend = make_service(store), ScriptedBackend()
+        asked: dict[str, str] = {}  # question_id → question: what a correct server has stored
+        expected: list[str] = []
+        for question, question_id in steps:
+            if question_id and asked.get(question_id, question) != question:
+                with pytest.raises(DialogueError):
+                    asyncio.run(answer(service, Question(KEY, question, question_id), backend))
+                continue
+            final = asyncio.run(answer(service, Question(KEY, question, question_id), backend))
+            assert final.replayed == (question_id in asked)
+            if not final.replayed:
+                asked[final.exchange.question_id] = question
+                expected.append(question)
+        turns = service.history(KEY)
+        assert [t.content for t in turns if t.role == "user"] == expected
+        assert [t.role for t in turns] == ["user", "assistant"] * len(expected)
+        assert len(backend.calls) == len(expected)
+        assert len({t.question_id for t in turns}) == len(expected)
+    finally:
+        store.close()
