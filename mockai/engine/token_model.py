@@ -64,7 +64,11 @@ TOPIC_BOOST = 4.0
 NEUTRAL, LATIN, NON_ASCII = 0, 1, 2
 SCRIPT_FLOOR = 0.03
 
-_CACHE_SIZE = 2048  # memoised base distributions (greedy and repeated requests revisit contexts)
+# Memoised results, all pure functions of their keys. Tests and benchmarks repeat requests, and a seeded
+# request revisits exactly the same contexts, so these turn most of a repeat into dictionary lookups.
+_CACHE_SIZE = 2048  # base distributions per model
+_PROMPT_CACHE_SIZE = 16  # prompted models per model
+_PROMPTED_CACHE_SIZE = 256  # prompted distributions per prompted model
 
 
 class _Node:
@@ -192,6 +196,7 @@ class TokenModel:
         self._overlay = overlay
         self._topics = topics or _TopicIndex(documents, markup_tokens | {end_token})
         self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
+        self._prompted = functools.lru_cache(maxsize=_PROMPT_CACHE_SIZE)(self._build_prompted)
         self._script_of = script
         # Filled for every corpus and overlay token up front, so the per-step lookup is a plain dict.get.
         self.scripts: dict[int, int] = {}
@@ -274,8 +279,16 @@ class TokenModel:
         return math.log(prob)
 
     def for_prompt(self, prompt_ids: Sequence[int]) -> PromptedModel:
-        """This model conditioned on a prompt (see `PromptedModel`)."""
+        """This model conditioned on a prompt (see `PromptedModel`); recent prompts are reused."""
+        return self._prompted(tuple(prompt_ids))
+
+    def _build_prompted(self, prompt_ids: tuple[int, ...]) -> PromptedModel:
         return PromptedModel(self, prompt_ids)
+
+    @property
+    def context_span(self) -> int:
+        """How many trailing context tokens can change `next_token_logits` (for memo keys)."""
+        return _Overlay._LOOKBACK if self._overlay is not None else max(self.order - 1, 2)
 
     def adapted(self, documents: Iterable[Sequence[int]]) -> TokenModel:
         """A copy that strongly prefers `documents` (e.g. fine-tuning examples: prompt ids + completion ids).
@@ -386,9 +399,15 @@ class PromptedModel:
         self._topic = model._topics.boosts(unigram)
         self._prompt_length = len(prompt_ids)
         self._script_factors = _script_factors([model.script(token) for token in tokens], weights)
+        self._span = model.context_span
+        self._memo = functools.lru_cache(maxsize=_PROMPTED_CACHE_SIZE)(self._distribution)
 
     def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
         """Natural-log scores over a small candidate set, conditioned on the prompt."""
+        opening = len(context) - self._prompt_length < OPENING_TOKENS
+        return dict(self._memo(opening, tuple(context[-self._span :])))
+
+    def _distribution(self, opening: bool, context: tuple[int, ...]) -> dict[int, float]:
         nodes, base = self.model.base_distribution(context)
         cache_nodes = self._cache.matched(context)
         extra = [
@@ -398,10 +417,7 @@ class PromptedModel:
         ]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *_interpolate_all(nodes, extra, self.model.floor)]
-        topic, strength = (
-            self._topic.get,
-            OPENING_BOOST if len(context) - self._prompt_length < OPENING_TOKENS else TOPIC_BOOST,
-        )
+        topic, strength = self._topic.get, OPENING_BOOST if opening else TOPIC_BOOST
         script, factors = self.model.scripts.get, self._script_factors
         probs = [
             prob * (1.0 + strength * topic(token, 0.0)) * factors[script(token, NEUTRAL)]

@@ -208,3 +208,13 @@ def test_every_reply_keeps_to_the_prompts_script(seed: int) -> None:
     chinese, english = _chat_ids("你是什么引擎"), _chat_ids("I forgot my wallet, how can I buy lunch?")
     assert _cjk_share(_reply(MODEL.for_prompt(chinese), chinese, seed)) > 0.9
     assert _cjk_share(_reply(MODEL.for_prompt(english), english, seed)) < 0.1
+
+
+def test_memoised_prompted_distributions_equal_fresh_ones_and_are_copies() -> None:
+    prompt = _chat_ids("Will it rain tomorrow?")
+    assert MODEL.for_prompt(prompt) is MODEL.for_prompt(list(prompt))
+    context = [*prompt, *ENCODING.encode("If it rains")]
+    first = MODEL.for_prompt(prompt).next_token_logits(context)
+    first.clear()
+    fresh = token_model.PromptedModel(MODEL, prompt).next_token_logits(context)
+    assert MODEL.for_prompt(prompt).next_token_logits(context) == fresh != {}
