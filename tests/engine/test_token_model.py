@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from mockai._paths import resource_dir
 from mockai.engine import token_model
 from mockai.engine.chat_format import render_chat_prompt
 from mockai.engine.generate import GenerationRun, NextTokenModel
@@ -218,3 +219,10 @@ def test_memoised_prompted_distributions_equal_fresh_ones_and_are_copies() -> No
     first.clear()
     fresh = token_model.PromptedModel(MODEL, prompt).next_token_logits(context)
     assert MODEL.for_prompt(prompt).next_token_logits(context) == fresh != {}
+
+
+def test_the_corpus_holds_at_least_30k_tokens_in_both_languages() -> None:
+    folder = resource_dir("fixtures") / "corpus"
+    counts = {path.stem: len(ENCODING.encode(path.read_text(encoding="utf-8"))) for path in folder.glob("*.txt")}
+    assert set(counts) == {"en", "zh"}
+    assert sum(counts.values()) >= 30_000 and min(counts.values()) >= 10_000
