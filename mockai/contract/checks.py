@@ -166,6 +166,21 @@ def stream_invariants(exchange: Exchange) -> list[Failure]:
     return _unique(found)
 
 
+def stream_usage(exchange: Exchange, *, include_usage: bool) -> list[Failure]:
+    """Usage is null in every chunk, except one last chunk with no choices when `include_usage` asked for it."""
+    chunks = [chunk for chunk in _chunks(exchange) if isinstance(chunk, dict)]
+    with_usage = [index for index, chunk in enumerate(chunks) if chunk.get("usage") is not None]
+    if not include_usage:
+        if with_usage:
+            title = "usage sent without stream_options.include_usage"
+            return [_failure(exchange, "stream_usage", title, f"{len(with_usage)} chunk(s) carry usage")]
+        return []
+    if with_usage != [len(chunks) - 1] or chunks[-1].get("choices"):
+        title = "include_usage did not give one final usage chunk without choices"
+        return [_failure(exchange, "stream_usage", title, f"usage in chunks {with_usage} of {len(chunks)}")]
+    return []
+
+
 def stream_matches_response(
     streamed: Exchange, plain: Exchange, *, text_of: Callable[[dict[str, Any]], str | None]
 ) -> list[Failure]:

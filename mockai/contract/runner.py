@@ -217,6 +217,7 @@ class _Session:
         broke |= tally.record(checks.sse_framing(streamed))
         broke |= tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
         broke |= tally.record(checks.stream_invariants(streamed))
+        broke |= tally.record(checks.stream_usage(streamed, include_usage=include_usage))
         if self.is_mock and plain.response.status < 300:
             # Only mockai promises the same answer at the same seed; a real model is free to differ.
             broke |= tally.record(checks.stream_matches_response(streamed, plain, text_of=_choice_text))

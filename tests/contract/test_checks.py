@@ -149,3 +149,24 @@ def test_parse_sse_reads_data_payloads_and_ignores_comments() -> None:
     events, problems = checks.parse_sse(': keep-alive\n\ndata: {"a": 1}\r\n\r\ndata: [DONE]\n\n')
     assert events == ['{"a": 1}', "[DONE]"]
     assert problems == []
+
+
+def _usage_chunk() -> str:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    return json.dumps({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                       "choices": [], "usage": usage})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("events", "include_usage", "title"),
+    [
+        (GOOD_STREAM, False, None),
+        ([*GOOD_STREAM[:-1], _usage_chunk(), "[DONE]"], True, None),
+        ([*GOOD_STREAM[:-1], _usage_chunk(), "[DONE]"], False, "usage sent without stream_options.include_usage"),
+        (GOOD_STREAM, True, "include_usage did not give one final usage chunk without choices"),
+    ],
+    ids=["no usage asked, none sent", "usage asked and sent last", "usage unasked", "usage asked, none sent"],
+)
+def test_stream_usage(events: list[str], include_usage: bool, title: str | None) -> None:
+    found = checks.stream_usage(_stream(*events), include_usage=include_usage)
+    assert _titles(found) == ([] if title is None else [title])

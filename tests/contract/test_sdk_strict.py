@@ -13,7 +13,9 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from mockai.contract import strategies
 from tests.conftest import API_KEY
 
-FEW = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+# A share of the loaded profile (ci: 25 → 5; nightly: 500 → 100): every example is a few HTTP round trips.
+FEW = settings(max_examples=max(3, settings().max_examples // 5), deadline=None,
+               suppress_health_check=list(HealthCheck))  # fmt: skip
 
 
 @FEW
