@@ -34,7 +34,16 @@ from mockai._paths import resource_dir
 from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
 from mockai.engine.tokenizer import get_encoding
 
-__all__ = ["LATIN", "NEUTRAL", "NON_ASCII", "PromptedModel", "TokenModel", "corpus_model", "encoding_script"]
+__all__ = [
+    "LATIN",
+    "NEUTRAL",
+    "NON_ASCII",
+    "UNFINISHED",
+    "PromptedModel",
+    "TokenModel",
+    "corpus_model",
+    "encoding_script",
+]
 
 # Candidate-set sizes: the sampler only ever sees these tokens, which keeps one step to tens of microseconds.
 NGRAM_CANDIDATES = 36  # continuations of the matched contexts, longest context first
@@ -62,6 +71,9 @@ TOPIC_BOOST = 4.0
 # Scripts, told apart coarsely by bytes: enough to keep an English prompt's reply English and a Chinese one's
 # Chinese. A script the prompt barely uses is scaled down to this fraction of the dominant one.
 NEUTRAL, LATIN, NON_ASCII = 0, 1, 2
+# A non-ASCII token ending inside a UTF-8 character (byte-level BPE splits CJK characters): only the
+# continuations seen after it complete the *right* character, so it takes no backed-off candidates.
+UNFINISHED = 3
 SCRIPT_FLOOR = 0.03
 
 # Memoised results, all pure functions of their keys. Tests and benchmarks repeat requests, and a seeded
@@ -204,8 +216,12 @@ class TokenModel:
             for token in document:
                 self.script(token)
 
+    def unfinished(self, context: Sequence[int]) -> bool:
+        """Whether the context ends inside a UTF-8 character (as far as the script classifier knows)."""
+        return bool(context) and self.scripts.get(context[-1]) == UNFINISHED
+
     def script(self, token: int) -> int:
-        """NEUTRAL, LATIN or NON_ASCII for a token (NEUTRAL for all when trained without a classifier)."""
+        """NEUTRAL, LATIN, NON_ASCII or UNFINISHED (NEUTRAL for all when trained without a classifier)."""
         found = self.scripts.get(token)
         if found is None:
             found = self._script_of(token) if self._script_of is not None else NEUTRAL
@@ -241,7 +257,8 @@ class TokenModel:
 
     def _base_distribution(self, suffix: tuple[int, ...]) -> tuple[list[_Node], dict[int, float]]:
         nodes = self._table.matched(suffix)
-        candidates = _candidates(nodes, NGRAM_CANDIDATES, self.markup_tokens, FREQUENT_UNIGRAMS)
+        frequent = 0 if self.unfinished(suffix) and len(nodes) > 1 else FREQUENT_UNIGRAMS
+        candidates = _candidates(nodes, NGRAM_CANDIDATES, self.markup_tokens, frequent)
         return nodes, dict(zip(candidates, _interpolate_all(nodes, list(candidates), self.floor), strict=True))
 
     def base_distribution(self, context: Sequence[int]) -> tuple[list[_Node], dict[int, float]]:
@@ -389,7 +406,15 @@ class PromptedModel:
         self.model = model
         self.end_token = model.end_token
         ignored = model.markup_tokens | model._topics.ubiquitous | {model.end_token}
-        content = [(position, token) for position, token in enumerate(prompt_ids) if token not in ignored]
+        # A message's last token often carries the renderer's newline ("?\n"); copying it mid-reply splices a
+        # line break into the text, so tokens right before markup are left out too.
+        markup = model.markup_tokens
+        following = [*prompt_ids[1:], None]
+        content = [
+            (position, token)
+            for position, (token, after) in enumerate(zip(prompt_ids, following, strict=True))
+            if token not in ignored and after not in markup
+        ]
         tokens = [token for _, token in content]
         weights = [_recency(len(prompt_ids) - 1 - position) for position, _ in content]
         counts: list[dict[tuple[int, ...], dict[int, float]]] = [{}, {}, {}]
@@ -410,11 +435,10 @@ class PromptedModel:
     def _distribution(self, opening: bool, context: tuple[int, ...]) -> dict[int, float]:
         nodes, base = self.model.base_distribution(context)
         cache_nodes = self._cache.matched(context)
-        extra = [
-            token
-            for token in _candidates(cache_nodes, CACHE_CANDIDATES, self.model.markup_tokens, CACHE_FREQUENT)
-            if token not in base
-        ]
+        copies = _candidates(cache_nodes, CACHE_CANDIDATES, self.model.markup_tokens, CACHE_FREQUENT)
+        if self.model.unfinished(context) and len(cache_nodes) < 2:
+            copies = {}  # the prompt never continued this partial character: a copy would garble it
+        extra = [token for token in copies if token not in base]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *_interpolate_all(nodes, extra, self.model.floor)]
         topic, strength = self._topic.get, OPENING_BOOST if opening else TOPIC_BOOST
@@ -438,18 +462,32 @@ class PromptedModel:
         return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
 
 
-def _script_factors(scripts: Sequence[int], weights: Sequence[float]) -> tuple[float, float, float]:
-    shares = [0.0, 0.0, 0.0]
+def _script_factors(scripts: Sequence[int], weights: Sequence[float]) -> tuple[float, float, float, float]:
+    shares = [0.0, 0.0, 0.0, 0.0]
     for script, weight in zip(scripts, weights, strict=True):
         shares[script] += weight
+    shares[NON_ASCII] += shares[UNFINISHED]
     dominant = max(shares[LATIN], shares[NON_ASCII])
     if dominant == 0.0:
-        return (1.0, 1.0, 1.0)
-    return (1.0, max(shares[LATIN] / dominant, SCRIPT_FLOOR), max(shares[NON_ASCII] / dominant, SCRIPT_FLOOR))
+        return (1.0, 1.0, 1.0, 1.0)
+    other = max(shares[NON_ASCII] / dominant, SCRIPT_FLOOR)
+    return (1.0, max(shares[LATIN] / dominant, SCRIPT_FLOOR), other, other)
+
+
+def _ends_inside_a_character(raw: bytes) -> bool:
+    for back in range(1, min(4, len(raw)) + 1):
+        byte = raw[-back]
+        if byte >= 0xC0:  # the last lead byte: does the token hold all of its character?
+            needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back < needed
+        if byte < 0x80:
+            return False
+    return False
 
 
 def encoding_script(encoding: tiktoken.Encoding) -> Callable[[int], int]:
-    """Classify tokens by their bytes: any byte beyond ASCII → NON_ASCII, ASCII letters → LATIN, else NEUTRAL."""
+    """Classify tokens by bytes: beyond ASCII → NON_ASCII (UNFINISHED if it stops mid-character), ASCII letters
+    → LATIN, anything else → NEUTRAL."""
 
     special = frozenset(encoding.encode_single_token(name) for name in encoding.special_tokens_set)
 
@@ -461,7 +499,7 @@ def encoding_script(encoding: tiktoken.Encoding) -> Callable[[int], int]:
         except KeyError:
             return NEUTRAL
         if max(raw, default=0) >= 0x80:
-            return NON_ASCII
+            return UNFINISHED if _ends_inside_a_character(raw) else NON_ASCII
         return LATIN if any(65 <= byte <= 90 or 97 <= byte <= 122 for byte in raw) else NEUTRAL
 
     return script

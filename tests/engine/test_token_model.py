@@ -14,7 +14,7 @@ from mockai.engine import token_model
 from mockai.engine.chat_format import render_chat_prompt
 from mockai.engine.generate import GenerationRun, NextTokenModel
 from mockai.engine.sampler import SamplingParams
-from mockai.engine.token_model import LATIN, NEUTRAL, NON_ASCII, TokenModel, corpus_model, encoding_script
+from mockai.engine.token_model import LATIN, NEUTRAL, NON_ASCII, UNFINISHED, TokenModel, corpus_model, encoding_script
 from mockai.engine.tokenizer import get_encoding
 
 ENCODING = get_encoding("cl100k_base")
@@ -199,9 +199,21 @@ def test_every_encoding_has_a_working_corpus_model(name: str) -> None:
 def test_tokens_are_classified_by_script() -> None:
     script = encoding_script(ENCODING)
     assert script(ENCODING.encode(" umbrella")[0]) == LATIN
-    assert script(ENCODING.encode("伞")[0]) == NON_ASCII
+    assert script(ENCODING.encode("下雨")[0]) == NON_ASCII
     assert script(ENCODING.encode(" 42")[0]) == NEUTRAL
     assert script(ENCODING.eot_token) == NEUTRAL
+    r50k = get_encoding("r50k_base")
+    head, *_ = r50k.encode("伞")  # r50k spells 伞 in byte tokens; the first stops inside the character
+    assert encoding_script(r50k)(head) == UNFINISHED
+
+
+def test_an_unfinished_character_only_takes_continuations_seen_after_it() -> None:
+    r50k, model = get_encoding("r50k_base"), corpus_model("r50k_base")
+    context = r50k.encode("如果您在下雨天出门时带了")
+    head = r50k.encode("伞")[0]
+    logits = model.next_token_logits([*context, head])
+    assert r50k.encode("伞")[1] in logits
+    assert all(0x80 <= r50k.decode_single_token_bytes(token)[0] <= 0xBF for token in logits)
 
 
 @pytest.mark.parametrize("seed", range(6))
