@@ -17,6 +17,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "engine": ("starlette", "httpx", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.contract"),
     "state": ("starlette", "uvicorn", "mockai.api"),
     "control": ("starlette", "uvicorn", "mockai.api"),
+    "dialogue": ("starlette", "uvicorn", "mockai.api"),
     "errors.py": ("starlette", "uvicorn", "mockai.api"),
     "contract/runner.py": ("mockai.api", "mockai.state", "mockai.engine"),
 }

@@ -29,7 +29,7 @@ async def create_edit(request: Request, body: dict[str, Any]) -> Response:
             addition = collect(job.run(prompt_ids, index=index, max_tokens=min(budget, 64))).run.text.strip()
             text = f"{corrected.rstrip()}\n{addition}".strip() if addition else corrected
         texts.append(text)
-    choices = [{"text": text, "index": index} for index, text in enumerate(texts)]
+    choices = [{"text": text, "index": index, "finish_reason": "stop"} for index, text in enumerate(texts)]
     completion_tokens = sum(len(job.encoding.encode(text, disallowed_special=())) for text in texts)
     usage = {
         "prompt_tokens": prompt_tokens,

@@ -78,7 +78,10 @@ def test_streaming_equals_plain(client: Any, base_url: str) -> None:
 
 
 def test_stream_framing(http: httpx.Client) -> None:
-    response = http.post("/v1/completions", json={"model": "davinci", "prompt": "x", "stream": True, "max_tokens": 3})
+    response = http.post(
+        "/v1/completions",
+        json={"model": "davinci", "prompt": "x", "stream": True, "max_tokens": 3, "logit_bias": {"50256": -100}},
+    )
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response)
     assert events[-1] == "[DONE]"

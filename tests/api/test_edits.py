@@ -15,7 +15,7 @@ def test_the_docs_example_fixes_the_spelling(http: httpx.Client) -> None:
     assert response.status_code == 200
     edit = response.json()
     assert edit["object"] == "edit"
-    assert edit["choices"] == [{"text": "What day of the week is it?", "index": 0}]
+    assert edit["choices"] == [{"text": "What day of the week is it?", "index": 0, "finish_reason": "stop"}]
     usage = edit["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
