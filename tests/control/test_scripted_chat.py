@@ -1,0 +1,127 @@
+"""Scripted chat replies through the official SDK: text, streams, tool calls, sequences, errors and stream faults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mockai.api.routes import ENDPOINTS
+from mockai.engine.tokenizer import get_encoding
+from mockai.server import ServerThread
+from mockai.testing import MockAI
+from tests.conftest import API_KEY
+
+openai = pytest.importorskip("openai")
+if not any(endpoint.operation_id == "createChatCompletion" for endpoint in ENDPOINTS):
+    pytest.skip("the chat endpoint is not routed yet", allow_module_level=True)
+
+WEATHER = [{"role": "user", "content": "What's the weather in Paris?"}]
+FORECAST = "Sunny with a light breeze, around twenty degrees."
+
+
+@pytest.fixture
+def mock(server: ServerThread) -> Iterator[MockAI]:
+    handle = MockAI(server.base_url, api_key=API_KEY)
+    handle.reset()
+    yield handle
+    handle.reset()
+    handle.close()
+
+
+def _stream_text(client: Any, **options: Any) -> tuple[str, list[Any]]:
+    chunks = list(client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, stream=True, **options))
+    return "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices), chunks
+
+
+def test_a_scripted_reply_is_the_answer_with_real_usage(mock: MockAI, client: Any) -> None:
+    rule = mock.chat.reply(FORECAST, when=mock.match(last_user=r"weather"))
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER)
+    choice = completion.choices[0]
+    assert (choice.message.content, choice.finish_reason) == (FORECAST, "stop")
+    assert completion.usage.completion_tokens == len(get_encoding("cl100k_base").encode(FORECAST))
+    assert rule.call_count == 1
+    assert mock.requests.last.json["messages"][-1]["content"] == "What's the weather in Paris?"
+
+
+def test_a_scripted_reply_streams_like_generated_text(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(FORECAST)
+    text, chunks = _stream_text(client)
+    assert text == FORECAST
+    assert len(chunks) > 3 and len({chunk.id for chunk in chunks}) == 1
+    assert [chunk.choices[0].finish_reason for chunk in chunks if chunk.choices][-1] == "stop"
+    summary = mock.requests.last.response
+    assert summary["stream"] and summary["done"] and summary["chunks"] == len(chunks)
+
+
+def test_a_tool_call_reply(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(tool_calls=[mock.tool_call("get_weather", {"city": "Paris"})])
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER)
+    choice = completion.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert [(call.function.name, call.function.arguments) for call in choice.message.tool_calls] == [
+        ("get_weather", '{"city": "Paris"}')
+    ]
+
+
+def test_a_sequence_then_the_token_model(mock: MockAI, client: Any) -> None:
+    mock.chat.reply_sequence(["first", "second"])
+    answers = [
+        client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER).choices[0].message.content
+        for _ in range(3)
+    ]
+    assert answers[:2] == ["first", "second"]
+    assert answers[2] not in ("first", "second") and mock.requests.last.rule_id is None
+
+
+def test_unmatched_requests_record_near_misses(mock: MockAI, client: Any) -> None:
+    rule = mock.chat.reply("Sunny", when=mock.match(model="gpt-4"))
+    client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER)
+    assert mock.requests.last.near_misses == [
+        {"rule_id": rule.id, "mismatches": ["model: expected == 'gpt-4', got 'gpt-3.5-turbo'"]}
+    ]
+    rule.delete()
+
+
+def test_an_error_reply_reaches_the_sdk_as_its_exception(mock: MockAI, client: Any) -> None:
+    mock.chat.fail(429, message="Slow down", headers={"retry-after": "1"})
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER)
+    assert caught.value.response.headers["retry-after"] == "1"
+    assert caught.value.body["message"] == "Slow down"
+
+
+def test_a_dropped_stream_breaks_the_sdk_iteration(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(FORECAST)
+    mock.faults.drop_stream(after_chunks=2)
+    stream = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, stream=True)
+    received = []
+    with pytest.raises(openai.APIConnectionError):
+        received.extend(stream)
+    assert len(received) == 2
+    assert mock.requests.last.response["done"] is False
+
+
+def test_a_malformed_chunk_breaks_json_decoding(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(FORECAST)
+    mock.faults.malformed_chunk(at=2)
+    with pytest.raises(ValueError):
+        _stream_text(client)
+
+
+def test_pacing_delays_the_first_token(mock: MockAI, client: Any) -> None:
+    mock.chat.reply("Hi")
+    mock.faults.pace(ttft=0.2, tokens_per_second=1000)
+    started = time.perf_counter()
+    text, _ = _stream_text(client)
+    assert text == "Hi" and time.perf_counter() - started >= 0.2
+
+
+def test_latency_delays_a_plain_response(mock: MockAI, client: Any) -> None:
+    mock.faults.latency(0.15, times=1)
+    started = time.perf_counter()
+    client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, max_tokens=1)
+    assert time.perf_counter() - started >= 0.15
+    assert mock.requests.last.faults == ["fault-1:latency"]
