@@ -73,6 +73,8 @@ def _is_mockai(http: httpx.Client, base: str) -> bool:
     try:
         answer = http.get(f"{_root(base)}/_mockai/health")
         return answer.status_code == 200 and answer.json().get("mockai") is True
+    except httpx.ConnectError:
+        raise  # nobody listens there: no point checking thirty operations one refusal at a time
     except (httpx.HTTPError, ValueError, AttributeError):
         return False
 
@@ -311,9 +313,14 @@ class _Session:
         url = str(self.http.base_url).rstrip("/") + path
         recorded_body = _form_summary(operation, body) if operation.body == "multipart" else body
         request = RecordedRequest(operation.method, url, recorded_body)
-        with self._request(operation, path, body) as answer:
-            text = answer.read().decode("utf-8", errors="replace")
-        response = RecordedResponse(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, text)
+        try:
+            with self._request(operation, path, body) as answer:
+                text = answer.read().decode("utf-8", errors="replace")
+            response = RecordedResponse(answer.status_code, {k.lower(): v for k, v in answer.headers.items()}, text)
+        except httpx.TransportError as exc:
+            # A dropped connection or a timeout is one example's failure (status 0), not the end of the run.
+            response = RecordedResponse(0, {}, f"{type(exc).__name__}: {exc}")
+            text = ""
         events = checks.parse_sse(text)[0] if stream else []
         return Exchange(operation.operation_id, request, response, events)
 

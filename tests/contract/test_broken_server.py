@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -77,3 +78,12 @@ def test_the_cli_refuses_an_unknown_family_by_name(base_url: str) -> None:
     result = CliRunner().invoke(main, ["contract", "--base-url", base_url, "--endpoints", "telepathy"])
     assert result.exit_code == 2
     assert "unknown endpoint families ['telepathy']" in result.output
+
+
+def test_the_cli_says_when_nothing_listens(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(main, ["contract", "--base-url", f"http://127.0.0.1:{port}/v1"])
+    assert result.exit_code == 1
+    assert f"cannot talk to http://127.0.0.1:{port}/v1" in result.output
