@@ -21,6 +21,7 @@ from mockai.api.sse import event_stream
 from mockai.api.text_generation import (
     FixedRun,
     TextJob,
+    TextRun,
     chat_logprobs,
     check_context,
     choice_rng,
@@ -34,7 +35,7 @@ from mockai.api.text_generation import (
 )
 from mockai.control.rules import ContentReply
 from mockai.engine.chat_format import count_chat_tokens, render_chat_prompt
-from mockai.engine.generate import GenerationRun, TokenStep
+from mockai.engine.generate import TokenStep
 from mockai.engine.structured import instance_for_schema, salient_words
 from mockai.engine.tool_calls import plan_tool_call
 
@@ -54,7 +55,7 @@ class CallReply:
 class ChatReply:
     """One choice: content steps (None: `content` is null), function calls, and how it ended."""
 
-    content: GenerationRun | FixedRun | None
+    content: TextRun | None
     calls: tuple[CallReply, ...] = ()
     legacy_function: bool = False  # `functions`/`function_call` (deprecated) rather than `tools`
     scripted_finish: str | None = None

@@ -15,6 +15,7 @@ from mockai.api.sse import event_stream
 from mockai.api.text_generation import (
     CollectedRun,
     TextJob,
+    TextRun,
     check_context,
     collect,
     completion_logprobs,
@@ -25,7 +26,7 @@ from mockai.api.text_generation import (
     system_fingerprint,
     text_job,
 )
-from mockai.engine.generate import GenerationRun, TokenStep
+from mockai.engine.generate import TokenStep
 
 DEFAULT_MAX_TOKENS = 16  # documented default for completions
 
@@ -128,7 +129,7 @@ def _choice(index: int, prompt: _Prompt, chosen: CollectedRun, echo: bool, wants
 
 
 def _chunks(
-    header: dict[str, Any], flat: Sequence[tuple[_Prompt, GenerationRun]], echo: bool, wants_logprobs: bool
+    header: dict[str, Any], flat: Sequence[tuple[_Prompt, TextRun]], echo: bool, wants_logprobs: bool
 ) -> Iterator[dict[str, Any]]:
     def chunk(index: int, text: str, steps: list[TokenStep], finish: str | None) -> dict[str, Any]:
         logprobs = completion_logprobs(steps) if wants_logprobs else None

@@ -63,20 +63,27 @@ class Endpoint:
 async def read_body(request: Request, endpoint: Endpoint) -> Any:
     if endpoint.body == "none":
         return None
-    settings = services(request).settings
+    app = services(request)
+    raw = b""
     if endpoint.body == "json":
-        body = await _read_json(request, settings.max_json_bytes)
+        body, raw = await _read_json(request, app.settings.max_json_bytes)
     else:
-        body = await _read_multipart(request, endpoint, settings.max_upload_bytes)
+        body = await _read_multipart(request, endpoint, app.settings.max_upload_bytes)
+    path_model = None
     if endpoint.model_from_path is not None:
         # The 0.28 SDK's `engine="davinci"` posts to /v1/engines/davinci/... without a `model` field.
-        body.setdefault("model", request.path_params[endpoint.model_from_path])
-    if endpoint.request_schema is not None:
-        validate_body(services(request).registry, endpoint.request_schema, _for_validation(body))
+        path_model = request.path_params[endpoint.model_from_path]
+        body.setdefault("model", path_model)
+    if endpoint.request_schema is None:
+        return body
+    if raw:
+        app.validated.validate(app.registry, endpoint.request_schema, body, (raw, path_model))
+    else:
+        validate_body(app.registry, endpoint.request_schema, _for_validation(body))
     return body
 
 
-async def _read_json(request: Request, limit: int) -> dict[str, Any]:
+async def _read_json(request: Request, limit: int) -> tuple[dict[str, Any], bytes]:
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";")[0].strip().lower()
     # A missing Content-Type is tolerated (as the real API does); any other non-JSON type is refused.
@@ -94,7 +101,7 @@ async def _read_json(request: Request, limit: int) -> dict[str, Any]:
         raise errors.invalid_json() from None
     if not isinstance(body, dict):
         raise errors.body_not_object(describe_type(body))
-    return body
+    return body, bytes(raw)
 
 
 async def _read_multipart(request: Request, endpoint: Endpoint, limit: int) -> dict[str, Any]:

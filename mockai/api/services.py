@@ -8,12 +8,14 @@ from starlette.requests import Request
 
 from mockai._paths import resource_dir
 from mockai.contract.registry import SchemaRegistry
+from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
 from mockai.control.journal import Journal
 from mockai.control.ratelimit import Limits, RateLimiter
 from mockai.control.rules import RuleBook, load_rules
 from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
+from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
 from mockai.state.clock import SimulatedClock
@@ -38,6 +40,8 @@ class Services:
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
     rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(Limits()))
+    replays: ReplayCache = field(default_factory=ReplayCache)  # finished generations, played back on repeat
+    validated: ValidationMemo = field(default_factory=ValidationMemo)  # verdicts on request bodies seen before
     images: ImageFiles = field(default_factory=ImageFiles)  # PNGs behind `response_format: "url"`
     transcripts: TranscriptScripts = field(default_factory=TranscriptScripts)  # scripted audio transcripts
     lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
@@ -69,6 +73,7 @@ class Services:
         self.rate_limits.reset()
         self.clock.reset()
         self.images.clear()
+        self.replays.clear()
         self.transcripts.clear()
         self.store.reset()
         self.dialogue.reset()

@@ -22,6 +22,7 @@ from mockai import errors
 from mockai.api.auth import organization
 from mockai.api.services import Services, services
 from mockai.engine.generate import GenerationRun, TokenStep, TopLogprob, token_display
+from mockai.engine.replay import RecordingRun, ReplayCache, ReplayRun
 from mockai.engine.sampler import SamplingParams
 from mockai.engine.token_model import TokenModel, corpus_model
 from mockai.engine.tokenizer import get_encoding
@@ -71,9 +72,28 @@ class TextJob:
     fingerprint: bytes  # what the random streams derive from (see _NOT_PART_OF_THE_SAMPLE)
     digest: bytes  # the whole request
 
-    def run(self, prompt_ids: Sequence[int], *, index: int, max_tokens: int) -> GenerationRun:
-        """The generation of choice `index`: its own random stream, derived from (seed, request, index)."""
-        return GenerationRun(
+    replays: ReplayCache
+
+    def run(
+        self, prompt_ids: Sequence[int], *, index: int, max_tokens: int
+    ) -> GenerationRun | ReplayRun | RecordingRun:
+        """The generation of choice `index`: its own random stream, derived from (seed, request, index); played
+        back when exactly this run has finished before."""
+        key = (
+            self.model.id,
+            self.model.owner_org,
+            self.fingerprint,
+            self.seed,
+            index,
+            max_tokens,
+            self.stop,
+            self.params.top_logprobs,
+            hash(tuple(prompt_ids)),
+        )
+        recording = self.replays.get(key)
+        if recording is not None:
+            return ReplayRun(recording)
+        run = GenerationRun(
             self.language_model.for_prompt(prompt_ids),
             prompt_ids,
             self.params,
@@ -83,13 +103,14 @@ class TextJob:
             stop=self.stop,
             end_token=self.end_token,
         )
+        return RecordingRun(run, lambda done: self.replays.put(key, done))
 
 
 @dataclass(frozen=True)
 class CollectedRun:
     """A finished generation with its steps kept (non-streamed responses read them more than once)."""
 
-    run: GenerationRun | FixedRun
+    run: TextRun
     steps: list[TokenStep]
 
     @property
@@ -97,7 +118,7 @@ class CollectedRun:
         return sum(step.logprob for step in self.steps)
 
 
-def collect(run: GenerationRun | FixedRun) -> CollectedRun:
+def collect(run: TextRun) -> CollectedRun:
     return CollectedRun(run, list(run))
 
 
@@ -136,6 +157,10 @@ class FixedRun:
             offset += len(piece)
 
 
+#: Anything that yields token steps and then knows its text, finish_reason and token count.
+TextRun = GenerationRun | ReplayRun | RecordingRun | FixedRun
+
+
 def resolve_model(request: Request, model_id: str, family: str, endpoint_path: str) -> ModelInfo:
     return services(request).catalog.require(model_id, organization(request), family, endpoint_path)
 
@@ -155,6 +180,7 @@ def text_job(request: Request, body: Mapping[str, Any], model: ModelInfo, *, top
         seeded=body.get("seed") is not None,
         fingerprint=request_fingerprint(body),
         digest=hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=16).digest(),
+        replays=app.replays,
     )
 
 

@@ -6,7 +6,10 @@ One translation for every endpoint: the best-matching schema error names the fie
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
@@ -30,6 +33,42 @@ def validate_body(registry: SchemaRegistry, schema_name: str, body: object) -> N
     problems = list(registry.iter_errors(schema_name, body))
     if problems:
         raise to_openai_error(_most_relevant(problems))
+
+
+class ValidationMemo:
+    """Verdicts of `validate_body` for JSON bodies seen before, keyed by their exact bytes.
+
+    Validation is a pure function of (schema, bytes), and schema validation is the largest fixed cost of a request,
+    while test suites send the same bodies again and again. Small bodies only, in a bounded LRU.
+    """
+
+    MAX_BODY_BYTES = 8192
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._verdicts: OrderedDict[tuple[Hashable, ...], errors.OpenAIError | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def validate(self, registry: SchemaRegistry, schema_name: str, body: object, key: tuple[Hashable, ...]) -> None:
+        """`key` must identify the body exactly (its raw bytes plus anything added to it after parsing)."""
+        cacheable = sum(len(part) for part in key if isinstance(part, bytes)) <= self.MAX_BODY_BYTES
+        full_key = (schema_name, *key)
+        with self._lock:
+            known = full_key in self._verdicts
+            verdict = self._verdicts.get(full_key)
+        if not known:
+            try:
+                validate_body(registry, schema_name, body)
+                verdict = None
+            except errors.OpenAIError as problem:
+                verdict = problem
+            if cacheable:
+                with self._lock:
+                    self._verdicts[full_key] = verdict
+                    while len(self._verdicts) > self._capacity:
+                        self._verdicts.popitem(last=False)
+        if verdict is not None:
+            raise dataclasses.replace(verdict)  # a fresh exception each time: no traceback piles up
 
 
 def param_name(path: Iterable[Any]) -> str:
