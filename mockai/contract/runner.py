@@ -11,7 +11,6 @@ shrinking only ever improves the example.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
-from mockai.contract import checks, samples, strategies
+from mockai.contract import checks, forms, samples, strategies
 from mockai.contract.checks import Exchange, Failure, RecordedRequest, RecordedResponse
 from mockai.contract.operations import Operation, select
 from mockai.contract.registry import SchemaRegistry, default_registry
@@ -311,7 +310,7 @@ class _Session:
 
     def _send(self, operation: Operation, path: str, body: Any, *, stream: bool = False) -> Exchange:
         url = str(self.http.base_url).rstrip("/") + path
-        recorded_body = _form_summary(operation, body) if operation.body == "multipart" else body
+        recorded_body = forms.summary(operation, body) if operation.body == "multipart" else body
         request = RecordedRequest(operation.method, url, recorded_body)
         try:
             with self._request(operation, path, body) as answer:
@@ -330,9 +329,7 @@ class _Session:
         if operation.body == "json" and body is not None:
             options["json"] = body
         elif operation.body == "multipart" and body is not None:
-            # Encoded by hand: httpx falls back to urlencoded when a form has no file, and a form without its
-            # file must still arrive as multipart so the server can name the missing field.
-            options["content"], content_type = _multipart(*_form(operation, body))
+            options["content"], content_type = forms.encode(operation, body)
             options["headers"] = {"Content-Type": content_type}
         with self.http.stream(operation.method, path, **options) as answer:
             yield answer
@@ -358,68 +355,3 @@ def _choice_text(choice: dict[str, Any]) -> str | None:
         return content if isinstance(content, str) else None
     text = choice.get("text")
     return text if isinstance(text, str) else None
-
-
-# Which sample file each binary form field gets: the field name decides, and the operation for `file`.
-_SAMPLE_FILES: dict[str, Callable[[], tuple[str, bytes, str]]] = {
-    "image": lambda: ("otter.png", samples.square_png(), "image/png"),
-    "mask": lambda: ("mask.png", samples.square_png(), "image/png"),
-    "audio": lambda: ("speech.wav", samples.tone_wav(), "audio/wav"),
-    "jsonl": lambda: ("contract.jsonl", samples.training_jsonl(chat=True), "application/jsonl"),
-}
-
-
-def _file_kind(operation: Operation, field: str) -> str:
-    if field == "file":
-        return "jsonl" if operation.operation_id == "createFile" else "audio"
-    return field
-
-
-def _form(operation: Operation, body: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
-    data: dict[str, Any] = {}
-    files: list[tuple[str, Any]] = []
-    for field, value in body.items():
-        kind = _file_kind(operation, field)
-        if kind in _SAMPLE_FILES and isinstance(value, str):
-            files.append((field, _SAMPLE_FILES[kind]()))
-        elif isinstance(value, list):
-            data[f"{field}[]"] = [_form_value(item) for item in value]
-        elif value is not None:
-            data[field] = _form_value(value)
-    return data, files
-
-
-_BOUNDARY = "mockai-contract-boundary-7d1f"
-
-
-def _multipart(data: dict[str, Any], files: list[tuple[str, Any]]) -> tuple[bytes, str]:
-    parts: list[bytes] = []
-    for name, value in data.items():
-        for item in value if isinstance(value, list) else [value]:
-            parts.append(_part(f'name="{name}"', "", str(item).encode()))
-    for name, (filename, content, media_type) in files:
-        parts.append(_part(f'name="{name}"; filename="{filename}"', f"Content-Type: {media_type}\r\n", content))
-    body = b"".join(parts) + f"--{_BOUNDARY}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={_BOUNDARY}"
-
-
-def _part(disposition: str, extra_headers: str, content: bytes) -> bytes:
-    head = f"--{_BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n{extra_headers}\r\n"
-    return head.encode() + content + b"\r\n"
-
-
-def _form_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _form_summary(operation: Operation, body: Any) -> Any:
-    if not isinstance(body, dict):
-        return body
-    summary = dict(body)
-    for field, value in body.items():
-        kind = _file_kind(operation, field)
-        if kind in _SAMPLE_FILES and isinstance(value, str):
-            summary[field] = f"<{_SAMPLE_FILES[kind]()[0]}>"
-    return summary
