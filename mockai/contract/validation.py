@@ -129,7 +129,14 @@ def to_openai_error(problem: ValidationError) -> errors.OpenAIError:
     if keyword in ("anyOf", "oneOf") and _all_type_mismatches(problem):
         wanted = _branch_types(problem)
         return errors.invalid_type(param or "body", _one_of_words(wanted), describe_type(instance))
-    return errors.invalid_field(param or "body", problem.message)
+    if keyword in ("anyOf", "oneOf"):
+        return errors.invalid_field(param or "body", "the value matches none of the forms this field accepts.")
+    return errors.invalid_field(param or "body", _shortened(problem.message))
+
+
+def _shortened(message: str, limit: int = 300) -> str:
+    """jsonschema messages quote the offending value in full; a 2,000-item input must not become the message."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _most_relevant(problems: list[ValidationError]) -> ValidationError:
