@@ -409,7 +409,7 @@ class PromptedModel:
         # A message's last token often carries the renderer's newline ("?\n"); copying it mid-reply splices a
         # line break into the text, so tokens right before markup are left out too.
         markup = model.markup_tokens
-        following = [*prompt_ids[1:], None]
+        following = [*prompt_ids[1:], None] if prompt_ids else []
         content = [
             (position, token)
             for position, (token, after) in enumerate(zip(prompt_ids, following, strict=True))

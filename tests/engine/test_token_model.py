@@ -238,3 +238,11 @@ def test_the_corpus_holds_at_least_30k_tokens_in_both_languages() -> None:
     counts = {path.stem: len(ENCODING.encode(path.read_text(encoding="utf-8"))) for path in folder.glob("*.txt")}
     assert set(counts) == {"en", "zh"}
     assert sum(counts.values()) >= 30_000 and min(counts.values()) >= 10_000
+
+
+def test_an_empty_prompt_still_generates() -> None:
+    assert MODEL.for_prompt([]).next_token_logits([])
+    run = GenerationRun(
+        MODEL.for_prompt([]), [], SamplingParams(), random.Random(1), encoding=ENCODING, max_tokens=8, end_token=END
+    )
+    assert len(list(run)) == run.completion_tokens and run.finish_reason is not None
