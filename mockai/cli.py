@@ -97,6 +97,15 @@ def main() -> None:
     help="Per-model override MODEL=RPM:TPM (either side may be empty, e.g. gpt-4=3: or gpt-4=:40000).",
 )
 @click.option(
+    "--storage-limit",
+    "storage_limit_bytes",
+    envvar="MOCKAI_STORAGE_LIMIT",
+    type=click.IntRange(min=1),
+    default=1024**3,
+    show_default=True,
+    help="Bytes of uploaded files one organization may keep (the documented limit is 1 GB).",
+)
+@click.option(
     "--upstream-base-url",
     envvar="MOCKAI_UPSTREAM_BASE_URL",
     default=None,

@@ -30,11 +30,19 @@ def test_version() -> None:
 
 def test_flags_become_settings(captured: list[Settings], tmp_path: Path) -> None:
     args = ["serve", "--port", "0", "--seed", "7", "--api-key", "sk-a", "--api-key", "sk-b"]
-    args += ["--data-dir", str(tmp_path), "--log-level", "info", "--time-scale", "0"]
+    args += ["--data-dir", str(tmp_path), "--log-level", "info", "--time-scale", "0", "--storage-limit", "1000"]
     result = CliRunner().invoke(cli.main, args)
     assert result.exit_code == 0, result.output
     assert captured == [
-        Settings(port=0, seed=7, api_keys=("sk-a", "sk-b"), data_dir=tmp_path, log_level="info", time_scale=0.0)
+        Settings(
+            port=0,
+            seed=7,
+            api_keys=("sk-a", "sk-b"),
+            data_dir=tmp_path,
+            log_level="info",
+            time_scale=0.0,
+            storage_limit_bytes=1000,
+        )
     ]
 
 
