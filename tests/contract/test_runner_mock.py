@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import settings
 
+from mockai.cli import main
 from mockai.contract.operations import OPERATIONS
 from mockai.contract.report import ContractReport, render_text
 from mockai.contract.runner import run_contract
@@ -57,3 +59,13 @@ def test_unknown_families_are_refused_before_any_request() -> None:
 def test_a_non_positive_example_count_is_refused() -> None:
     with pytest.raises(ValueError, match="max_examples=0 must be positive"):
         run_contract("http://127.0.0.1:9/v1", max_examples=0)
+
+
+def test_the_cli_exits_zero_when_the_chosen_families_conform(mock: ServerThread) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["contract", "--base-url", f"{mock.base_url}/v1", "--api-key", API_KEY, "--endpoints", "models,embeddings",
+         "--max-examples", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "(mockai), seed 0" in result.output and "all checks passed" in result.output
