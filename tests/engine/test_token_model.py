@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockai._paths import resource_dir
 from mockai.engine import token_model
@@ -246,3 +248,13 @@ def test_an_empty_prompt_still_generates() -> None:
         MODEL.for_prompt([]), [], SamplingParams(), random.Random(1), encoding=ENCODING, max_tokens=8, end_token=END
     )
     assert len(list(run)) == run.completion_tokens and run.finish_reason is not None
+
+
+_IDS = st.lists(st.one_of(st.integers(min_value=0, max_value=100_255), st.sampled_from(sorted(MODEL.markup_tokens))))
+
+
+@given(prompt=_IDS, generated=_IDS)
+def test_any_prompt_and_context_give_finite_candidates(prompt: list[int], generated: list[int]) -> None:
+    logits = MODEL.for_prompt(prompt).next_token_logits([*prompt, *generated])
+    assert 0 < len(logits) <= 64
+    assert all(math.isfinite(score) and score <= 0.0 for score in logits.values())
