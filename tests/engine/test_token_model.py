@@ -258,3 +258,12 @@ def test_any_prompt_and_context_give_finite_candidates(prompt: list[int], genera
     logits = MODEL.for_prompt(prompt).next_token_logits([*prompt, *generated])
     assert 0 < len(logits) <= 64
     assert all(math.isfinite(score) and score <= 0.0 for score in logits.values())
+
+
+@given(documents=st.lists(_IDS, max_size=4), probe=st.lists(st.integers(0, 100_255), min_size=2, max_size=30))
+def test_any_adaptation_gives_finite_scores_and_metrics(documents: list[list[int]], probe: list[int]) -> None:
+    tuned = MODEL.adapted(documents)
+    loss, accuracy = tuned.evaluate([[*probe, END]])
+    assert math.isfinite(loss) and loss >= 0.0 and 0.0 <= accuracy <= 1.0
+    logits = tuned.for_prompt(probe).next_token_logits(probe)
+    assert logits and all(math.isfinite(score) for score in logits.values())
