@@ -87,3 +87,12 @@ def test_the_cli_says_when_nothing_listens(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["contract", "--base-url", f"http://127.0.0.1:{port}/v1"])
     assert result.exit_code == 1
     assert f"cannot talk to http://127.0.0.1:{port}/v1" in result.output
+
+
+def test_shrinking_leaves_the_smallest_example_of_a_defect_every_request_shows(report: ContractReport) -> None:
+    result = next(result for result in report.results if result.operation_id == "createChatCompletion")
+    failure = next(failure for failure in result.failures if failure.key == MISSING_USAGE)
+    assert failure.request is not None
+    body = failure.request.body
+    assert set(body) == {"model", "messages", "max_tokens"}
+    assert body["max_tokens"] == 1 and len(body["messages"]) == 1 and body["messages"][0]["content"] == ""
