@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from itertools import cycle, islice
 
 from mockai.engine.sampler import SamplingParams, sample_next_token
 
@@ -19,8 +20,8 @@ def _logit_sets(rng: random.Random, count: int) -> list[dict[int, float]]:
 def _run(params: SamplingParams, logit_sets: list[dict[int, float]], rng: random.Random) -> float:
     counts: dict[int, int] = {}
     start = time.process_time()  # CPU time of this process: the figure is per core, even on a busy host
-    for index in range(DRAWS):
-        sampled = sample_next_token(logit_sets[index % len(logit_sets)], counts, params, rng)
+    for logits in islice(cycle(logit_sets), DRAWS):
+        sampled = sample_next_token(logits, counts, params, rng)
         counts[sampled.token] = counts.get(sampled.token, 0) + 1
         if len(counts) > 64:  # a completion's count table stays small; keep it realistic
             counts.clear()
