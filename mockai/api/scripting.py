@@ -81,7 +81,8 @@ def _scripted(request: Request, app: Services, view: RequestView, accepts_conten
     taken = app.rules.take(view, accepts_content=accepts_content)
     if taken is None:
         if len(app.rules):
-            notes["near_misses"] = [miss.to_json() for miss in app.rules.near_misses(view)]
+            misses = app.rules.near_misses(view, accepts_content=accepts_content)
+            notes["near_misses"] = [miss.to_json() for miss in misses]
         return None
     rule, reply = taken
     notes["rule_id"] = rule.id

@@ -9,7 +9,7 @@ Body fields are addressed by paths in respx style (`messages__-1__content`) or J
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,24 +148,31 @@ class Pattern:
         return out
 
     def matches(self, request: RequestView) -> bool:
-        return not self.mismatches(request)
+        return all(condition.holds(actual) for _, condition, actual in self._checks(request))
 
     def mismatches(self, request: RequestView) -> list[str]:
         """Why `request` does not match, one line per failed condition (empty when it matches)."""
         found: list[str] = []
-        checks: list[tuple[str, Condition | None, Any]] = [
-            ("method", self.method, request.method),
-            ("path", self.path, request.path),
-            ("model", self.model, _or_missing(request.model)),
-            ("last user message", self.last_user, _or_missing(request.last_user)),
-        ]
-        checks += [(f"header {name}", cond, request.headers.get(name, _MISSING)) for name, cond in self.headers.items()]
-        checks += [(f"body {item.path}", item.condition, lookup(request.body, item.path)) for item in self.body]
-        for label, condition, actual in checks:
-            if condition is not None and not condition.holds(actual):
+        for label, condition, actual in self._checks(request):
+            if not condition.holds(actual):
                 shown = "nothing" if actual is _MISSING else repr(actual)
                 found.append(f"{label}: expected {condition.describe()}, got {shown}")
         return found
+
+    def _checks(self, request: RequestView) -> Iterator[tuple[str, Condition, Any]]:
+        # A generator, so a request value is only looked up when a condition needs it and `matches` stops early.
+        if self.method is not None:
+            yield "method", self.method, request.method
+        if self.path is not None:
+            yield "path", self.path, request.path
+        if self.model is not None:
+            yield "model", self.model, _or_missing(request.model)
+        if self.last_user is not None:
+            yield "last user message", self.last_user, _or_missing(request.last_user)
+        for name, condition in self.headers.items():
+            yield f"header {name}", condition, request.headers.get(name, _MISSING)
+        for item in self.body:
+            yield f"body {item.path}", item.condition, lookup(request.body, item.path)
 
     def describe(self) -> str:
         """A one-line reading of the pattern, for teardown messages and near misses."""

@@ -196,20 +196,23 @@ class RuleBook:
         Where the endpoint cannot speak text (`accepts_content=False`: embeddings, models, ...), content replies
         are passed over rather than silently ignored.
         """
-        for rule in self:
-            if rule.exhausted or (not accepts_content and isinstance(rule.next_reply(), ContentReply)):
-                continue
+        for rule in self._live(accepts_content):
             if rule.match.matches(request):
                 reply = rule.next_reply()
                 rule.call_count += 1
                 return rule, reply
         return None
 
-    def near_misses(self, request: RequestView, *, limit: int = 3) -> list[NearMiss]:
+    def near_misses(self, request: RequestView, *, accepts_content: bool = True, limit: int = 3) -> list[NearMiss]:
         """The live rules that failed fewest conditions for `request` (WireMock's near misses)."""
-        misses = [NearMiss(rule.id, tuple(rule.match.mismatches(request))) for rule in self if not rule.exhausted]
+        misses = [NearMiss(rule.id, tuple(rule.match.mismatches(request))) for rule in self._live(accepts_content)]
         misses = [miss for miss in misses if miss.mismatches]
         return sorted(misses, key=lambda miss: len(miss.mismatches))[:limit]
+
+    def _live(self, accepts_content: bool) -> Iterator[Rule]:
+        for rule in self:
+            if not rule.exhausted and (accepts_content or not isinstance(rule.next_reply(), ContentReply)):
+                yield rule
 
     def unused(self) -> list[Rule]:
         """Rules no request has used yet, in precedence order (the plugin's teardown check)."""
