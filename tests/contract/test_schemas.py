@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,27 @@ def test_chat_chunks_accept_null_finish_reason_and_reject_null_role(registry: Sc
     assert registry.validator("openai/createChatCompletion.chunk").is_valid(chunk)
     chunk["choices"][0]["delta"]["role"] = None
     assert not registry.validator("openai/createChatCompletion.chunk").is_valid(chunk)
+
+
+SDK_PARAMS = {
+    "createChatCompletion": ("openai.types.chat.completion_create_params", "CompletionCreateParamsBase"),
+    "createCompletion": ("openai.types.completion_create_params", "CompletionCreateParamsBase"),
+    "createEmbedding": ("openai.types.embedding_create_params", "EmbeddingCreateParams"),
+    "createModeration": ("openai.types.moderation_create_params", "ModerationCreateParams"),
+    "createImage": ("openai.types.image_generate_params", "ImageGenerateParamsBase"),
+    "createImageEdit": ("openai.types.image_edit_params", "ImageEditParamsBase"),
+    "createImageVariation": ("openai.types.image_create_variation_params", "ImageCreateVariationParams"),
+    "createTranscription": ("openai.types.audio.transcription_create_params", "TranscriptionCreateParamsBase"),
+    "createTranslation": ("openai.types.audio.translation_create_params", "TranslationCreateParams"),
+    "createFile": ("openai.types.file_create_params", "FileCreateParams"),
+    "createFineTuningJob": ("openai.types.fine_tuning.job_create_params", "JobCreateParams"),
+}
+
+
+@pytest.mark.parametrize("operation_id", sorted(SDK_PARAMS))
+def test_every_parameter_the_official_sdk_can_send_is_accepted(operation_id: str, registry: SchemaRegistry) -> None:
+    module_name, class_name = SDK_PARAMS[operation_id]
+    module = pytest.importorskip(module_name)
+    sent = set(typing.get_type_hints(getattr(module, class_name)))
+    accepted = set(registry.document(f"openai/{operation_id}.request")["properties"])
+    assert sent - accepted == set()
