@@ -53,6 +53,10 @@ class SamplingParams:
             _check_range(f"logit_bias[{token}]", bias, BAN_BIAS, _FORCE_BIAS)
         object.__setattr__(self, "logit_bias", _frozen_bias(self.logit_bias))
 
+    def __hash__(self) -> int:  # the generated hash would fail on the (unhashable) read-only bias mapping
+        knobs = (self.temperature, self.top_p, self.presence_penalty, self.frequency_penalty, self.top_logprobs)
+        return hash((knobs, tuple(sorted(self.logit_bias.items()))))
+
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:

@@ -185,3 +185,9 @@ def test_extreme_scores_and_temperatures_stay_finite(temperature: float) -> None
     params = SamplingParams(temperature=temperature, logit_bias={3: 100})
     sampled = sample_next_token(logits, {1: 4000}, params, random.Random(0))
     assert math.isfinite(sampled.logprob) and sampled.token in logits
+
+
+def test_params_are_hashable_and_equal_by_value() -> None:
+    first, second = SamplingParams(logit_bias={1: 5.0, 2: -1.0}), SamplingParams(logit_bias={2: -1.0, 1: 5.0})
+    assert first == second and hash(first) == hash(second)
+    assert first != SamplingParams(logit_bias={1: 5.0})
