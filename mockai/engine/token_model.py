@@ -7,9 +7,9 @@ weight to its shorter suffix, so rare contexts back off smoothly without tuned d
 Two layers sit on top, both cheap enough to build per request:
 
 - `TokenModel.for_prompt(ids)` returns a `PromptedModel` that mixes in a *cache* model of the prompt's own content
-  (what followed each token there, weighted towards the latest turns) and boosts tokens of the corpus documents
-  most related to the prompt. Replies therefore follow the topic and the language of the conversation, and change
-  with every turn.
+  (what followed each token there, weighted towards the latest turns), boosts tokens of the corpus documents
+  most related to the prompt, and scales down tokens of a script (Latin / non-ASCII) the prompt hardly uses.
+  Replies therefore follow the topic and the language of the conversation, and change with every turn.
 - `TokenModel.adapted(docs)` returns a model with a high-order *overlay* trained on fine-tuning documents that
   dominates wherever it has seen the context, so a fine-tuned model reproduces its training completions.
 
