@@ -1,0 +1,15 @@
+"""The server and the CLI load without hypothesis: only `mockai contract` pays for the generators."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_serving_and_the_cli_do_not_import_hypothesis() -> None:
+    probe = (
+        "import sys, mockai.cli, mockai.api.app, mockai.api.openapi; "
+        "print(sorted(name for name in ('hypothesis', 'hypothesis_jsonschema') if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
