@@ -28,7 +28,7 @@ class Operation:
     body: BodyKind = "none"
     #: Creates, deletes or cancels a stored resource (files, fine-tunes): money and state on a real server.
     writes: bool = False
-    #: Answers as server-sent events when the request says `stream: true`.
+    #: Answers as server-sent events when asked (`stream: true` in the body, or `?stream=true` without a body).
     streams: bool = False
 
     @property
@@ -66,7 +66,7 @@ _ROWS = (
     Operation("listFineTunes", "GET", "/fine-tunes", "fine-tunes"),
     Operation("retrieveFineTune", "GET", "/fine-tunes/{fine_tune_id}", "fine-tunes"),
     Operation("cancelFineTune", "POST", "/fine-tunes/{fine_tune_id}/cancel", "fine-tunes", writes=True),
-    Operation("listFineTuneEvents", "GET", "/fine-tunes/{fine_tune_id}/events", "fine-tunes"),
+    Operation("listFineTuneEvents", "GET", "/fine-tunes/{fine_tune_id}/events", "fine-tunes", streams=True),
     Operation("createModeration", "POST", "/moderations", "moderations", "json"),
     Operation("listEngines", "GET", "/engines", "engines"),
     Operation("retrieveEngine", "GET", "/engines/{engine_id}", "engines"),

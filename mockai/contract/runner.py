@@ -241,6 +241,20 @@ class _Session:
         exchange = self._send(operation, path, None)
         _raise_if_unrouted(exchange)
         self._check_success(operation, exchange, tally)
+        if operation.streams and self.writes:
+            self._check_event_stream(operation, tally)
+
+    def _check_event_stream(self, operation: Operation, tally: _Tally) -> None:
+        """`?stream=true` on a cancelled job: its events as SSE, ending at once with `[DONE]` (the job is over)."""
+        job = self._resource("fine_tune_id", fresh=True)
+        if job is None:
+            return
+        self.http.post(f"/fine-tunes/{job}/cancel")
+        streamed = self._send(operation, operation.path.format(fine_tune_id=job) + "?stream=true", None, stream=True)
+        if tally.record(checks.status_code_conformance(streamed, expected="2xx")):
+            return
+        tally.record(checks.sse_framing(streamed))
+        tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
 
     def _check_missing_resource(self, operation: Operation, names: list[str], tally: _Tally) -> None:
         path = operation.path.format(**{name: _MISSING_ID for name in names})
