@@ -105,6 +105,9 @@ def error_envelope_conformance(
     found = _schema_failures(exchange, "error_envelope_conformance", registry, ERROR_SCHEMA, body, "error")
     if found or expected_param is None:
         return found
+    if body["error"]["type"] != "invalid_request_error":
+        title = "a refused parameter is not an invalid_request_error"
+        return [_failure(exchange, "error_envelope_conformance", title, f"type {body['error']['type']!r}")]
     param = body["error"]["param"]
     if param != expected_param:
         title = "error param does not name the invalid parameter"

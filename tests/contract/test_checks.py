@@ -79,10 +79,12 @@ def test_a_non_json_body_is_a_schema_failure() -> None:
         ({"error": {"message": "m", "type": "invalid_request_error", "param": "n", "code": None}}, "n", None),
         ({"error": {"message": "m", "type": "invalid_request_error", "param": None, "code": None}}, "n",
          "error param does not name the invalid parameter"),
+        ({"error": {"message": "m", "type": "server_error", "param": "n", "code": None}}, "n",
+         "a refused parameter is not an invalid_request_error"),
         ({"detail": "bad"}, None, "error violates error at (root): required"),
         ("Bad Request", None, "error body is not JSON"),
     ],
-    ids=["names the param", "wrong param", "not an envelope", "not JSON"],
+    ids=["names the param", "wrong param", "wrong type", "not an envelope", "not JSON"],
 )  # fmt: skip
 def test_error_envelope_conformance(body: Any, expected_param: str | None, title: str | None) -> None:
     found = checks.error_envelope_conformance(_exchange(400, body), default_registry(), expected_param=expected_param)
