@@ -32,6 +32,7 @@ from mockai.api.text_generation import (
     response_id,
     system_fingerprint,
     text_job,
+    usage,
 )
 from mockai.control.rules import ContentReply
 from mockai.engine.chat_format import count_chat_tokens, render_chat_prompt
@@ -92,13 +93,13 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
     ]
     header = _header(request, job)
     if body.get("stream"):
-        usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = _chunks(header, replies, prompt_tokens, wants_logprobs=wants_logprobs, include_usage=usage)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks = _chunks(header, replies, prompt_tokens, wants_logprobs=wants_logprobs, include_usage=include_usage)
         return event_stream(request, chunks, model=model.id)
     choices = [_choice(index, reply, wants_logprobs) for index, reply in enumerate(replies)]
     completion_tokens = sum(reply.completion_tokens for reply in replies)
     return json_response(
-        {**header, "object": "chat.completion", "choices": choices, "usage": _usage(prompt_tokens, completion_tokens)},
+        {**header, "object": "chat.completion", "choices": choices, "usage": usage(prompt_tokens, completion_tokens)},
         model=model.id,
     )
 
@@ -221,14 +222,6 @@ def _choice(index: int, reply: ChatReply, wants_logprobs: bool) -> dict[str, Any
     }
 
 
-def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-
-
 def _deltas(reply: ChatReply) -> Iterator[tuple[dict[str, Any], TokenStep | None]]:
     """A choice's deltas in the real API's order: the role, content pieces, then each call's head and arguments."""
     yield {"role": "assistant", "content": "" if reply.content is not None else None, "refusal": None}, None
@@ -287,4 +280,4 @@ def _chunks(
             yield chunk(index, delta, chat_logprobs([step]) if wants_logprobs and step else None)
     if include_usage:
         completion_tokens = sum(reply.completion_tokens for reply in replies)
-        yield {**base, "choices": [], "usage": _usage(prompt_tokens, completion_tokens)}
+        yield {**base, "choices": [], "usage": usage(prompt_tokens, completion_tokens)}

@@ -25,6 +25,7 @@ from mockai.api.text_generation import (
     response_id,
     system_fingerprint,
     text_job,
+    usage,
 )
 from mockai.engine.generate import TokenStep
 
@@ -60,7 +61,9 @@ async def create_completion(request: Request, body: dict[str, Any]) -> Response:
         runs = [
             (p, job.run(p.ids, index=i * n + j, max_tokens=budget)) for i, p in enumerate(prompts) for j in range(n)
         ]
-        return event_stream(request, _chunks(header, runs, echo, wants_logprobs), model=model.id)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        chunks = _chunks(header, runs, echo, wants_logprobs, usage_of(prompts) if include_usage else None)
+        return event_stream(request, chunks, model=model.id)
     choices: list[dict[str, Any]] = []
     completion_tokens = 0
     for p_index, prompt in enumerate(prompts):
@@ -70,13 +73,8 @@ async def create_completion(request: Request, body: dict[str, Any]) -> Response:
         completion_tokens += sum(c.run.completion_tokens for c in candidates)  # discarded candidates are billed too
         for chosen in _best(candidates, n):
             choices.append(_choice(len(choices), prompt, chosen, echo, wants_logprobs))
-    prompt_tokens = sum(len(prompt.ids) for prompt in prompts)
-    usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-    return json_response({**header, "choices": choices, "usage": usage}, model=model.id)
+    body_usage = usage(usage_of(prompts), completion_tokens)
+    return json_response({**header, "choices": choices, "usage": body_usage}, model=model.id)
 
 
 def _check_options(body: dict[str, Any], n: int, best_of: int) -> None:
@@ -128,12 +126,25 @@ def _choice(index: int, prompt: _Prompt, chosen: CollectedRun, echo: bool, wants
     }
 
 
+def usage_of(prompts: Sequence[_Prompt]) -> int:
+    return sum(len(prompt.ids) for prompt in prompts)
+
+
 def _chunks(
-    header: dict[str, Any], flat: Sequence[tuple[_Prompt, TextRun]], echo: bool, wants_logprobs: bool
+    header: dict[str, Any],
+    flat: Sequence[tuple[_Prompt, TextRun]],
+    echo: bool,
+    wants_logprobs: bool,
+    prompt_tokens: int | None,
 ) -> Iterator[dict[str, Any]]:
+    """`text_completion` chunks, n > 1 interleaved; with `include_usage` (`prompt_tokens` given) every chunk has
+    `usage: null` and a last chunk with empty `choices` carries the usage."""
+    extra = {"usage": None} if prompt_tokens is not None else {}
+
     def chunk(index: int, text: str, steps: list[TokenStep], finish: str | None) -> dict[str, Any]:
         logprobs = completion_logprobs(steps) if wants_logprobs else None
-        return {**header, "choices": [{"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}]}
+        choice = {"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}
+        return {**header, "choices": [choice], **extra}
 
     if echo:
         for index, (prompt, _) in enumerate(flat):
@@ -143,3 +154,6 @@ def _chunks(
             yield chunk(index, "", [], flat[index][1].finish_reason)
         elif step.text or wants_logprobs:
             yield chunk(index, step.text, [step], None)
+    if prompt_tokens is not None:
+        completion_tokens = sum(run.completion_tokens for _, run in flat)
+        yield {**header, "choices": [], "usage": usage(prompt_tokens, completion_tokens)}

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai.api.responses import json_response
-from mockai.api.text_generation import check_context, collect, created_at, resolve_model, text_job
+from mockai.api.text_generation import check_context, collect, created_at, resolve_model, text_job, usage
 from mockai.engine.edit import CORRECTION_ONLY, corpus_vocabulary
 
 
@@ -31,11 +31,5 @@ async def create_edit(request: Request, body: dict[str, Any]) -> Response:
         texts.append(text)
     choices = [{"text": text, "index": index, "finish_reason": "stop"} for index, text in enumerate(texts)]
     completion_tokens = sum(len(job.encoding.encode(text, disallowed_special=())) for text in texts)
-    usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-    return json_response(
-        {"object": "edit", "created": created_at(request), "choices": choices, "usage": usage}, model=model.id
-    )
+    edit = {"object": "edit", "created": created_at(request), "choices": choices}
+    return json_response({**edit, "usage": usage(prompt_tokens, completion_tokens)}, model=model.id)

@@ -258,6 +258,15 @@ def created_at(request: Request) -> int:
     return int(services(request).clock.now())
 
 
+def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    """The `usage` object: exact tiktoken counts."""
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
 def chat_logprobs(steps: Sequence[TokenStep]) -> dict[str, Any]:
     """`choices[].logprobs` of a chat completion: one entry per token, with `top_logprobs` alternatives."""
     return {"content": [_chat_token(step) for step in steps], "refusal": None}

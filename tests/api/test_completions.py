@@ -116,3 +116,18 @@ def test_refusals(http: httpx.Client, body: dict[str, Any], status: int, param: 
 def test_chat_model_wording(http: httpx.Client) -> None:
     error = http.post("/v1/completions", json={"model": "gpt-4", "prompt": "x"}).json()["error"]
     assert error["message"].startswith("This is a chat model and not supported in the v1/completions endpoint.")
+
+
+def test_include_usage_adds_a_final_usage_chunk(http: httpx.Client) -> None:
+    body = {
+        "model": "davinci",
+        "prompt": "Hi",
+        "max_tokens": 4,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    events = sse_events(http.post("/v1/completions", json=body))
+    chunks = events[:-1]
+    assert all(chunk["usage"] is None for chunk in chunks[:-1])
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["prompt_tokens"] == 1
