@@ -109,7 +109,7 @@ class JournalMiddleware:
         finally:
             event.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             _finish(event, scope, request_body, response)
-            app_services.journal.record(event)
+            app_services.journal.record(event, size=len(request_body.data) + len(response.data))
 
 
 class _Capture:

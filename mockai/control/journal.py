@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 DEFAULT_CAPACITY = 1000
+# Bodies are kept up to 1 MiB each, so a count alone could hold gigabytes of image or embedding payloads.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 # Secrets never enter the journal: it is readable by anyone who can reach the admin API.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "api-key", "x-api-key"})
 
@@ -61,28 +63,36 @@ class Journal:
     (['/b', '/c'], '/c')
     """
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if capacity <= 0:
             raise ValueError(f"{capacity=} must be positive")
-        self._events: deque[ServeEvent] = deque(maxlen=capacity)
+        self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._events: deque[tuple[ServeEvent, int]] = deque()
+        self._bytes = 0
         self._ids = itertools.count(1)
 
     def new_event(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> ServeEvent:
         return ServeEvent(next(self._ids), method, path, query, redact_headers(headers))
 
-    def record(self, event: ServeEvent) -> ServeEvent:
-        self._events.append(event)
+    def record(self, event: ServeEvent, *, size: int = 0) -> ServeEvent:
+        """Keep `event` (whose bodies take about `size` bytes), dropping the oldest beyond either bound."""
+        self._events.append((event, size))
+        self._bytes += size
+        while len(self._events) > self._capacity or (self._bytes > self._max_bytes and len(self._events) > 1):
+            _, dropped = self._events.popleft()
+            self._bytes -= dropped
         return event
 
     def __iter__(self) -> Iterator[ServeEvent]:
-        return iter(list(self._events))
+        return iter([event for event, _ in self._events])
 
     def __len__(self) -> int:
         return len(self._events)
 
     @property
     def last(self) -> ServeEvent | None:
-        return self._events[-1] if self._events else None
+        return self._events[-1][0] if self._events else None
 
     def filter(
         self,
@@ -109,4 +119,5 @@ class Journal:
     def clear(self) -> None:
         """Forget every event; ids start again at 1."""
         self._events.clear()
+        self._bytes = 0
         self._ids = itertools.count(1)

@@ -39,3 +39,12 @@ def test_filters_combine_and_method_is_case_insensitive() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity=0"):
         Journal(capacity=0)
+
+
+def test_the_journal_also_bounds_the_bytes_it_holds() -> None:
+    journal = Journal(capacity=100, max_bytes=250)
+    for index in range(5):
+        journal.record(journal.new_event("POST", f"/v1/{index}", "", {}), size=100)
+    assert [event.path for event in journal] == ["/v1/3", "/v1/4"]
+    journal.record(journal.new_event("POST", "/v1/huge", "", {}), size=10_000)
+    assert [event.path for event in journal] == ["/v1/huge"]  # the newest entry is always kept
