@@ -113,15 +113,23 @@ class JournalMiddleware:
 
 
 class _Capture:
+    """A body as it passes: the first 1 MiB kept for the journal, and SSE frames counted all the way."""
+
     def __init__(self) -> None:
         self.data = bytearray()
         self.size = 0
         self.content_type = ""
+        self.frames = 0
+        self.last_frame = b""
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if len(self.data) < _CAPTURE_LIMIT:
             self.data += chunk
+        # The SSE writer sends one frame per body message, so counting messages counts frames at any length.
+        if chunk.startswith(b"data: "):
+            self.frames += chunk.count(b"\n\ndata: ") + 1
+            self.last_frame = chunk
 
     def decoded(self) -> Any:
         if self.size > _CAPTURE_LIMIT or not self.data:
@@ -132,9 +140,8 @@ class _Capture:
             return None
 
     def stream_summary(self) -> dict[str, Any]:
-        frames = [part for part in bytes(self.data).split(b"\n\n") if part.startswith(b"data: ")]
-        done = bool(frames) and frames[-1] == b"data: [DONE]"
-        return {"stream": True, "chunks": len(frames) - done, "done": done, "bytes": self.size}
+        done = self.last_frame.endswith(b"data: [DONE]\n\n")
+        return {"stream": True, "chunks": self.frames - done, "done": done, "bytes": self.size}
 
 
 def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _Capture) -> None:
