@@ -105,8 +105,12 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
 
 
 def _reply(job: TextJob, body: Mapping[str, Any], prompt_ids: list[int], index: int, budget: int) -> ChatReply:
-    rng = choice_rng(job.seed, job.fingerprint + b"/decided", index)
+    response_format = body.get("response_format") or {}
+    structured = response_format.get("type") in ("json_object", "json_schema")
     functions, choice, legacy = _declared_functions(body)
+    if not functions and not structured:
+        return ChatReply(job.run(prompt_ids, index=index, max_tokens=budget))
+    rng = choice_rng(job.seed, job.fingerprint + b"/decided", index)
     planned = plan_tool_call(functions, choice, body["messages"], rng)
     top = job.params.top_logprobs
     if planned is not None:
@@ -114,8 +118,7 @@ def _reply(job: TextJob, body: Mapping[str, Any], prompt_ids: list[int], index: 
         call_id = "call_" + "".join(rng.choices(_ID_ALPHABET, k=24))
         return ChatReply(None, (CallReply(call_id, planned.name, arguments),), legacy)
     generated = job.run(prompt_ids, index=index, max_tokens=budget)
-    response_format = body.get("response_format") or {}
-    if response_format.get("type") in ("json_object", "json_schema"):
+    if structured:
         answer = collect(generated).run.text
         content = _structured_answer(response_format, answer, body["messages"], rng)
         return ChatReply(FixedRun(content, job.encoding, "stop", max_tokens=budget, top_logprobs=top))
