@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai.api.auth import organization
+from mockai.api.endpoint import read_limited
 from mockai.api.responses import json_response
 from mockai.api.scripting import journal_notes
 from mockai.api.services import services
@@ -108,11 +109,7 @@ def _in_process(request: Request) -> ChatBackend:
 
 async def _read_json(request: Request) -> Any:
     limit = services(request).settings.max_json_bytes
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise errors.body_too_large(limit)
+    raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):

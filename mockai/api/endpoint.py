@@ -90,18 +90,24 @@ async def _read_json(request: Request, limit: int) -> tuple[dict[str, Any], byte
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise errors.unsupported_content_type(content_type, "application/json")
     _check_declared_length(request, limit)
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise errors.body_too_large(limit)
+    raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise errors.invalid_json() from None
     if not isinstance(body, dict):
         raise errors.body_not_object(describe_type(body))
-    return body, bytes(raw)
+    return body, raw
+
+
+async def read_limited(request: Request, limit: int, too_large: Callable[[], Exception]) -> bytes:
+    """The whole body, refused with `too_large()` as soon as it passes `limit` bytes (never buffered beyond)."""
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise too_large()
+    return bytes(raw)
 
 
 async def _read_multipart(request: Request, endpoint: Endpoint, limit: int) -> dict[str, Any]:
