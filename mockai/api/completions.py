@@ -11,9 +11,11 @@ from starlette.responses import Response
 
 from mockai import errors
 from mockai.api.responses import json_response
+from mockai.api.scripting import scripted_content
 from mockai.api.sse import event_stream
 from mockai.api.text_generation import (
     CollectedRun,
+    FixedRun,
     TextJob,
     TextRun,
     check_context,
@@ -57,19 +59,26 @@ async def create_completion(request: Request, body: dict[str, Any]) -> Response:
         "system_fingerprint": system_fingerprint(model, job.seed),
     }
     echo, wants_logprobs = bool(body.get("echo")), body.get("logprobs") is not None
+    scripted = scripted_content(request)
+
+    def run(ids: list[int], index: int) -> TextRun:
+        # A rule's text is cut into token steps like generated text, so it streams and counts the same way.
+        if scripted is not None and scripted.content is not None:
+            finish = scripted.finish_reason or "stop"
+            return FixedRun(
+                scripted.content, job.encoding, finish, max_tokens=budget, top_logprobs=job.params.top_logprobs
+            )
+        return job.run(ids, index=index, max_tokens=budget)
+
     if body.get("stream"):  # best_of == n here: every candidate is returned, so none needs scoring first
-        runs = [
-            (p, job.run(p.ids, index=i * n + j, max_tokens=budget)) for i, p in enumerate(prompts) for j in range(n)
-        ]
+        runs = [(p, run(p.ids, i * n + j)) for i, p in enumerate(prompts) for j in range(n)]
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = _chunks(header, runs, echo, wants_logprobs, usage_of(prompts) if include_usage else None)
         return event_stream(request, chunks, model=model.id)
     choices: list[dict[str, Any]] = []
     completion_tokens = 0
     for p_index, prompt in enumerate(prompts):
-        candidates = [
-            collect(job.run(prompt.ids, index=p_index * best_of + i, max_tokens=budget)) for i in range(best_of)
-        ]
+        candidates = [collect(run(prompt.ids, p_index * best_of + i)) for i in range(best_of)]
         completion_tokens += sum(c.run.completion_tokens for c in candidates)  # discarded candidates are billed too
         for chosen in _best(candidates, n):
             choices.append(_choice(len(choices), prompt, chosen, echo, wants_logprobs))

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai.api.responses import json_response
+from mockai.api.scripting import scripted_content
 from mockai.api.text_generation import check_context, collect, created_at, resolve_model, text_job, usage
 from mockai.engine.edit import CORRECTION_ONLY, corpus_vocabulary
 
@@ -22,10 +23,13 @@ async def create_edit(request: Request, body: dict[str, Any]) -> Response:
         job.encoding.encode(source, disallowed_special=())
     )
     budget = check_context(model, prompt_tokens, None, chat=False)
+    scripted = scripted_content(request)
     texts = []
     for index in range(body.get("n") or 1):
         text = corrected
-        if not CORRECTION_ONLY.search(instruction) or not source:
+        if scripted is not None and scripted.content is not None:
+            text = scripted.content
+        elif not CORRECTION_ONLY.search(instruction) or not source:
             addition = collect(job.run(prompt_ids, index=index, max_tokens=min(budget, 64))).run.text.strip()
             text = f"{corrected.rstrip()}\n{addition}".strip() if addition else corrected
         texts.append(text)
