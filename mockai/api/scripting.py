@@ -59,11 +59,13 @@ def journal_notes(scope: MutableMapping[str, Any]) -> dict[str, Any]:
 async def apply_controls(request: Request, endpoint: Endpoint, body: Any) -> Response | None:
     """Charge rate limits, strike faults and pick a scripted reply; a Response here short-circuits the handler."""
     app = services(request)
-    view = _view(request, endpoint, body)
     notes = journal_notes(request.scope)
-    notes.update(operation_id=endpoint.operation_id, model=view.model, json=await _journal_body(body))
+    notes.update(operation_id=endpoint.operation_id, model=_model_named(request, body), json=await _journal_body(body))
     if endpoint.auth != "openai":
         return None
+    if not (app.rate_limits.enabled or len(app.faults) or len(app.rules)):
+        return None  # nothing to apply: skip building the view (the common case, on every request)
+    view = _view(request, endpoint, body)
     if app.rate_limits.enabled:
         _charge(request, app, view, estimate_tokens(body, operation_id=endpoint.operation_id))
     strikes = app.faults.strike(view)
@@ -115,6 +117,15 @@ def _charge(request: Request, app: Services, view: RequestView, tokens: int) -> 
         format_duration(exceeded.retry_after),
         retry_after_header(exceeded.retry_after),
     )
+
+
+def _model_named(request: Request, body: Any) -> str | None:
+    """The model a request names: its body's `model`, or the path's for bodiless operations."""
+    if isinstance(body, dict):
+        model = body.get("model")
+        return model if isinstance(model, str) else None
+    found = request.path_params.get("model") or request.path_params.get("engine_id")
+    return str(found) if found is not None else None
 
 
 def _view(request: Request, endpoint: Endpoint, body: Any) -> RequestView:

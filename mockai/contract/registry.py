@@ -38,6 +38,7 @@ class SchemaRegistry:
             for document in documents.values()
         )
         self._validators: dict[str, Draft202012Validator] = {}
+        self._compiled = False
 
     @classmethod
     def load(cls, root: Path) -> SchemaRegistry:
@@ -77,10 +78,14 @@ class SchemaRegistry:
         return problems
 
     def compile_all(self) -> None:
-        """Build every validator now (at start-up), so a broken schema fails fast and requests stay quick."""
+        """Build every validator now (at start-up), so a broken schema fails fast and requests stay quick.
+        Done once per registry: a second app sharing it (the plugin's seeded server) starts without the cost."""
+        if self._compiled:
+            return
         for name in self._documents:
             Draft202012Validator.check_schema(self._documents[name])
             self.validator(name)
+        self._compiled = True
 
     @property
     def referencing(self) -> Registry[Any]:

@@ -138,6 +138,9 @@ class FaultPlan:
     def __iter__(self) -> Iterator[FaultRule]:
         return iter(list(self._faults.values()))
 
+    def __len__(self) -> int:
+        return len(self._faults)
+
     def strike(self, request: RequestView) -> Strikes:
         """Every fault that hits `request`; the first status fault wins, later ones are not consumed."""
         strikes = Strikes()
