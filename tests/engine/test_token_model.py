@@ -15,8 +15,10 @@ from mockai._paths import resource_dir
 from mockai.engine import token_model
 from mockai.engine.chat_format import render_chat_prompt
 from mockai.engine.generate import GenerationRun, NextTokenModel
+from mockai.engine.prompting import PromptedModel
 from mockai.engine.sampler import SamplingParams
-from mockai.engine.token_model import LATIN, NEUTRAL, NON_ASCII, UNFINISHED, TokenModel, corpus_model, encoding_script
+from mockai.engine.scripts import LATIN, NEUTRAL, NON_ASCII, UNFINISHED, encoding_script
+from mockai.engine.token_model import TokenModel, corpus_model
 from mockai.engine.tokenizer import get_encoding
 
 ENCODING = get_encoding("cl100k_base")
@@ -231,7 +233,7 @@ def test_memoised_prompted_distributions_equal_fresh_ones_and_are_copies() -> No
     context = [*prompt, *ENCODING.encode("If it rains")]
     first = MODEL.for_prompt(prompt).next_token_logits(context)
     first.clear()
-    fresh = token_model.PromptedModel(MODEL, prompt).next_token_logits(context)
+    fresh = PromptedModel(MODEL, prompt).next_token_logits(context)
     assert MODEL.for_prompt(prompt).next_token_logits(context) == fresh != {}
 
 
