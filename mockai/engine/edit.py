@@ -23,7 +23,7 @@ CORRECTION_ONLY = re.compile(r"\b(spell\w*|typos?|grammar|correct\w*|fix\w*|proo
 class Vocabulary:
     """Word frequencies of a corpus, and the spelling corrector built on them.
 
-    >>> Vocabulary(["the week is over", "we walk"]).correct_text("What day of the wek is it?")
+    >>> Vocabulary(["what day of the week is it", "we walk"]).correct_text("What day of the wek is it?")
     'What day of the week is it?'
     """
 

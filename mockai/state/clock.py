@@ -30,7 +30,9 @@ class SimulatedClock:
     `time_scale=0` freezes world time so only `advance()` moves it (what the pytest plugin uses).
 
     >>> clock = SimulatedClock(time_scale=0, start=1_000.0)
-    >>> clock.advance(60); clock.now()
+    >>> clock.advance(60)
+    1060.0
+    >>> clock.now()
     1060.0
     """
 
