@@ -292,6 +292,20 @@ class ClockControl:
         return float(self._mockai._admin("GET", "/clock")["now"])
 
 
+class TranscriptControl:
+    """Transcripts scripted per audio file: `script(audio_bytes, "text")` answers that text for those exact bytes,
+    on transcriptions and translations alike (a matching rule still wins)."""
+
+    def __init__(self, mockai: MockAI) -> None:
+        self._mockai = mockai
+
+    def script(self, audio: bytes, text: str) -> str:
+        """Register `text` for `audio`; returns the sha256 it is keyed by."""
+        digest = hashlib.sha256(audio).hexdigest()
+        self._mockai._admin("POST", "/transcripts", json={"sha256": digest, "text": text})
+        return digest
+
+
 class FaultControl:
     """Injected faults: error statuses, broken streams, latency and stream pacing."""
 
@@ -385,6 +399,7 @@ class MockAI:
         self.requests = RequestLog(self)
         self.clock = ClockControl(self)
         self.faults = FaultControl(self)
+        self.transcripts = TranscriptControl(self)
 
     @property
     def base_url(self) -> str:

@@ -108,6 +108,11 @@ async def delete_faults(request: Request, _: None) -> Response:
     return json_response({"deleted": True})
 
 
+async def script_transcript(request: Request, body: dict[str, Any]) -> Response:
+    services(request).transcripts.register(body["sha256"], body["text"])
+    return json_response({"sha256": body["sha256"].lower(), "text": body["text"]})
+
+
 def _admin(method: str, path: str, handler: Any, operation_id: str, schema: str | None = None) -> Endpoint:
     if schema is None:
         return Endpoint(method, path, handler, operation_id, "admin", auth="admin")
@@ -128,6 +133,7 @@ CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
     _admin("GET", "/_mockai/faults", list_faults, "mockaiListFaults"),
     _admin("DELETE", "/_mockai/faults", delete_faults, "mockaiDeleteFaults"),
     _admin("DELETE", "/_mockai/faults/{fault_id}", delete_fault, "mockaiDeleteFault"),
+    _admin("POST", "/_mockai/transcripts", script_transcript, "mockaiScriptTranscript", "mockai/transcript"),
 )
 # fmt: on
 

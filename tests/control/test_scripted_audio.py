@@ -44,3 +44,25 @@ def test_a_scripted_transcript_is_returned_in_the_requested_format(mock: MockAI,
     entry = mock.requests.last
     assert entry.rule_id == rule.id
     assert entry.json["file"]["filename"] == "clip.wav" and len(entry.json["file"]["sha256"]) == 64
+
+
+def test_a_transcript_scripted_for_a_file_answers_for_those_bytes_only(mock: MockAI, http: httpx.Client) -> None:
+    clip, other = _wav(1.0), _wav(1.5)
+    mock.transcripts.script(clip, "Scripted by content hash.")
+
+    def transcribe(audio: bytes, path: str = "/v1/audio/transcriptions") -> str:
+        files = {"file": ("clip.wav", audio, "audio/wav")}
+        response = http.post(path, files=files, data={"model": "whisper-1", "response_format": "text"})
+        assert response.status_code == 200
+        return response.text.strip()
+
+    assert transcribe(clip) == "Scripted by content hash."
+    assert transcribe(clip, "/v1/audio/translations") == "Scripted by content hash."
+    assert transcribe(other) != "Scripted by content hash."
+    mock.reset()
+    assert transcribe(clip) != "Scripted by content hash."
+
+
+def test_a_bad_digest_is_refused(mock: MockAI, http: httpx.Client) -> None:
+    response = http.post("/_mockai/transcripts", json={"sha256": "abc", "text": "x"})
+    assert (response.status_code, response.json()["error"]["param"]) == (400, "sha256")
