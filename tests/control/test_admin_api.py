@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mockai.server import ServerThread
 from mockai.testing import MockAI, MockAIError, tool_call
 from tests.conftest import API_KEY, start_server
-
-
-@pytest.fixture
-def mock(server: ServerThread) -> Iterator[MockAI]:
-    handle = MockAI(server.base_url, api_key=API_KEY)
-    handle.reset()
-    yield handle
-    handle.reset()
-    handle.close()
 
 
 def test_a_json_rule_answers_instead_of_the_real_endpoint(mock: MockAI, http: httpx.Client) -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import io
 import wave
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from mockai.server import ServerThread
 from mockai.testing import MockAI
-from tests.conftest import API_KEY
 
 
 def _wav(seconds: float) -> bytes:
@@ -22,15 +18,6 @@ def _wav(seconds: float) -> bytes:
         writer.setframerate(8000)
         writer.writeframes(b"\x00\x00" * int(8000 * seconds))
     return buffer.getvalue()
-
-
-@pytest.fixture
-def mock(server: ServerThread) -> Iterator[MockAI]:
-    handle = MockAI(server.base_url, api_key=API_KEY)
-    handle.reset()
-    yield handle
-    handle.reset()
-    handle.close()
 
 
 def test_a_scripted_transcript_is_returned_in_the_requested_format(mock: MockAI, http: httpx.Client) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from mockai.api.routes import ENDPOINTS
 from mockai.engine.tokenizer import get_encoding
-from mockai.server import ServerThread
 from mockai.testing import MockAI
-from tests.conftest import API_KEY
 
 openai = pytest.importorskip("openai")
 if not any(endpoint.operation_id == "createChatCompletion" for endpoint in ENDPOINTS):
@@ -20,15 +17,6 @@ if not any(endpoint.operation_id == "createChatCompletion" for endpoint in ENDPO
 
 WEATHER = [{"role": "user", "content": "What's the weather in Paris?"}]
 FORECAST = "Sunny with a light breeze, around twenty degrees."
-
-
-@pytest.fixture
-def mock(server: ServerThread) -> Iterator[MockAI]:
-    handle = MockAI(server.base_url, api_key=API_KEY)
-    handle.reset()
-    yield handle
-    handle.reset()
-    handle.close()
 
 
 def _stream_text(client: Any, **options: Any) -> tuple[str, list[Any]]:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from mockai.server import ServerThread
 from mockai.testing import MockAI
-from tests.conftest import API_KEY
 
 openai = pytest.importorskip("openai")
-
-
-@pytest.fixture
-def mock(server: ServerThread) -> Iterator[MockAI]:
-    handle = MockAI(server.base_url, api_key=API_KEY)
-    handle.reset()
-    yield handle
-    handle.reset()
-    handle.close()
 
 
 def test_a_scripted_completion_plain_and_streamed_gives_the_same_text(mock: MockAI, client: Any, http: Any) -> None:
