@@ -129,36 +129,29 @@ def invalid_value(param: str, got: object, supported: Sequence[object]) -> OpenA
 
 
 def array_length(param: str, bound: str, limit: int, got: int) -> OpenAIError:
-    if bound == "below_min" and got == 0:
-        return invalid_request(
-            f"Invalid '{param}': empty array. Expected an array with minimum length {limit}, "
-            "but got an empty array instead.",
-            param=param,
-            code="empty_array",
-        )
-    relation = "maximum" if bound == "above_max" else "minimum"
-    return invalid_request(
-        f"Invalid '{param}': array too {'long' if bound == 'above_max' else 'short'}. Expected an array with "
-        f"{relation} length {limit}, but got an array with length {got} instead.",
-        param=param,
-        code=f"array_{bound}_length",
-    )
+    """`bound` is "below_min" or "above_max"."""
+    return _length(param, "array", "an array", bound, limit, got)
 
 
 def string_length(param: str, bound: str, limit: int, got: int) -> OpenAIError:
+    """`bound` is "below_min" or "above_max"."""
+    return _length(param, "string", "a string", bound, limit, got)
+
+
+def _length(param: str, kind: str, a_kind: str, bound: str, limit: int, got: int) -> OpenAIError:
     if bound == "below_min" and got == 0:
         return invalid_request(
-            f"Invalid '{param}': empty string. Expected a string with minimum length {limit}, "
-            "but got an empty string instead.",
+            f"Invalid '{param}': empty {kind}. Expected {a_kind} with minimum length {limit}, "
+            f"but got an empty {kind} instead.",
             param=param,
-            code="empty_string",
+            code=f"empty_{kind}",
         )
-    relation = "maximum" if bound == "above_max" else "minimum"
+    too, relation = ("long", "maximum") if bound == "above_max" else ("short", "minimum")
     return invalid_request(
-        f"Invalid '{param}': string too {'long' if bound == 'above_max' else 'short'}. Expected a string with "
-        f"{relation} length {limit}, but got a string with length {got} instead.",
+        f"Invalid '{param}': {kind} too {too}. Expected {a_kind} with {relation} length {limit}, "
+        f"but got {a_kind} with length {got} instead.",
         param=param,
-        code=f"string_{bound}_length",
+        code=f"{kind}_{bound}_length",
     )
 
 
