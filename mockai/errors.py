@@ -120,9 +120,9 @@ def value_out_of_range(param: str, kind: str, bound: str, limit: object, got: ob
 
 
 def invalid_value(param: str, got: object, supported: Sequence[object]) -> OpenAIError:
-    listed = _english_list([repr(v) if isinstance(v, str) else str(v) for v in supported])
+    listed = _english_list([_shown(value) for value in supported])
     return invalid_request(
-        f"Invalid value: {got!r}. Supported values are: {listed}.",
+        f"Invalid value: {_shown(got)}. Supported values are: {listed}.",
         param=param,
         code="invalid_value",
     )
@@ -505,6 +505,15 @@ def server_error(request_id: str) -> OpenAIError:
         None,
         None,
     )
+
+
+def _shown(value: object) -> str:
+    """A JSON value as the API's messages quote it: strings in single quotes, null/true/false as in JSON."""
+    if isinstance(value, str):
+        return repr(value)
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return str(value)
 
 
 def _english_list(items: Sequence[str]) -> str:

@@ -151,6 +151,12 @@ def test_missing_key_message_is_the_real_one(base_url: str) -> None:
     assert message.startswith("You didn't provide an API key.")
 
 
+def test_enum_refusals_list_the_supported_values_in_json_terms(http: httpx.Client) -> None:
+    error = http.post("/v1/images/generations", json={"prompt": "x", "size": "100x100"}).json()["error"]
+    assert error["message"].startswith("Invalid value: '100x100'. Supported values are: 'auto', '256x256'")
+    assert "None" not in error["message"]
+
+
 def test_messages_use_the_real_api_wording(http: httpx.Client) -> None:
     error = http.post("/_mockai/clock/advance", json={"seconds": "soon"}).json()["error"]
     assert error["message"] == "Invalid type for 'seconds': expected a decimal, but got a string instead."
