@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mockai.engine.ngram import NgramTable, candidates, count_into, interpolate_all
-from mockai.engine.scripts import NEUTRAL, script_factors
+from mockai.engine.scripts import LATIN, NEUTRAL, script_factors
 
 if TYPE_CHECKING:
     from mockai.engine.token_model import TokenModel
@@ -76,6 +76,17 @@ class TopicIndex:
         return boosts
 
 
+def _opens_latin_message(model: TokenModel, prompt_ids: Sequence[int], position: int) -> bool:
+    """A message's first Latin word has no leading space ("Hello", not " Hello"): copied mid-reply it glues onto
+    the word before ("peopleHello"), so the cache never proposes it. Chinese openers copy fine."""
+    return (
+        position >= 2
+        and prompt_ids[position - 2] in model.markup_tokens
+        and prompt_ids[position - 1] not in model.markup_tokens
+        and model.script(prompt_ids[position]) == LATIN
+    )
+
+
 def _recency(distance: int) -> float:
     return RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * math.pow(0.5, distance / CACHE_HALF_LIFE)
 
@@ -108,6 +119,12 @@ class PromptedModel:
         counts: list[dict[tuple[int, ...], dict[int, float]]] = [{}, {}, {}]
         count_into(counts, tokens, weights)
         self._cache = NgramTable(counts, CACHE_CANDIDATES)
+        # Evidence of topic and script, but never copied (see `_opens_latin_message`).
+        self._uncopyable = markup | {
+            prompt_ids[position]
+            for position in range(len(prompt_ids))
+            if _opens_latin_message(model, prompt_ids, position)
+        }
         unigram = counts[0].get((), {})
         self._topic = model.topics.boosts(unigram)
         self._prompt_length = len(prompt_ids)
@@ -123,7 +140,7 @@ class PromptedModel:
     def _distribution(self, opening: bool, context: tuple[int, ...]) -> dict[int, float]:
         nodes, base = self.model.base_distribution(context)
         cache_nodes = self._cache.matched(context)
-        copies = candidates(cache_nodes, CACHE_CANDIDATES, self.model.markup_tokens, CACHE_FREQUENT)
+        copies = candidates(cache_nodes, CACHE_CANDIDATES, self._uncopyable, CACHE_FREQUENT)
         if self.model.unfinished(context) and len(cache_nodes) < 2:
             copies = {}  # the prompt never continued this partial character: a copy would garble it
         extra = [token for token in copies if token not in base]
