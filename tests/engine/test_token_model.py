@@ -269,3 +269,21 @@ def test_any_adaptation_gives_finite_scores_and_metrics(documents: list[list[int
     assert math.isfinite(loss) and loss >= 0.0 and 0.0 <= accuracy <= 1.0
     logits = tuned.for_prompt(probe).next_token_logits(probe)
     assert logits and all(math.isfinite(score) for score in logits.values())
+
+
+def test_a_message_opening_word_is_never_glued_into_the_reply() -> None:
+    encoding = get_encoding("cl100k_base")
+    prompt = encoding.encode(render_chat_prompt([{"role": "user", "content": "Hello!"}]), disallowed_special=())
+    prompted = corpus_model("cl100k_base").for_prompt(prompt)
+    for seed in range(12):
+        run = GenerationRun(
+            prompted,
+            prompt,
+            SamplingParams(),
+            random.Random(seed),
+            encoding=encoding,
+            max_tokens=60,
+            end_token=encoding.eot_token,
+        )
+        list(run)
+        assert "Hello" not in run.text.replace(" Hello", "")  # only ever as a word of its own
