@@ -16,13 +16,16 @@ from starlette.routing import Match
 from mockai import errors
 from mockai.api.auth import DEFAULT_ORGANIZATION
 from mockai.api.middleware import JournalMiddleware, RequestContextMiddleware
-from mockai.api.responses import error_response
+from mockai.api.responses import error_response, json_response
 from mockai.api.routes import ALL_ENDPOINTS
 from mockai.api.services import Services, build_services
 from mockai.contract.registry import SchemaRegistry, default_registry
+from mockai.dialogue import errors as dialogue_errors
 from mockai.settings import Settings
 
 logger = logging.getLogger("mockai")
+
+DIALOGUE_PREFIX = "/app/"
 
 
 def build_app(
@@ -76,6 +79,10 @@ async def render_openai_error(request: Request, exc: Exception) -> Response:
 async def render_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     method, path = request.method, request.url.path
+    if exc.status_code == 405 and path.startswith(DIALOGUE_PREFIX):
+        # The seed's application layer answers in its own envelope, wrong methods included.
+        refusal = dialogue_errors.method_not_allowed(method, path, allowed_methods(request))
+        return json_response(refusal.envelope(), status=refusal.status, headers=refusal.headers)
     if exc.status_code == 405:
         return error_response(errors.method_not_allowed(method, path, allowed_methods(request)))
     if exc.status_code == 404:

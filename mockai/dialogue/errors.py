@@ -21,6 +21,7 @@ class Code(IntEnum):
     QUESTION_TOO_LONG = 1004  # the question alone does not fit the model's context window
     QUESTION_ID_CONFLICT = 1005  # a question_id already answered, reused for a different question
     BODY_TOO_LARGE = 1006  # the body is larger than the server accepts
+    METHOD_NOT_ALLOWED = 1007  # an /app/v1 path asked with a method it does not serve
     UPSTREAM_UNREACHABLE = 2001  # the chat backend could not be reached or timed out
     UPSTREAM_ERROR = 2002  # the chat backend answered with an error
     UPSTREAM_RATE_LIMITED = 2003  # the chat backend answered 429
@@ -36,6 +37,7 @@ HTTP_STATUS: dict[Code, int] = {
     Code.QUESTION_TOO_LONG: 400,
     Code.QUESTION_ID_CONFLICT: 409,
     Code.BODY_TOO_LARGE: 413,
+    Code.METHOD_NOT_ALLOWED: 405,
     Code.UPSTREAM_UNREACHABLE: 502,
     Code.UPSTREAM_ERROR: 502,
     Code.UPSTREAM_RATE_LIMITED: 429,
@@ -68,6 +70,14 @@ class DialogueError(Exception):
 
     def envelope(self) -> dict[str, Any]:
         return {"code": int(self.code), "msg": self.message, "data": None}
+
+
+def method_not_allowed(method: str, path: str, allowed: list[str]) -> DialogueError:
+    return DialogueError(
+        Code.METHOD_NOT_ALLOWED,
+        f"{method} is not served at {path}; use {' or '.join(allowed)}.",
+        {"allow": ", ".join(allowed)},
+    )
 
 
 def invalid_body(detail: str) -> DialogueError:

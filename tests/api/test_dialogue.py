@@ -475,3 +475,10 @@ def test_the_ask_is_journaled_with_its_envelope(app: httpx.Client) -> None:
     event = app.get("/_mockai/requests", params={"path": "/app/v1/ask"}).json()["data"][-1]
     assert event["operation_id"] == "mockaiAsk"
     assert event["json"]["pars"]["question"] == "journaled?"
+
+
+def test_a_wrong_method_gets_the_dialogue_envelope(app: httpx.Client) -> None:
+    response = app.get("/app/v1/ask")
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+    reply = conforms("mockai/dialogue-error", response.json())
+    assert reply == {"code": 1007, "msg": "GET is not served at /app/v1/ask; use POST.", "data": None}
