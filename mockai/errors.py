@@ -272,6 +272,16 @@ def model_wrong_endpoint(model: str, endpoint_path: str) -> OpenAIError:
     )
 
 
+def responses_only_model() -> OpenAIError:
+    return OpenAIError(
+        404,
+        "This model is only supported in v1/responses and not in v1/chat/completions.",
+        "invalid_request_error",
+        "model",
+        None,
+    )
+
+
 def cannot_delete_base_model(model: str) -> OpenAIError:
     return OpenAIError(
         403,

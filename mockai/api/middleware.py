@@ -149,6 +149,7 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     event.request_id = scope.get("state", {}).get("request_id")
     event.operation_id = notes.get("operation_id")
     event.model = notes.get("model")
+    event.model_inferred = notes.get("model_inferred")
     event.rule_id = notes.get("rule_id")
     event.near_misses = notes.get("near_misses", [])
     event.faults = notes.get("faults", [])

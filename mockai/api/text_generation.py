@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 from mockai import errors
 from mockai.api.auth import organization
+from mockai.api.models import resolve_model as resolve_model  # the text handlers import it from here
 from mockai.api.services import Services, services
 from mockai.engine.generate import GenerationRun, TokenStep, TopLogprob, token_display
 from mockai.engine.replay import RecordingRun, ReplayCache, ReplayRun
@@ -159,10 +160,6 @@ class FixedRun:
 
 #: Anything that yields token steps and then knows its text, finish_reason and token count.
 TextRun = GenerationRun | ReplayRun | RecordingRun | FixedRun
-
-
-def resolve_model(request: Request, model_id: str, family: str, endpoint_path: str) -> ModelInfo:
-    return services(request).catalog.require(model_id, organization(request), family, endpoint_path)
 
 
 def text_job(request: Request, body: Mapping[str, Any], model: ModelInfo, *, top_logprobs: int) -> TextJob:

@@ -42,6 +42,8 @@ class ServeEvent:
     response: Any = None  # the JSON response body, or a stream summary {"stream": true, "chunks": n, ...}
     operation_id: str | None = None
     model: str | None = None
+    # The model was not in the catalog: {"like": the catalog model it was served as, "reason": the rule that chose it}.
+    model_inferred: dict[str, str] | None = None
     rule_id: str | None = None
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
