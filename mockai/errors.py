@@ -282,6 +282,16 @@ def responses_only_model() -> OpenAIError:
     )
 
 
+def max_tokens_too_large(param: str, limit: int, requested: int) -> OpenAIError:
+    """`param` is `max_tokens` or `max_completion_tokens`: the real API names the one the request sent."""
+    return invalid_request(
+        f"{param} is too large: {requested}. This model supports at most {limit} completion tokens, "
+        f"whereas you provided {requested}.",
+        param=param,
+        code="invalid_value",
+    )
+
+
 def cannot_delete_base_model(model: str) -> OpenAIError:
     return OpenAIError(
         403,

@@ -19,6 +19,7 @@ from mockai.api.text_generation import (
     TextJob,
     TextRun,
     check_context,
+    check_output_limit,
     collect,
     completion_logprobs,
     created_at,
@@ -43,6 +44,7 @@ class _Prompt:
 async def create_completion(request: Request, body: dict[str, Any]) -> Response:
     model_id = body.get("model") or request.path_params.get("engine", "")
     model = resolve_model(request, model_id, "completions", "v1/completions")
+    check_output_limit(model, body)
     n = body.get("n") or 1
     best_of = body.get("best_of") or n
     _check_options(body, n, best_of)

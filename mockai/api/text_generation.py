@@ -216,6 +216,18 @@ def token_bias(raw: Mapping[str, float] | None, encoding: tiktoken.Encoding) -> 
     return bias
 
 
+def check_output_limit(model: ModelInfo, body: Mapping[str, Any]) -> None:
+    """A requested completion over the model's output cap is refused before the prompt is even counted (a request
+    can meet this 400 with a prompt that would fit)."""
+    cap = model.output_cap
+    if cap is None:
+        return
+    for param in ("max_completion_tokens", "max_tokens"):
+        requested = body.get(param)
+        if requested is not None and requested > cap:
+            raise errors.max_tokens_too_large(param, cap, requested)
+
+
 def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None, *, chat: bool) -> int:
     """The completion budget: `max_tokens`, or what the window leaves; over the window is the real 400."""
     window = model.context_window or 4096
@@ -223,7 +235,7 @@ def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None, 
         left = window - prompt_tokens
         if left <= 0:
             raise errors.context_length_exceeded(window, prompt_tokens, prompt_tokens, 0, chat=chat)
-        return min(left, DEFAULT_REPLY_BUDGET)
+        return min(left, DEFAULT_REPLY_BUDGET, model.output_cap or DEFAULT_REPLY_BUDGET)
     if prompt_tokens + max_tokens > window:
         raise errors.context_length_exceeded(window, prompt_tokens + max_tokens, prompt_tokens, max_tokens, chat=chat)
     return max_tokens
