@@ -75,6 +75,22 @@ def main() -> None:
     help="Load scripted-reply rules (YAML or JSON, schemas/mockai/rule.json) at start.",
 )
 @click.option(
+    "--models",
+    "models_file",
+    envvar="MOCKAI_MODELS",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=lambda _ctx, _param, value: _checked_models(value),
+    help="Add or override catalog models (YAML or JSON, schemas/mockai/models.json) at start.",
+)
+@click.option(
+    "--strict-models/--no-strict-models",
+    envvar="MOCKAI_STRICT_MODELS",
+    default=False,
+    show_default=True,
+    help="Answer the real 404 for any model outside the catalog, instead of inferring it from OpenAI's naming.",
+)
+@click.option(
     "--rpm",
     envvar="MOCKAI_RPM",
     type=click.IntRange(min=1),
@@ -253,4 +269,32 @@ def _checked_rules(path: Path | None) -> Path | None:
         if problems:
             where = "/".join(str(part) for part in problems[0].absolute_path) or "(rule)"
             raise click.BadParameter(f"{path}: rule {index} at {where}: {problems[0].message}")
+    return path
+
+
+def _checked_models(path: Path | None) -> Path | None:
+    """Refuse a models file that would not load, naming the entry and the problem, before the server starts."""
+    if path is None:
+        return None
+    import yaml
+
+    from mockai._paths import resource_dir
+    from mockai.contract.registry import default_registry
+    from mockai.state.catalog import ModelCatalog
+    from mockai.state.catalog_document import read_model_file
+
+    try:
+        entries = read_model_file(path)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise click.BadParameter(str(exc)) from None
+    validator = default_registry().validator("mockai/models")
+    for index, entry in enumerate(entries):
+        problems = sorted(validator.iter_errors(entry), key=lambda error: list(error.absolute_path))
+        if problems:
+            where = "/".join(str(part) for part in problems[0].absolute_path) or "(model)"
+            raise click.BadParameter(f"{path}: model {index} at {where}: {problems[0].message}")
+    try:
+        ModelCatalog.from_file(resource_dir("fixtures") / "models.json", extra=entries)
+    except ValueError as exc:
+        raise click.BadParameter(f"{path}: {exc}") from None
     return path

@@ -32,6 +32,8 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     storage_limit_bytes: int = DEFAULT_STORAGE_LIMIT_BYTES
     rules_file: Path | None = None
+    models_file: Path | None = None  # catalog entries to add or override (schemas/mockai/models.json)
+    strict_models: bool = False  # the real 404 for any name outside the catalog: no inference
     rpm: int | None = None
     tpm: int | None = None
     model_limits: tuple[tuple[str, int | None, int | None], ...] = ()  # (model, rpm, tpm) overrides

@@ -18,6 +18,7 @@ from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
+from mockai.state.catalog_document import read_model_file
 from mockai.state.clock import SimulatedClock
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
@@ -85,7 +86,7 @@ class Services:
 
 
 def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
-    catalog = ModelCatalog.from_file(resource_dir("fixtures") / "models.json")
+    catalog = build_catalog(settings, registry)
     clock = SimulatedClock(time_scale=settings.time_scale, start=settings.clock_start)
     limits = RateLimiter(
         Limits(settings.rpm, settings.tpm),
@@ -107,6 +108,15 @@ def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
             registry.validator("mockai/rule").validate(raw)
             app_services.rules.add(raw)
     return app_services
+
+
+def build_catalog(settings: Settings, registry: SchemaRegistry) -> ModelCatalog:
+    """The built-in catalog, with `--models` entries on top (each validated first) and inference unless strict."""
+    extra = read_model_file(settings.models_file) if settings.models_file is not None else []
+    for entry in extra:
+        registry.validator("mockai/models").validate(entry)
+    path = resource_dir("fixtures") / "models.json"
+    return ModelCatalog.from_file(path, extra=extra, strict=settings.strict_models)
 
 
 def services(request: Request) -> Services:
