@@ -25,6 +25,7 @@ from mockai.api.services import Services, services
 from mockai.engine.generate import GenerationRun, TokenStep, TopLogprob, token_display
 from mockai.engine.replay import RecordingRun, ReplayCache, ReplayRun
 from mockai.engine.sampler import SamplingParams
+from mockai.engine.scoring import ScoredToken
 from mockai.engine.token_model import TokenModel, corpus_model
 from mockai.engine.tokenizer import get_encoding
 from mockai.state.catalog import ModelInfo
@@ -290,13 +291,17 @@ def _chat_token(step: TokenStep) -> dict[str, Any]:
     }
 
 
-def completion_logprobs(steps: Sequence[TokenStep], *, offset: int = 0) -> dict[str, Any]:
-    """The legacy completions `logprobs` object: parallel lists of tokens, logprobs, alternatives, offsets."""
+def completion_logprobs(
+    steps: Sequence[TokenStep], *, offset: int = 0, prompt: Sequence[ScoredToken] = ()
+) -> dict[str, Any]:
+    """The legacy completions `logprobs` object: parallel lists of tokens, logprobs, alternatives, offsets; with
+    `echo`, the prompt's scored tokens come first (the first one's logprob and alternatives are `null`)."""
     return {
-        "tokens": [step.token_str for step in steps],
-        "token_logprobs": [step.logprob for step in steps],
-        "top_logprobs": [{top.token: top.logprob for top in step.top_logprobs} for step in steps],
-        "text_offset": [offset + step.text_offset for step in steps],
+        "tokens": [scored.token for scored in prompt] + [step.token_str for step in steps],
+        "token_logprobs": [scored.logprob for scored in prompt] + [step.logprob for step in steps],
+        "top_logprobs": [scored.top_logprobs for scored in prompt]
+        + [{top.token: top.logprob for top in step.top_logprobs} for step in steps],
+        "text_offset": [scored.text_offset for scored in prompt] + [offset + step.text_offset for step in steps],
     }
 
 
