@@ -31,7 +31,7 @@ async def create_moderation(request: Request, body: dict[str, Any]) -> Response:
     model = resolve_model(request, model_id, "moderations", "v1/moderations")
     results = []
     for text, has_image in moderation_inputs(body["input"]):
-        if has_image and not model.id.startswith("omni-"):
+        if has_image and "image" not in model.modalities.input:
             raise errors.image_inputs_not_supported(model.id)
         results.append(result_object(score_categories(text, app.lexicon), has_text=bool(text), has_image=has_image))
     digest = hashlib.blake2b(f"{app.settings.seed}:{json.dumps(body, sort_keys=True)}".encode(), digest_size=16)
