@@ -1,9 +1,10 @@
 """Server-Sent Event streams as timed events: split as bytes arrive, stored readably, rendered back byte for byte.
 
-An event is stored with its fields (`event`, `id`, `retry`, a `comment`) and its `data`: a JSON value when the data
-is compact JSON (OpenAI's chunks, Responses events), else the string. An event whose bytes that form would not
-reproduce (CRLF line endings, several comments, an unusual field order) is stored `raw`, so the rendered stream is
-always exactly the recorded one. `at_ms` is when the event was complete, counted from the response headers.
+An event is stored with its fields in the order they came (`event`, `id`, `retry`, a `comment`) and its `data`: a
+JSON value when the data is compact JSON (OpenAI's chunks, Responses events), else the string. An event whose bytes
+that form would not reproduce (CRLF line endings, a repeated field, data lines split by another field) is stored
+`raw`, so the rendered stream is always exactly the recorded one. `at_ms` is when the event was complete, counted
+from the response headers.
 
 >>> splitter = EventSplitter()
 >>> splitter.feed(b'data: {"a":1}\\n\\ndata: [DO')
@@ -28,7 +29,7 @@ StoredEvent = dict[str, Any]
 
 # A blank line ends an event; the SSE spec allows LF, CRLF and CR line endings.
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
-_FIELDS = ("comment", "id", "event", "retry")  # rendered in this order, before `data`
+_FIELDS = ("comment", "id", "event", "retry", "data")
 
 
 class EventSplitter:
@@ -63,17 +64,18 @@ def event_from_block(block: bytes, *, at_ms: float) -> StoredEvent:
 
 
 def render_event(event: StoredEvent) -> bytes:
-    """The bytes of one stored event."""
+    """The bytes of one stored event: its fields in their stored order."""
     if "raw" in event:
         return str(event["raw"]).encode("utf-8")
     lines: list[str] = []
-    if "comment" in event:
-        lines.append(f": {event['comment']}" if event["comment"] else ":")
-    lines += [f"{name}: {event[name]}" for name in _FIELDS[1:] if name in event]
-    if "data" in event:
-        data = event["data"]
-        text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        lines += [f"data: {line}" for line in text.split("\n")]
+    for name, value in event.items():
+        if name == "comment":
+            lines.append(f": {value}" if value else ":")
+        elif name == "data":
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            lines += [f"data: {line}" for line in text.split("\n")]
+        elif name != "at_ms":
+            lines.append(f"{name}: {value}")
     return ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
@@ -83,6 +85,7 @@ def render_stream(events: Iterable[StoredEvent]) -> bytes:
 
 
 def _parse_fields(text: str) -> dict[str, Any] | None:
+    """The fields of an LF-terminated event, in the order they came (None if it cannot be one)."""
     if not text.endswith("\n\n"):
         return None  # CR or CRLF endings: kept raw
     fields: dict[str, Any] = {}
@@ -90,16 +93,12 @@ def _parse_fields(text: str) -> dict[str, Any] | None:
     for line in text[:-2].split("\n"):
         name, colon, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
-        if not colon or (name and name not in _FIELDS[1:] and name != "data"):
-            return None
-        if not name:
-            if "comment" in fields:
-                return None
-            fields["comment"] = value
-        elif name == "data":
+        name = name or "comment"
+        if not colon or name not in _FIELDS or (name in fields and name != "data"):
+            return None  # not a field, or a repeated one: kept raw
+        fields.setdefault(name, None)
+        if name == "data":
             data.append(value)
-        elif name in fields:
-            return None
         else:
             fields[name] = value
     if data:

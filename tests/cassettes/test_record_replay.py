@@ -281,3 +281,34 @@ def test_recording_needs_an_upstream(tmp_path: Path) -> None:
         server.stop()
     assert answer.status_code == 400
     assert "record mode 'new' needs an upstream" in answer.json()["error"]["message"]
+
+
+def test_replay_at_recorded_pace_waits_the_recorded_delays_divided_by_the_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = [
+        {"at_ms": 100.0, "data": {"n": 1}},
+        {"at_ms": 300.0, "data": {"n": 2}},
+        {"at_ms": 300.0, "data": "[DONE]"},
+    ]
+    request = {"method": "POST", "path": "/v1/responses", "body": {"json": {"stream": True}}}
+    response = {"status": 200, "headers": {"content-type": "text/event-stream"}, "latency_ms": 500.0, "events": events}
+    interaction = {"recorded_at": "2026-11-29T00:00:00Z", "recorded_with": "test", "request": request}
+    document = {"mockai_cassette": 1, "interactions": [{**interaction, "response": response}]}
+    (tmp_path / "paced.json").write_text(json.dumps(document))
+    asked: list[float] = []
+
+    async def noted(seconds: float) -> None:  # client-observable waits, noted instead of slept
+        if seconds > 0:
+            asked.append(seconds)
+
+    monkeypatch.setattr("mockai.api.cassettes.pace", noted)
+    server = start_deck(tmp_path, cassette="paced", replay_speed=2.0)
+    try:
+        answer = httpx.post(
+            f"{server.base_url}/v1/responses", json={"stream": True}, headers={"Authorization": "Bearer k"}
+        )
+    finally:
+        server.stop()
+    assert answer.content == b'data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n'
+    assert asked == [0.25, 0.05, 0.1]
