@@ -92,6 +92,9 @@ async def render_http_exception(request: Request, exc: Exception) -> Response:
         # The seed's application layer answers in its own envelope, wrong methods included.
         refusal = dialogue_errors.method_not_allowed(method, path, allowed_methods(request))
         return json_response(refusal.envelope(), status=refusal.status, headers=refusal.headers)
+    if exc.status_code == 405 and services_of(request.app).cassettes.active is not None and path.startswith("/v1/"):
+        # A method mockai does not serve here (GET /v1/chat/completions lists stored completions) may be recorded.
+        return await _answer_from_cassette(request)
     if exc.status_code == 405:
         return error_response(errors.method_not_allowed(method, path, allowed_methods(request)))
     if exc.status_code == 404:
@@ -115,16 +118,21 @@ def _before_not_found(not_found: ASGIApp) -> ASGIApp:
         if scope["type"] != "http" or app_services.cassettes.active is None or not path.startswith("/v1/"):
             await not_found(scope, receive, send)
             return
-        request = Request(scope, receive)
-        authenticate(request, "openai")
-        limit = app_services.settings.max_upload_bytes
-        raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
-        response = await play_cassette(request, None, raw)
-        if response is None:  # content rules need an endpoint's handler, and none is here to render them
-            raise errors.invalid_url(request.method, path)
+        response = await _answer_from_cassette(Request(scope, receive))
         await response(scope, receive, send)
 
     return answer
+
+
+async def _answer_from_cassette(request: Request) -> Response:
+    """The cassette's answer to a request no endpoint of the table serves."""
+    authenticate(request, "openai")
+    limit = services_of(request.app).settings.max_upload_bytes
+    raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
+    response = await play_cassette(request, None, raw)
+    if response is None:  # content rules need an endpoint's handler, and none is here to render them
+        raise errors.invalid_url(request.method, request.url.path)
+    return response
 
 
 def allowed_methods(request: Request) -> list[str]:

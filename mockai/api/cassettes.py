@@ -178,7 +178,7 @@ def _form_fields(parts: list[dict[str, Any]]) -> dict[str, Any]:
     for part in parts:
         data = part["text"].encode("utf-8") if "text" in part else base64.b64decode(part["base64"])
         if "filename" not in part:
-            fields[part["name"]] = part.get("text", data)
+            fields[part["name"]] = data.decode("utf-8", errors="replace")
             continue
         headers = Headers({"content-type": part["content_type"]}) if "content_type" in part else None
         fields[part["name"]] = UploadFile(io.BytesIO(data), filename=part["filename"], headers=headers)

@@ -172,14 +172,14 @@ class CassettePlayer:
             tuple(dict.fromkeys((*self._redact, *options.redact))),
             options.replay_speed if options.replay_speed is not None else self._replay_speed,
         )
-        compile_patterns(options.redact)
+        _check_patterns(options.redact)
         path = cassette_path(self.root, options.name)
         sweep_temporaries(path)
         existed = path.is_file()
         # `all` records everything again: what the file held is neither replayed nor kept.
         fresh = options.record is RecordMode.ALL or not existed
         cassette = Cassette() if fresh else load(path, self._validator)
-        compile_patterns(cassette.redact)
+        _check_patterns(cassette.redact)
         self.active = LoadedCassette(path, options, cassette, existed)
         return self.active
 
@@ -191,6 +191,13 @@ class CassettePlayer:
         self.active = None
         if self._start is not None:
             self.use(self._start)
+
+
+def _check_patterns(patterns: tuple[str, ...]) -> None:
+    try:
+        compile_patterns(patterns)
+    except ValueError as exc:
+        raise CassetteError(str(exc)) from None
 
 
 __all__ = ["CassetteError", "CassetteOptions", "CassettePlayer", "Hit", "LoadedCassette", "Miss", "RecordMode"]

@@ -312,3 +312,19 @@ def test_replay_at_recorded_pace_waits_the_recorded_delays_divided_by_the_speed(
         server.stop()
     assert answer.content == b'data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n'
     assert asked == [0.25, 0.05, 0.1]
+
+
+def test_methods_mockai_does_not_serve_on_its_paths_are_recorded_too(deck: MockAI, live: httpx.Client) -> None:
+    deck.cassettes.use("methods", record="all")
+    recorded = live.get("/v1/chat/completions", params={"limit": 2})  # listing stored completions
+    assert deck.cassettes.state()["interactions"] == 1
+    deck.cassettes.use("methods")
+    assert live.get("/v1/chat/completions", params={"limit": 2}).content == recorded.content
+    deck.cassettes.eject()
+    assert live.get("/v1/chat/completions").status_code == 405
+
+
+def test_a_bad_redaction_pattern_is_refused_by_name(live: httpx.Client) -> None:
+    answer = live.put("/_mockai/cassette", json={"name": "x", "redact": ["("]})
+    assert answer.status_code == 400
+    assert "invalid redaction pattern '('" in answer.json()["error"]["message"]
