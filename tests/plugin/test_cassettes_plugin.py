@@ -95,6 +95,25 @@ def test_the_default_cassette_lives_beside_the_test_module(pytester: pytest.Pyte
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_a_module_marker_gives_every_test_its_cassette(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_module_wide="""
+        import os
+        import pytest
+
+        pytestmark = pytest.mark.mockai(cassette=True)
+
+        @pytest.mark.mockai(seed=5)
+        def test_seeded():
+            assert os.environ["OPENAI_BASE_URL"].startswith("http://127.0.0.1")
+
+        def test_plain(mockai):
+            assert mockai.cassettes.state()["name"] == "cassettes/test_module_wide/test_plain"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 def test_the_command_line_record_mode_wins_over_the_marker(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
