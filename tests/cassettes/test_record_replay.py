@@ -233,12 +233,16 @@ def test_the_sdk_reads_replayed_answers(deck: MockAI, deck_server: ServerThread,
     openai: Any = pytest.importorskip("openai")
     deck.cassettes.use("sdk", record="all")
     live.post("/v1/chat/completions", json=chat("Hello there", stream=True))
+    live.post("/v1/chat/completions", json=chat("Hello there"))
     deck.cassettes.use("sdk")
-    client = openai.OpenAI(base_url=f"{deck_server.base_url}/v1", api_key=REPLAY_KEY, max_retries=0)
+    client = openai.OpenAI(
+        base_url=f"{deck_server.base_url}/v1", api_key=REPLAY_KEY, max_retries=0, _strict_response_validation=True
+    )
     with client:
         stream = client.chat.completions.create(stream=True, **chat("Hello there"))
-        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
-    assert text
+        streamed = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+        whole = client.chat.completions.create(**chat("Hello there")).choices[0].message.content
+    assert streamed and streamed == whole  # mockai's own invariant, kept through the recording
 
 
 @pytest.mark.parametrize(
