@@ -6,11 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from mockai import __version__
 from mockai.settings import Settings
 
 LOG_LEVELS = ["critical", "error", "warning", "info", "debug", "trace"]
+DEFAULT_CASSETTE = "default"  # what `mockai record` writes, and `mockai serve --cassettes DIR` replays
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -182,8 +184,8 @@ def _cassette_options(command: Callable[..., None]) -> Callable[..., None]:
     "--cassette",
     envvar="MOCKAI_CASSETTE",
     default=None,
-    help="Answer from this cassette from the start (a name below --cassettes, e.g. chat/streaming; the admin API "
-    "PUT /_mockai/cassette switches cassettes while serving).",
+    help="Answer from this cassette from the start (a name below --cassettes, e.g. chat/streaming; default: none, "
+    f"or {DEFAULT_CASSETTE!r} when --cassettes or --record is given; PUT /_mockai/cassette switches while serving).",
 )
 @click.option(
     "--record",
@@ -211,10 +213,12 @@ def _cassette_options(command: Callable[..., None]) -> Callable[..., None]:
 def serve(**options: object) -> None:
     """Serve the mock API."""
     settings = settings_from_options(options)
-    if settings.record != "none" and (settings.cassette is None or settings.record_upstream is None):
-        raise click.BadParameter(
-            "--record new|all needs --cassette NAME and --record-upstream URL", param_hint="--record"
-        )
+    if settings.record != "none" and settings.record_upstream is None:
+        raise click.BadParameter("--record new|all needs --record-upstream URL", param_hint="--record")
+    source = click.get_current_context().get_parameter_source("cassettes_dir")
+    if settings.cassette is None and (settings.record != "none" or source is not ParameterSource.DEFAULT):
+        # `serve --cassettes DIR` replays what `record --cassettes DIR` wrote (its default cassette).
+        settings = settings.with_changes(cassette=DEFAULT_CASSETTE)
     _run(settings)
 
 
@@ -232,7 +236,7 @@ def serve(**options: object) -> None:
 @click.option(
     "--cassette",
     envvar="MOCKAI_CASSETTE",
-    default="default",
+    default=DEFAULT_CASSETTE,
     show_default=True,
     help="The cassette recorded into (rewritten with this run's traffic; PUT /_mockai/cassette switches cassettes).",
 )

@@ -31,7 +31,10 @@ async def read_clock(request: Request, _: None) -> Response:
 
 
 async def reset(request: Request, _: None) -> Response:
-    services(request).reset()
+    try:
+        services(request).reset()
+    except CassetteError as exc:  # the --cassette file was broken since the start
+        raise errors.invalid_control_document(str(exc)) from None
     return json_response({"reset": True})
 
 

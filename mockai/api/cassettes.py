@@ -135,8 +135,8 @@ async def _record(
 
 
 class _PassThrough(StreamingResponse):
-    """The upstream's answer as it arrives; if the upstream breaks off, the client's connection is dropped too (no
-    clean end it could mistake for a whole response), and nothing is recorded."""
+    """The upstream's answer as it arrives. If the upstream breaks off, or the cassette cannot be written, the
+    client's connection is dropped (no clean end it could mistake for a whole, recorded response)."""
 
     async def stream_response(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
@@ -146,6 +146,9 @@ class _PassThrough(StreamingResponse):
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except UpstreamError as exc:
             logger.warning("the upstream broke off a recorded response (%s); nothing was recorded", exc)
+            return
+        except OSError as exc:  # the answer passed whole, but the cassette could not be written
+            logger.error("could not write the cassette (%s); the client's connection is dropped", exc)
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 

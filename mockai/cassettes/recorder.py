@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from mockai.cassettes.bodies import StoredBody, encode_body, media_type
 from mockai.cassettes.events import EventSplitter, StoredEvent, event_from_block
@@ -143,11 +142,3 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
-
-
-def stored_headers(headers: Mapping[str, Any]) -> dict[str, str]:
-    """Header pairs as a plain dict of strings (repeated names joined, as HTTP allows)."""
-    joined: dict[str, str] = {}
-    for name, value in headers.items():
-        joined[name] = value if isinstance(value, str) else ", ".join(str(item) for item in value)
-    return joined

@@ -113,14 +113,14 @@ def sweep_temporaries(path: Path) -> list[Path]:
     """Remove what an interrupted write of `path` left (its temporary files); returns what was removed."""
     if not path.parent.is_dir():
         return []
-    stale = sorted(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    stale = sorted(path.parent.glob(f".{_glob_escape(path.name)}.*.tmp"))
     for leftover in stale:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
     return stale
 
 
-def glob_escape(name: str) -> str:
+def _glob_escape(name: str) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", name)
 
 

@@ -45,13 +45,27 @@ def test_cassette_flags_read_their_environment_variables(captured: list[Settings
     "args",
     [
         pytest.param(["--record", "new", "--cassette", "x"], id="no-upstream"),
-        pytest.param(["--record", "all", "--record-upstream", "https://api.example/v1"], id="no-cassette"),
         pytest.param(["--replay-speed", "0"], id="zero-speed"),
     ],
 )
 def test_recording_without_what_it_needs_is_refused(captured: list[Settings], args: list[str]) -> None:
     result = CliRunner().invoke(cli.main, ["serve", *args])
     assert result.exit_code == 2 and captured == []
+
+
+@pytest.mark.parametrize(
+    ("args", "cassette"),
+    [
+        pytest.param([], None, id="nothing-asked"),
+        pytest.param(["--cassettes", "tapes"], "default", id="a-folder-replays-its-default-cassette"),
+        pytest.param(["--record", "new", "--record-upstream", "https://api.example/v1"], "default", id="recording"),
+        pytest.param(["--cassettes", "tapes", "--cassette", "chat"], "chat", id="named"),
+    ],
+)
+def test_which_cassette_serve_starts_with(captured: list[Settings], args: list[str], cassette: str | None) -> None:
+    result = CliRunner().invoke(cli.main, ["serve", *args])
+    assert result.exit_code == 0, result.output
+    assert captured[0].cassette == cassette
 
 
 def test_record_is_a_proxy_that_records_everything(captured: list[Settings]) -> None:

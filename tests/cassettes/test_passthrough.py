@@ -170,3 +170,16 @@ def test_an_unreachable_upstream_answers_502_and_records_nothing(tmp_path: Path)
     assert answer.json()["error"]["code"] == "upstream_unreachable"
     assert "http://upstream.invalid/v1 failed (ConnectError: connection refused)" in answer.json()["error"]["message"]
     assert not (tmp_path / "unreachable.json").exists()
+
+
+def test_a_cassette_that_cannot_be_written_drops_the_client(tmp_path: Path) -> None:
+    async def models(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"object": "list", "data": []})
+
+    (tmp_path / "taken").write_text("a file where the cassette folder should be")
+    server = _recorder(tmp_path, models, cassette="taken/cassette", record="all")
+    try:
+        with _client(server) as client, pytest.raises(httpx.RemoteProtocolError):
+            client.get("/v1/models")
+    finally:
+        server.stop()
