@@ -154,7 +154,7 @@ def mockai(
             handle.cassettes.use(**cassette)
         except MockAIError as exc:  # a broken cassette file: the server's message names it and the position
             handle.close()
-            raise pytest.UsageError(str(exc)) from None
+            pytest.fail(str(exc), pytrace=False)
     monkeypatch.setenv("OPENAI_BASE_URL", handle.api_base)
     monkeypatch.setenv("OPENAI_API_BASE", handle.api_base)  # what the legacy 0.28 SDK reads
     monkeypatch.setenv("OPENAI_API_KEY", handle.api_key)

@@ -385,6 +385,10 @@ class CassetteControl:
 
     With a cassette in use, every OpenAI request that no rule answers is answered by a recording of the real API
     (`none`), recorded from the server's `--record-upstream` when missing (`new`), or recorded again (`all`).
+
+    >>> mockai.cassettes.use("checkout/happy-path", record="new", ignore=["temperature"])   # doctest: +SKIP
+    >>> [miss.path for miss in mockai.cassettes.misses()]                                    # doctest: +SKIP
+    []
     """
 
     def __init__(self, mockai: MockAI) -> None:

@@ -129,7 +129,7 @@ def test_the_command_line_record_mode_wins_over_the_marker(pytester: pytest.Pyte
     )
 
 
-def test_a_broken_cassette_is_a_usage_error_naming_the_file_and_position(pytester: pytest.Pytester) -> None:
+def test_a_broken_cassette_errors_the_test_naming_the_file_and_position(pytester: pytest.Pytester) -> None:
     broken = pytester.path / "cassettes" / "test_broken" / "test_it.json"
     broken.parent.mkdir(parents=True)
     broken.write_text('{\n  "mockai_cassette": 1,\n  "interactions": [1,]\n}')
@@ -143,5 +143,5 @@ def test_a_broken_cassette_is_a_usage_error_naming_the_file_and_position(pyteste
         """
     )
     result = pytester.runpytest()
-    assert result.ret != 0
+    result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*cassette {broken} is not valid JSON at line 3, column 22*"])
