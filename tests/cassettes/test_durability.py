@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ def test_two_clients_recording_at_once_keep_their_interactions_whole(tmp_path: P
 
         async def events():  # type: ignore[no-untyped-def]
             yield f'data: {{"tag":"{tag}","n":1}}\n\n'.encode()
+            await asyncio.to_thread(in_flight.wait)  # both streams are passing through before either ends
             yield f'data: {{"tag":"{tag}","n":2}}\n\n'.encode()
             yield b"data: [DONE]\n\n"
 
@@ -45,14 +47,8 @@ def test_two_clients_recording_at_once_keep_their_interactions_whole(tmp_path: P
 
     def record(tag: str) -> bytes:
         headers = {"Authorization": f"Bearer {LIVE_KEY}"}
-        with (
-            httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as client,
-            client.stream("POST", "/v1/responses", json={"tag": tag, "stream": True}) as answer,
-        ):
-            chunks = answer.iter_raw()
-            first = next(chunks)
-            in_flight.wait()  # both streams are open before either finishes
-            return first + b"".join(chunks)
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as client:
+            return client.post("/v1/responses", json={"tag": tag, "stream": True}).content
 
     try:
         with ThreadPoolExecutor(2) as pool:
