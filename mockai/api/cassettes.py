@@ -113,9 +113,9 @@ async def _record(
         recorded_with=f"mockai {__version__}",
     )
     try:
-        answer = await upstream.open(
-            request.method, request.url.path, request.url.query, dict(request.headers.items()), raw
-        )
+        # The path as the client encoded it (`%2F` stays `%2F`), so the upstream sees exactly what was sent.
+        path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        answer = await upstream.open(request.method, path, request.url.query, dict(request.headers.items()), raw)
     except UpstreamError as exc:
         raise errors.record_upstream_failed(upstream.base_url, str(exc)) from None
     recorder.begin(answer.status, answer.headers)
