@@ -48,6 +48,7 @@ class ServeEvent:
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     request_id: str | None = None
+    cassette: dict[str, Any] | None = None  # how the cassette in use answered (replayed, recorded, missed)
     started_at: float = 0.0  # world time
     duration_ms: float = 0.0  # real time spent serving
 
