@@ -179,3 +179,20 @@ def test_rules_load_from_a_file_at_start(tmp_path: Path) -> None:
         assert response.json() == {"from": "file"}
     finally:
         server.stop()
+
+
+def test_a_reset_returns_to_the_rules_the_file_loaded(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("- id: from-file\n  match: {path: /v1/models}\n  reply: {kind: json, body: {from: file}}\n")
+    server = start_server(rules_file=rules)
+    try:
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+            http.get("/v1/models")
+            http.delete("/_mockai/rules/from-file")
+            http.post("/_mockai/rules", json={"match": {"path": "/v1/models"}, "reply": {"kind": "json", "body": 1}})
+            assert http.post("/_mockai/reset").status_code == 200
+            listed = http.get("/_mockai/rules").json()["data"]
+            assert [(rule["id"], rule["call_count"]) for rule in listed] == [("from-file", 0)]
+            assert http.get("/v1/models").json() == {"from": "file"}
+    finally:
+        server.stop()
