@@ -9,12 +9,13 @@ import threading
 import uvicorn
 
 from mockai.api.app import build_app
+from mockai.api.sse import DroppedStreamLogFilter
 from mockai.settings import Settings
 
 
 def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = None) -> uvicorn.Config:
     app = build_app(settings, on_ready=on_ready.set if on_ready is not None else None)
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -27,6 +28,11 @@ def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = No
         http="auto",
         timeout_graceful_shutdown=2,
     )
+    # After Config: it (re)configures uvicorn's loggers, which keeps filters but not handlers.
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, DroppedStreamLogFilter) for known in error_log.filters):
+        error_log.addFilter(DroppedStreamLogFilter())
+    return config
 
 
 def run(settings: Settings) -> None:

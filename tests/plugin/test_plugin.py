@@ -173,3 +173,27 @@ def test_each_xdist_worker_runs_its_own_server(pytester: pytest.Pytester) -> Non
         """
     )
     pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider").assert_outcomes(passed=6)
+
+
+def test_a_dropped_stream_leaves_no_server_error_in_the_output(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("openai")
+    pytester.makepyfile(
+        """
+        import openai
+        import pytest
+
+        def test_client_survives_a_dropped_stream(openai_client, mockai):
+            mockai.chat.reply("Sunny and warm all week long")
+            mockai.faults.drop_stream(after_chunks=2)
+            stream = openai_client.chat.completions.create(
+                model="gpt-3.5-turbo", messages=[{"role": "user", "content": "Weather?"}], stream=True
+            )
+            with pytest.raises(openai.APIConnectionError):
+                list(stream)
+            assert mockai.requests.last.response["done"] is False
+        """
+    )
+    result = pytester.runpytest_subprocess("-s")  # uncaptured: whatever the server logs reaches the output
+    result.assert_outcomes(passed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "ASGI callable returned without completing response" not in output
