@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 
 import uvicorn
 
@@ -13,8 +14,8 @@ from mockai.api.sse import DroppedStreamLogFilter
 from mockai.settings import Settings
 
 
-def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = None) -> uvicorn.Config:
-    app = build_app(settings, on_ready=on_ready.set if on_ready is not None else None)
+def _uvicorn_config(settings: Settings, *, on_ready: Callable[[], None] | None = None) -> uvicorn.Config:
+    app = build_app(settings, on_ready=on_ready)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -36,9 +37,41 @@ def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = No
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted (the programmatic twin of `mockai serve`)."""
+    """Serve until interrupted (the programmatic twin of `mockai serve`); says where it listens once ready."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.Server(_uvicorn_config(settings)).run()
+    # Bound here rather than by uvicorn so the line names the real port, also for --port 0.
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(2048)
+    announce = logging.getLogger("mockai.serve")
+    if settings.log_level not in ("error", "critical"):
+        announce.setLevel(logging.INFO)  # shown at the default `warning` too: it is the first thing users need
+
+    def ready() -> None:
+        announce.info(listening_line(settings, sock.getsockname()[1]))
+
+    with sock:
+        uvicorn.Server(_uvicorn_config(settings, on_ready=ready)).run(sockets=[sock])
+
+
+def listening_line(settings: Settings, port: int) -> str:
+    """The start-up line of `mockai serve`: where it listens, and the settings that decide what clients meet.
+
+    >>> print(listening_line(Settings(api_keys=("sk-a", "sk-b"), admin_token="t"), 8000))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    mockai listening on http://127.0.0.1:8000 (seed 0, data dir: none, fresh state per start, auth: 2 keys,
+    admin token: on); journal page: http://127.0.0.1:8000/_mockai/ui
+    """
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{port}"
+    keys = len(settings.api_keys)
+    auth = "any key" if not keys else f"{keys} key{'s' if keys > 1 else ''}"
+    data_dir = str(settings.data_dir) if settings.data_dir is not None else "none, fresh state per start"
+    admin = "on" if settings.admin_token else "off"
+    details = f"seed {settings.seed}, data dir: {data_dir}, auth: {auth}, admin token: {admin}"
+    return f"mockai listening on {base} ({details}); journal page: {base}/_mockai/ui"
 
 
 class ServerThread:
@@ -52,7 +85,7 @@ class ServerThread:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._ready = threading.Event()
-        self._config = _uvicorn_config(settings, on_ready=self._ready)
+        self._config = _uvicorn_config(settings, on_ready=self._ready.set)
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
