@@ -264,6 +264,26 @@ def contract(
         raise SystemExit(1)
 
 
+@main.command("tiktoken-cache")
+@click.argument(
+    "directory",
+    envvar="TIKTOKEN_CACHE_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+def tiktoken_cache(directory: Path) -> None:
+    """Write tiktoken's encodings into DIRECTORY (default: $TIKTOKEN_CACHE_DIR) for clients that run offline.
+
+    Then run them with TIKTOKEN_CACHE_DIR=DIRECTORY: tiktoken.get_encoding("cl100k_base") (and r50k_base, p50k_base,
+    p50k_edit, o200k_base, gpt2) reads these files, checked against tiktoken's sha256, instead of downloading them.
+    """
+    from mockai.tiktoken_cache import write_tiktoken_cache
+
+    for file, path, written in write_tiktoken_cache(directory):
+        state = "written" if written else "already there"
+        click.echo(f"{path}  {', '.join(file.encodings)} ({state})")
+    click.echo(f"export TIKTOKEN_CACHE_DIR={directory}")
+
+
 def settings_from_options(options: dict[str, object]) -> Settings:
     """Build `Settings` from parsed click options (tuples for repeatable flags)."""
     return Settings(**options)  # type: ignore[arg-type]

@@ -8,7 +8,11 @@ Heavy imports happen inside fixture bodies so that merely having mockai installe
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,12 +30,41 @@ _OPTIONS = {"seed", "api_key", "assert_all_rules_used"}
 _CALL_FAILED = pytest.StashKey[bool]()
 
 
+# trylast: pytest's cache provider sets `config.cache` in its own pytest_configure, and the tiktoken files go there.
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "mockai(seed=0, api_key=None, assert_all_rules_used=True): options for the mockai fixtures "
         "(server seed, the key clients send, whether unused rules fail the test)",
     )
+    _point_tiktoken_at_the_shipped_encodings(config)
+
+
+def _point_tiktoken_at_the_shipped_encodings(config: pytest.Config) -> None:
+    """Set `TIKTOKEN_CACHE_DIR` for the session, so the code under test can use tiktoken with no network.
+
+    A variable the user set (or tiktoken's older `DATA_GYM_CACHE_DIR`) is left alone. The files go to pytest's cache
+    directory, where later runs find them (checking them costs a few milliseconds), or to a temporary directory
+    removed at the end of the session when the cache provider is off.
+    """
+    if "TIKTOKEN_CACHE_DIR" in os.environ or "DATA_GYM_CACHE_DIR" in os.environ:
+        return
+    from mockai.tiktoken_cache import write_tiktoken_cache
+
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        directory = cache.mkdir("mockai-tiktoken")
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="mockai-tiktoken-"))
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+    write_tiktoken_cache(directory)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(directory)
+    config.add_cleanup(lambda: _unset("TIKTOKEN_CACHE_DIR"))
+
+
+def _unset(name: str) -> None:
+    os.environ.pop(name, None)
 
 
 class _ServerPool:
