@@ -142,11 +142,15 @@ def mockai(
 
 @pytest.fixture
 def openai_client(mockai: MockAI) -> Iterator[Any]:
-    """The official `openai.OpenAI` client bound to the mock, validating responses strictly, with no retries."""
+    """The official `openai.OpenAI` client bound to the mock, validating responses strictly, with no retries.
+
+    Embeddings asked for without `encoding_format` come back as the floats the SDK would decode, as with a lax
+    client: the SDK's strict types would otherwise refuse the base64 it asks for (see `mockai._sdk_clients`).
+    """
+    from mockai._sdk_clients import strict_openai_client
+
     openai = pytest.importorskip("openai")
-    client = openai.OpenAI(
-        base_url=mockai.api_base, api_key=mockai.api_key, max_retries=0, _strict_response_validation=True
-    )
+    client = strict_openai_client(openai, mockai.api_base, mockai.api_key)
     yield client
     client.close()
 
@@ -158,10 +162,10 @@ def async_openai_client(mockai: MockAI) -> Any:
     Close it in the event loop that used it (`async with async_openai_client as client: ...`): its connections
     belong to that loop, which is gone by the time fixtures are torn down.
     """
+    from mockai._sdk_clients import strict_openai_client
+
     openai = pytest.importorskip("openai")
-    return openai.AsyncOpenAI(
-        base_url=mockai.api_base, api_key=mockai.api_key, max_retries=0, _strict_response_validation=True
-    )
+    return strict_openai_client(openai, mockai.api_base, mockai.api_key, asynchronous=True)
 
 
 def _marker_options(request: pytest.FixtureRequest) -> dict[str, Any]:
