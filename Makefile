@@ -9,7 +9,7 @@ PORT ?= 8000
 # together in a fresh clone take turns instead of colliding in ensurepip and pip.
 LOCKED := $(PYTHON) tools/locked.py $(VENV).lock
 
-.PHONY: serve test lint typecheck unit bench clean
+.PHONY: serve test test-slow lint typecheck unit bench clean
 
 serve: $(VENV)/.installed
 	$(BIN)/mockai serve --host $(HOST) --port $(PORT)
@@ -25,6 +25,10 @@ typecheck: $(VENV)/.installed-test
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# Tests that install from the package index into fresh venvs (minutes): CI runs them after `make test`.
+test-slow: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m slow
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sampler.py
