@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import openai
@@ -43,7 +42,7 @@ class Runner:
         self.github_output = tmp_path / "github_output"
         self.port = _free_port()
 
-    def run(self, script: str, **inputs: str) -> subprocess.CompletedProcess[str]:
+    def run(self, script: str, timeout: float = 120, **inputs: str) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "RUNNER_TEMP": str(self.state),
@@ -53,7 +52,7 @@ class Runner:
             "MOCKAI_ACTION_PORT": str(self.port),
             **inputs,
         }
-        return subprocess.run(["bash", str(ACTION / script)], env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(["bash", str(ACTION / script)], env=env, capture_output=True, text=True, timeout=timeout)
 
     def kill_leftovers(self) -> None:
         pid_file = self.state / "mockai.pid"
@@ -154,8 +153,8 @@ def test_unbalanced_quotes_in_args_fail_the_step(runner: Runner) -> None:
 def test_install_puts_the_checkout_in_a_private_venv_that_start_serves(runner: Runner, tmp_path: Path) -> None:
     checkout = tmp_path / "action-checkout"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(checkout)], check=True)
-    env: dict[str, Any] = {"MOCKAI_ACTION_SOURCE": str(checkout), "MOCKAI_ACTION_PYTHON": sys.executable}
-    installed = runner.run("install.sh", **env)
+    env = {"MOCKAI_ACTION_SOURCE": str(checkout), "MOCKAI_ACTION_PYTHON": sys.executable}
+    installed = runner.run("install.sh", timeout=900, **env)  # a pip install from the index, on 2 shared cores
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert "mockai, version" in installed.stdout
     bin_path = runner.state / "mockai-venv" / "bin" / "mockai"
