@@ -18,8 +18,9 @@ RUN python3 -m venv /opt/mockai \
 # The image that runs: the installed venv only, no sources and no build tools.
 FROM ${BASE}
 COPY --from=build /opt/mockai /opt/mockai
-# A system user with no login and no home; /data is where --data-dir (MOCKAI_DATA_DIR=/data) may keep state.
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin mockai \
+# An unprivileged user with no login and no home (uid 10001, above any system range); /data is where --data-dir
+# (MOCKAI_DATA_DIR=/data) may keep state.
+RUN useradd --uid 10001 --no-create-home --no-log-init --shell /usr/sbin/nologin mockai \
     && mkdir /data && chown mockai /data
 USER mockai
 WORKDIR /data
@@ -31,7 +32,7 @@ ENV PATH=/opt/mockai/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 EXPOSE 8000
-# Plain Python, so the image needs no curl; it follows MOCKAI_PORT if you change it.
+# Plain Python, so the image needs no curl. It follows MOCKAI_PORT: change the port with -e MOCKAI_PORT=..., not --port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_mockai/health' % os.environ.get('MOCKAI_PORT', '8000'), timeout=2)"]
 ENTRYPOINT ["mockai"]
