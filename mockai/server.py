@@ -39,21 +39,23 @@ def _uvicorn_config(settings: Settings, *, on_ready: Callable[[], None] | None =
 def run(settings: Settings) -> None:
     """Serve until interrupted (the programmatic twin of `mockai serve`); says where it listens once ready."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    # Bound here rather than by uvicorn so the line names the real port, also for --port 0.
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
-    sock.listen(2048)
     announce = logging.getLogger("mockai.serve")
     if settings.log_level not in ("error", "critical"):
         announce.setLevel(logging.INFO)  # shown at the default `warning` too: it is the first thing users need
+    _AnnouncingServer(_uvicorn_config(settings), lambda port: announce.info(listening_line(settings, port))).run()
 
-    def ready() -> None:
-        announce.info(listening_line(settings, sock.getsockname()[1]))
 
-    with sock:
-        uvicorn.Server(_uvicorn_config(settings, on_ready=ready)).run(sockets=[sock])
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, which reports the port it bound once start-up is done (the real one, also for --port 0)."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.servers and self.servers[0].sockets:
+            self._on_listening(self.servers[0].sockets[0].getsockname()[1])
 
 
 def listening_line(settings: Settings, port: int) -> str:
