@@ -68,11 +68,18 @@ def body_not_object(kind: str) -> OpenAIError:
     return invalid_request(f"Invalid body: expected a JSON object, but got {kind} instead.", code="invalid_type")
 
 
+# curl's `-d` sends application/x-www-form-urlencoded, the most common way to meet a 415: say how to fix it.
+_CONTENT_TYPE_HINTS = {
+    "application/json": ' With curl, add -H "Content-Type: application/json" (-d alone sends a form).',
+    "multipart/form-data": " With curl, send each field with -F (e.g. -F file=@data.jsonl -F purpose=fine-tune).",
+}
+
+
 def unsupported_content_type(content_type: str, expected: str) -> OpenAIError:
     shown = content_type or "none"
     return OpenAIError(
         415,
-        f"Invalid Content-Type header ({shown}), expected {expected}.",
+        f"Invalid Content-Type header ({shown}), expected {expected}.{_CONTENT_TYPE_HINTS.get(expected, '')}",
         "invalid_request_error",
         None,
         "unsupported_content_type",
