@@ -31,7 +31,7 @@ _SYMBOLS = str.maketrans({"×": "*", "÷": "/", "＋": "+", "－": "-", "（": "
 _EXPRESSION = re.compile(r"[(\s]*-?\d+(?:\.\d+)?[)\s]*(?:[-+*/][(\s]*-?\d+(?:\.\d+)?[)\s]*)+")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[-+*/()]")
 # "1/2 cup of sugar" or a date is not a sum to work out: the question must ask for a value, or be mostly the sum.
-_ASKS = re.compile(r"what(?:'s| is| are)|how much|calculate|compute|work out|solve|equals?|=|等于|多少|几|算", re.I)
+_ASKS = re.compile(r"what(?:'s|s| is| are)|how much|calculate|compute|work out|solve|equals?|=|等于|多少|几|算", re.I)
 _DATE_OR_PHONE = re.compile(r"\d+(?:-\d+)+")
 _MAX_DIGITS = 15  # operands and results beyond this are not "simple arithmetic"
 _SHOWN = {"*": "×", "/": "÷"}

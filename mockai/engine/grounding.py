@@ -24,11 +24,12 @@ ORDER = 8  # long contexts: inside one answer, seven tokens nearly always say wh
 CANDIDATES = 8
 BOS = -1  # a token id no encoding uses: "the reply starts here"
 TOPIC_DOCUMENTS = 6  # answers whose tokens the topic boost favours
-# Confidence in the best pair. Its lead over the runner-up (up to CLEAR_LEAD) says whether it is *the* nearest answer:
-# "the capital of Peru" matches the capitals of the United Kingdom, Canada and Turkey equally well, and so is
-# answered by none. A clear nearest answer is followed at least halfway (an uncovered question still gets text on
-# its topic: "pasta al dente" is answered from "How do I cook pasta?"), fully once its coverage (the share of the
-# question's IDF weight it contains; unknown words weigh most) reaches COVERED.
+# Confidence in the best pair (`Knowledge._confidence`). Its lead over the runner-up (up to CLEAR_LEAD) says whether
+# it is *the* nearest answer: "the capital of Peru" matches the capitals of the United Kingdom, Canada and Turkey
+# equally well, and so is answered by none. A clear nearest answer is followed at least halfway (an uncovered
+# question still gets text on its topic: "pasta al dente" is answered from "How do I cook pasta?"), fully once its
+# coverage (the share of the question's IDF weight it contains; unknown words weigh most) reaches COVERED; a
+# question asked word for word is followed fully whatever its neighbours score.
 COVERED, UNCOVERED = 0.5, 0.25
 CLEAR_LEAD = 0.1
 NEAREST = 0.5
@@ -148,7 +149,9 @@ class Knowledge:
         best = hits[0]
         lead = 1.0 - hits[1].score / best.score if len(hits) > 1 else 1.0
         coverage = _clamp((best.coverage - UNCOVERED) / (COVERED - UNCOVERED))
-        return _clamp(lead / CLEAR_LEAD) * (NEAREST + (1.0 - NEAREST) * coverage)
+        # Asked word for word ("How do I cook rice?"), a pair is the answer however close its neighbours come.
+        exact = best.coverage * best.asked
+        return max(_clamp(lead / CLEAR_LEAD) * (NEAREST + (1.0 - NEAREST) * coverage), exact * exact)
 
 
 class Grounding:

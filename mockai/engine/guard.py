@@ -8,7 +8,8 @@ before temperature and top_p, so logprobs describe what was really sampled):
   repeat window) is removed; a token that would extend a repetition of an earlier stretch beyond `FREE_REPEAT` tokens
   loses `REPEAT_PENALTY` nats per extra token: a frequency penalty on whole phrases rather than single tokens.
 - **Ends.** The end token is kept only where the reply's text ends naturally (after `.`, `?`, `!`, `。`, a closing
-  quote or bracket after them, a line break or a code fence) or when it is the model's own first choice.
+  quote or bracket after them, a line break or a code fence), when it is the model's own first choice, or when it is
+  all a refused loop leaves.
 - **Length.** Past `SOFT_LIMIT` tokens, or once a loop was stopped, the end token is offered at every natural end with
   a bonus that grows with the length, the way a positive `logit_bias` would be: the reply finishes its sentence and
   stops, with `finish_reason: "stop"`.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-__all__ = ["FREE_REPEAT", "REPEAT_PENALTY", "SOFT_LIMIT", "ReplyGuard", "natural_end"]
+__all__ = ["FREE_REPEAT", "REPEAT_PENALTY", "SOFT_LIMIT", "WIND_DOWN_STEP", "ReplyGuard", "natural_end"]
 
 FREE_REPEAT = 6  # tokens of an earlier stretch a reply may repeat freely ("of the day", "如果您")
 REPEAT_PENALTY = 1.5  # nats per token of repetition beyond that
@@ -82,7 +83,8 @@ class ReplyGuard:
         if best is not None and best in stopped:
             self._winding = True
         natural = natural_end(self._tail.decode("utf-8", errors="ignore")) and bool(self._reply)
-        if self._end in scores and not natural and best != self._end and self._end not in self._exempt:
+        unwanted_end = not natural and best != self._end and self._end not in self._exempt
+        if self._end in scores and unwanted_end and len(scores) > 1:  # ending beats looping when nothing else is left
             del scores[self._end]
         bonus = self._end_bonus()
         if natural and bonus > 0.0 and self._end not in self._exempt and scores:

@@ -32,20 +32,21 @@ _FUNCTION_WORDS = (
     "a an the is are was were be been being am do does did done i me my mine you your yours we us our they them "
     "their he him his she her it its this that these those of to in on at for with and or but if so as by from "
     "about into than then there here what whats how why when where which who whom whose can could should would "
-    "will shall may might must s t d ll ve re m please tell know want like just also very really"
+    "will shall may might must s t d ll ve re m please tell know want like just also very really get got"
 )
 _STOPWORDS = frozenset(_FUNCTION_WORDS.split())
 # The same for Chinese: function characters, and bigrams that only say how something is asked ("我想学吉他" is about
 # guitars, not about "我想杀了他们").
 _CJK_FUNCTION_WORDS = (
-    "的 了 吗 呢 吧 啊 呀 么 我 你 您 他 她 它 是 在 有 和 就 也 都 还 要 会 能 想 这 那 个 请 "
+    "的 了 吗 呢 吧 啊 呀 么 怎 我 你 您 他 她 它 是 在 有 和 就 也 都 还 要 会 能 想 这 那 个 请 "
     "我想 想要 我要 怎么 怎样 什么 为什么 如何 可以 能不 不能 是不 不是 应该 需要 一下 一个 有没 没有 "
-    "我们 你们 他们 请问 告诉 知道 这个 那个 哪里 哪个 的话 时候 如果 会怎 么样 怎么样"
+    "我们 你们 他们 请问 告诉 知道 这个 那个 哪里 哪个 的话 时候 如果 会怎 么样 怎么样 "
+    "但是 可是 然后 而且 因为 所以 还是"
 )
 _CJK_STOPWORDS = frozenset(_CJK_FUNCTION_WORDS.split())
 # Particles glue onto whatever stands next to them: a bigram holding one ("掉了", "么处" of 怎么处理) crosses a word
 # boundary and matches by accident.
-_CJK_PARTICLES = frozenset("的了吗呢吧啊呀么着过得地")
+_CJK_PARTICLES = frozenset("的了吗呢吧啊呀么着过得地又")
 QUESTION_WEIGHT = 4.0  # a question term counts this many times an answer term
 K1, B = 1.2, 0.75  # the usual BM25 saturation and length normalisation
 
@@ -111,12 +112,13 @@ def query_terms(text: str, weight: float = 1.0) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Hit:
-    """A document that matched: its position, its BM25F score, and `coverage`, the share of the query's weight
-    (by IDF, unknown terms weighing most) that the document contains: 1.0 means every term was found."""
+    """A document that matched: its position, its BM25 score, `coverage`, the share of the query's weight (by IDF,
+    unknown terms weighing most) that the document contains (1.0: every term was found), and `asked`."""
 
     document: int
     score: float
     coverage: float
+    asked: float = 0.0  # the share (by IDF) of the document's best question that the query holds: 1.0 = all of it
 
 
 class _Field:
@@ -166,6 +168,7 @@ class AnswerIndex:
         self._answers = _Field(answers)
         self.idf = {term: math.log(1.0 + (self.size - seen + 0.5) / (seen + 0.5)) for term, seen in frequency.items()}
         self.unknown_idf = math.log(1.0 + (self.size + 0.5) / 0.5)
+        self._question_weight = [sum(self.idf[term] for term in question) for question in questions]
 
     def terms_of(self, document: int) -> frozenset[str]:
         """Every term of a document's questions and answer."""
@@ -174,6 +177,7 @@ class AnswerIndex:
     def search(self, query: Mapping[str, float], limit: int = 5) -> list[Hit]:
         """The `limit` best documents for a weighted query (ties go to the earlier document)."""
         asked: dict[int, float] = {}
+        matched: dict[int, float] = {}  # the IDF weight of each question that the query holds
         answered: dict[int, float] = {}
         found: dict[int, dict[str, float]] = {}
         total = 0.0
@@ -185,6 +189,7 @@ class AnswerIndex:
             total += weight * idf
             for question, saturated in self._questions.postings.get(term, ()):
                 asked[question] = asked.get(question, 0.0) + weight * idf * saturated
+                matched[question] = matched.get(question, 0.0) + idf
                 found.setdefault(self._owners[question], {})[term] = weight * idf
             for document, saturated in self._asked.postings.get(term, ()):
                 answered[document] = answered.get(document, 0.0) + QUESTION_WEIGHT / 2 * weight * idf * saturated
@@ -193,10 +198,18 @@ class AnswerIndex:
                 found.setdefault(document, {})[term] = weight * idf
         scores = dict(answered)
         best_question: dict[int, float] = {}
+        held_question: dict[int, float] = {}
         for question, score in asked.items():
+            # A question the query holds all of ("How do I cook rice?") beats one it holds most of ("Can I freeze
+            # cooked rice?"), however often the other pair's answer repeats the words.
+            held = matched[question] / (self._question_weight[question] or 1.0)
             owner = self._owners[question]
-            best_question[owner] = max(best_question.get(owner, 0.0), score)
+            if score * (0.5 + 0.5 * held) > best_question.get(owner, 0.0):
+                best_question[owner], held_question[owner] = score * (0.5 + 0.5 * held), held
         for document, score in best_question.items():
             scores[document] = scores.get(document, 0.0) + QUESTION_WEIGHT / 2 * score
         best = sorted(scores, key=lambda document: (-scores[document], document))[:limit]
-        return [Hit(document, scores[document], sum(found[document].values()) / total) for document in best]
+        return [
+            Hit(document, scores[document], sum(found[document].values()) / total, held_question.get(document, 0.0))
+            for document in best
+        ]
