@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from mockai.engine.scripts import ends_inside_a_character
+
 __all__ = ["FREE_REPEAT", "REPEAT_PENALTY", "SOFT_LIMIT", "WIND_DOWN_STEP", "ReplyGuard", "natural_end"]
 
 FREE_REPEAT = 6  # tokens of an earlier stretch a reply may repeat freely ("of the day", "如果您")
@@ -82,7 +84,11 @@ class ReplyGuard:
         stopped = self._stop_loops(scores)
         if best is not None and best in stopped:
             self._winding = True
-        natural = natural_end(self._tail.decode("utf-8", errors="ignore")) and bool(self._reply)
+        natural = (
+            bool(self._reply)
+            and not ends_inside_a_character(self._tail)  # the end never splits a character
+            and natural_end(self._tail.decode("utf-8", errors="ignore"))
+        )
         unwanted_end = not natural and best != self._end and self._end not in self._exempt
         if self._end in scores and unwanted_end and len(scores) > 1:  # ending beats looping when nothing else is left
             del scores[self._end]

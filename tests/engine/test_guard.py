@@ -127,3 +127,12 @@ def test_a_model_that_wants_to_loop_never_repeats_itself_three_times_in_a_row(
         for start in range(len(steps) - 3 * period + 1):
             unit = steps[start : start + period]
             assert steps[start + period : start + 3 * period] != unit * 2
+
+
+def test_the_end_is_never_offered_inside_a_character() -> None:
+    r50k = get_encoding("r50k_base")
+    head = r50k.encode("伞")[0]  # r50k spells 伞 in byte tokens: this one stops inside the character
+    guard = ReplyGuard(r50k.decode_single_token_bytes, r50k.eot_token)
+    for token in [*range(2000, 2000 + SOFT_LIMIT + 40), *r50k.encode("。"), head]:
+        guard.advance(token)
+    assert r50k.eot_token not in guard.adjust({7: -0.5})
