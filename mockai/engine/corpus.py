@@ -52,16 +52,17 @@ def parse_pairs(text: str, *, source: str) -> list[QAPair]:
     """Parse one `.qa` file; a malformed pair raises ValueError naming the file and line."""
     pairs: list[QAPair] = []
     block: list[tuple[int, str]] = []
+    answering = False  # the block has reached its "A:" line
     previous = ""
     for number, line in enumerate(text.splitlines(), start=1):
         if line.startswith("#"):
             continue
-        answering = any(text.startswith("A:") for _, text in block)
         if line.startswith("Q:") and answering:
             if previous.strip():
                 raise ValueError(f"{source}:{number}: separate pairs with a blank line")
             pairs.append(_pair(block, source))
-            block = []
+            block, answering = [], False
+        answering = answering or line.startswith("A:")
         if line.strip() or answering:
             block.append((number, line.rstrip()))
         previous = line

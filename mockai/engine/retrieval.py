@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -80,23 +80,28 @@ def terms(text: str) -> list[str]:
     """
     found: list[str] = []
     framing: list[str] = []
-    for match in _TERM.finditer(text.lower()):
-        run = match.group("cjk")
-        if run:
-            found.extend(char for char in run if char not in _CJK_STOPWORDS)
-            bigrams = (run[index : index + 2] for index in range(len(run) - 1))
-            found.extend(
-                bigram for bigram in bigrams if bigram not in _CJK_STOPWORDS and not _CJK_PARTICLES.intersection(bigram)
-            )
-        else:
-            word = match.group("word")
-            if word in _STOPWORDS:
-                framing.append(word)
-            elif len(word) > 1 or word.isdigit():
-                found.append(_stem(word))
+    for cjk, word in _TERM.findall(text.lower()):
+        if cjk:
+            found.extend(_cjk_terms(cjk))
+        elif word in _STOPWORDS:
+            framing.append(word)
+        elif len(word) > 1 or word.isdigit():
+            found.append(_stem(word))
     # A question made only of function words ("What are you?", "How are you?") is still a question: its words
     # are all it has, so they are its terms.
     return found or framing
+
+
+@functools.lru_cache(maxsize=65536)
+def _cjk_terms(run: str) -> tuple[str, ...]:
+    """A CJK run's characters and bigrams, less function words and bigrams holding a particle."""
+    characters = [char for char in run if char not in _CJK_STOPWORDS]
+    bigrams = [
+        bigram
+        for bigram in (run[index : index + 2] for index in range(len(run) - 1))
+        if bigram[0] not in _CJK_PARTICLES and bigram[1] not in _CJK_PARTICLES and bigram not in _CJK_STOPWORDS
+    ]
+    return (*characters, *bigrams)
 
 
 CJK_CHARACTER_WEIGHT = 0.5  # in a query, a lone CJK character says less than a bigram (他 of 吉他 is not 他们)
@@ -122,22 +127,25 @@ class Hit:
 
 
 class _Field:
-    """BM25 over one field: term → [(unit, saturated weight)], with the field's IDF statistics."""
+    """BM25 over one field: term → [(unit, saturated term weight)], length-normalised within the field."""
 
     def __init__(self, units: Sequence[Counter[str]]) -> None:
-        average = sum(sum(unit.values()) for unit in units) / max(len(units), 1) or 1.0
-        self.postings: dict[str, list[tuple[int, float]]] = {}
-        for position, unit in enumerate(units):
-            norm = 1.0 - B + B * sum(unit.values()) / average
+        lengths = [sum(unit.values()) for unit in units]
+        average = sum(lengths) / max(len(units), 1) or 1.0
+        postings: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
+        for position, (unit, length) in enumerate(zip(units, lengths, strict=True)):
+            norm = 1.0 - B + B * length / average
             for term, count in unit.items():
                 weighted = count / norm
-                self.postings.setdefault(term, []).append((position, weighted / (K1 + weighted)))
+                postings[term].append((position, weighted / (K1 + weighted)))
+        self.postings = dict(postings)
 
 
-def _grouped(units: Sequence[Counter[str]], owners: Sequence[int], size: int) -> list[list[Counter[str]]]:
-    groups: list[list[Counter[str]]] = [[] for _ in range(size)]
+def _grouped(units: Sequence[Counter[str]], owners: Sequence[int], size: int) -> list[Counter[str]]:
+    """The units of each owner added together (all of a pair's questions as one field)."""
+    groups: list[Counter[str]] = [Counter() for _ in range(size)]
     for unit, owner in zip(units, owners, strict=True):
-        groups[owner].append(unit)
+        groups[owner].update(unit)
     return groups
 
 
@@ -159,12 +167,12 @@ class AnswerIndex:
             questions.extend(asked_terms)
             owners.extend([document] * len(asked_terms))
             answers.append(Counter(terms(answer)))
-            self._terms.append(frozenset().union(*asked_terms, answers[-1]))
+            self._terms.append(frozenset(answers[-1].keys()).union(*asked_terms))
             frequency.update(self._terms[-1])
         self.size = len(answers)
         self._owners = owners
         self._questions = _Field(questions)
-        self._asked = _Field([sum(owned, Counter()) for owned in _grouped(questions, owners, self.size)])
+        self._asked = _Field(_grouped(questions, owners, self.size))
         self._answers = _Field(answers)
         self.idf = {term: math.log(1.0 + (self.size - seen + 0.5) / (seen + 0.5)) for term, seen in frequency.items()}
         self.unknown_idf = math.log(1.0 + (self.size + 0.5) / 0.5)

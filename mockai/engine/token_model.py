@@ -313,7 +313,7 @@ def fit_corpus_model(encoding_name: str) -> TokenModel:
     encoding = get_encoding(encoding_name)
     pairs = read_corpus()
     opener = encoding.encode(ASSISTANT_OPENER, disallowed_special=())
-    answers = [tuple(ids) for ids in encoding.encode_ordinary_batch([pair.answer for pair in pairs])]
+    answers = [tuple(encoding.encode_ordinary(pair.answer)) for pair in pairs]
     end = encoding.eot_token
     knowledge = Knowledge(
         AnswerIndex((pair.questions, pair.answer) for pair in pairs),
