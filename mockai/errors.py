@@ -729,3 +729,22 @@ def record_needs_upstream(mode: str) -> str:
 
 def vcr_cassette_invalid(path: str, detail: str) -> str:
     return f"{path} is not a vcrpy cassette: {detail}"
+
+
+# -- structured output: tool and response schemas (issue 14) --------------------------------------------------------
+
+
+def invalid_function_parameters(name: str, detail: str, param: str) -> OpenAIError:
+    """A tool's (or legacy function's) `parameters` no arguments can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for function '{name}': {detail}.", param=param, code="invalid_function_parameters"
+    )
+
+
+def invalid_response_schema(name: str, detail: str) -> OpenAIError:
+    """A `response_format.json_schema.schema` no answer can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for response_format '{name}': {detail}.",
+        param="response_format.json_schema.schema",
+        code="invalid_json_schema",
+    )
