@@ -102,6 +102,26 @@ def test_list_paginates_newest_first(ft_server: ServerThread, client: Any) -> No
     assert {j.id for j in client.fine_tuning.jobs.list()} >= set(made)
 
 
+def test_a_limit_of_zero_is_a_valid_page_size(client: Any) -> None:
+    # The spec sets `limit` no minimum: an empty page, with `has_more` saying whether jobs exist.
+    assert client.fine_tuning.jobs.list(limit=0).data == []
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "code"),
+    [("limit=abc", "limit", "invalid_type"), ("limit=1.5", "limit", "invalid_type")],
+)
+def test_query_parameters_are_validated_like_body_fields(
+    ft_server: ServerThread, query: str, param: str, code: str
+) -> None:
+    with httpx.Client(base_url=ft_server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+        response = http.get(f"/v1/fine_tuning/jobs?{query}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
+    assert error["message"] == "Invalid type for 'limit': expected an integer, but got a string instead."
+
+
 def test_cancel_then_cancel_again_is_refused(client: Any) -> None:
     openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
