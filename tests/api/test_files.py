@@ -11,6 +11,7 @@ import pytest
 
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
+from tests.response_guard import ResponseGuard
 
 TRAIN = b'{"prompt": "Hi ->", "completion": " there\\n"}\n' * 3
 
@@ -23,26 +24,19 @@ def files_server() -> Iterator[ServerThread]:
 
 
 @pytest.fixture
-def http(files_server: ServerThread) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=files_server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}) as client:
-        yield client
+def http(files_server: ServerThread, response_guard: ResponseGuard) -> httpx.Client:
+    return response_guard.http(files_server.base_url, {"Authorization": f"Bearer {API_KEY}"})
 
 
-def sdk(server: ServerThread, organization: str | None = None) -> Any:
-    openai = pytest.importorskip("openai")
-    return openai.OpenAI(
-        base_url=f"{server.base_url}/v1",
-        api_key=API_KEY,
-        organization=organization,
-        max_retries=0,
-        _strict_response_validation=True,
-    )
+def sdk(server: ServerThread, guard: ResponseGuard, organization: str | None = None) -> Any:
+    pytest.importorskip("openai")
+    return guard.openai(server.base_url, api_key=API_KEY, organization=organization)
 
 
-def test_an_expiry_policy_passes_validation(files_server: ServerThread) -> None:
+def test_an_expiry_policy_passes_validation(files_server: ServerThread, response_guard: ResponseGuard) -> None:
     # The SDK sends it as form fields `expires_after[anchor]` and `expires_after[seconds]`; keeping the policy is
     # later work, refusing it would break every caller that sets one.
-    client = sdk(files_server)
+    client = sdk(files_server, response_guard)
     expires_after = {"anchor": "created_at", "seconds": 3600}
     created = client.files.create(file=("batch.jsonl", TRAIN), purpose="batch", expires_after=expires_after)
     assert created.filename == "batch.jsonl"
@@ -67,8 +61,10 @@ def test_an_expiry_policy_is_validated_field_by_field(
     assert (response.status_code, error["param"], error["code"]) == (400, param, code)
 
 
-def test_the_sdk_uploads_lists_downloads_and_deletes(files_server: ServerThread, http: httpx.Client) -> None:
-    client = sdk(files_server, "org-sdk")
+def test_the_sdk_uploads_lists_downloads_and_deletes(
+    files_server: ServerThread, http: httpx.Client, response_guard: ResponseGuard
+) -> None:
+    client = sdk(files_server, response_guard, "org-sdk")
     created = client.files.create(file=("mydata.jsonl", TRAIN), purpose="fine-tune")
     assert (created.bytes, created.filename, created.purpose, created.status) == (
         len(TRAIN),
@@ -88,9 +84,9 @@ def test_the_sdk_uploads_lists_downloads_and_deletes(files_server: ServerThread,
         client.files.retrieve(created.id)
 
 
-def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread) -> None:
-    mine = sdk(files_server, "org-owner").files.create(file=("a.txt", b"secret"), purpose="assistants")
-    theirs = sdk(files_server, "org-other")
+def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread, response_guard: ResponseGuard) -> None:
+    mine = sdk(files_server, response_guard, "org-owner").files.create(file=("a.txt", b"secret"), purpose="assistants")
+    theirs = sdk(files_server, response_guard, "org-other")
     assert [f.id for f in theirs.files.list()] == []
     openai = pytest.importorskip("openai")
     for call in (theirs.files.retrieve, theirs.files.content, theirs.files.delete):
