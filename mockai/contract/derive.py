@@ -12,7 +12,6 @@ reference reads the same wherever it appears and resolves against the folder wit
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from mockai.contract.overlay import KeptOperation
@@ -36,14 +35,6 @@ _SCHEMA_LIST_KEYWORDS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
 _COMPONENT_PREFIX = "#/components/schemas/"
 
 
-@dataclass(frozen=True)
-class OperationParts:
-    """The derived documents of one operation, before they get their `$id`: part name → schema."""
-
-    name: str
-    parts: dict[str, Schema]
-
-
 def derive_spec(
     spec: Mapping[str, Any],
     kept: list[KeptOperation],
@@ -51,31 +42,23 @@ def derive_spec(
     *,
     close_requests: bool,
     documents: Mapping[str, str] | None = None,
-) -> tuple[list[OperationParts], Schema]:
-    """The parts of every kept operation of `spec`, and the components document (`$defs`) they reach.
-
-    `documents` names extra documents made of one component each (`{"error": "ErrorResponse"}`); they come back
-    as an operation-less entry named `""`.
-    """
+) -> dict[str, Schema]:
+    """The documents derived from `spec`, by file name (before they get their `$id`): `<operation>.<part>.json` for
+    each part of each kept operation, `<name>.json` for each of `documents` (one component each, such as
+    `{"error": "ErrorResponse"}`), and `components_file` holding every component schema those reach."""
     translator = _Translator(spec, components_file)
     index = _operation_index(spec)
-    derived = []
-    if documents:
-        derived.append(
-            OperationParts(
-                "",
-                {
-                    name: translator.schema({"$ref": _COMPONENT_PREFIX + component})
-                    for name, component in documents.items()
-                },
-            )
-        )
+    derived: dict[str, Schema] = {}
+    for name, component in (documents or {}).items():
+        derived[f"{name}.json"] = translator.schema({"$ref": _COMPONENT_PREFIX + component})
     for operation in kept:
         if operation.spec_id not in index:
             raise ValueError(f"{operation.spec_id}: no such operationId in the spec any more")
         path_item, method = index[operation.spec_id]
-        derived.append(_operation_parts(translator, operation, path_item, method, close_requests=close_requests))
-    return derived, translator.components([part for op in derived for part in op.parts.values()])
+        parts = _operation_parts(translator, operation, path_item, method, close_requests=close_requests)
+        derived.update((f"{operation.name}.{part}.json", schema) for part, schema in parts.items())
+    derived[components_file] = translator.components(list(derived.values()))
+    return derived
 
 
 def _operation_index(spec: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, Any], str]]:
@@ -92,7 +75,7 @@ def _operation_index(spec: Mapping[str, Any]) -> dict[str, tuple[Mapping[str, An
 
 def _operation_parts(
     translator: _Translator, kept: KeptOperation, path_item: Mapping[str, Any], method: str, *, close_requests: bool
-) -> OperationParts:
+) -> dict[str, Schema]:
     operation = path_item[method]
     parts: dict[str, Schema] = {}
     body = _request_body_schema(operation)
@@ -109,7 +92,7 @@ def _operation_parts(
         stream = {"$ref": _COMPONENT_PREFIX + kept.stream_schema}
     if stream is not None:
         parts[kept.stream_as] = translator.schema(stream)
-    return OperationParts(kept.name, parts)
+    return parts
 
 
 def _request_body_schema(operation: Mapping[str, Any]) -> Any:

@@ -46,13 +46,9 @@ def derive_files(spec_dir: Path = SPEC_DIR) -> dict[str, str]:
         components_file = Path(spec_name).stem.replace("openapi", "components") + ".json"
         kept = [operation for operation in overlay.operations if operation.spec == spec_name]
         extra = {"error": overlay.error_schema} if spec_name == "openapi.yaml" else None
-        operations, components = derive_spec(
-            spec, kept, components_file, close_requests=overlay.refuse_unknown_parameters, documents=extra
+        files.update(
+            derive_spec(spec, kept, components_file, close_requests=overlay.refuse_unknown_parameters, documents=extra)
         )
-        files[components_file] = components
-        for operation in operations:
-            for part, schema in operation.parts.items():
-                files[f"{operation.name}.{part}.json" if operation.name else f"{part}.json"] = schema
     return {name: _render(name, document) for name, document in sorted(files.items())}
 
 

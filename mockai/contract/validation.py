@@ -175,12 +175,15 @@ def _by_branch(problem: ValidationError) -> dict[Any, list[ValidationError]]:
 def _branch_types(problem: ValidationError) -> list[str]:
     wanted: list[str] = []
     for sub in problem.context:
+        value: Any = sub.validator_value
         if sub.relative_path:
             continue
-        value: Any = sub.validator_value
-        names = _branch_types(sub) if sub.validator in ("anyOf", "oneOf") else [value] if isinstance(value, str) else []
-        if sub.validator == "type" and isinstance(value, list):
-            names = value
+        if sub.validator in ("anyOf", "oneOf"):
+            names = _branch_types(sub)
+        elif sub.validator == "type":
+            names = [value] if isinstance(value, str) else list(value)
+        else:
+            names = []
         wanted.extend(name for name in names if name not in wanted)
     return wanted
 
