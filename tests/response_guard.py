@@ -25,6 +25,9 @@ from mockai.contract.checks import parse_sse
 from mockai.contract.registry import SchemaRegistry, default_registry
 from mockai.contract.validation import param_name
 
+# Operations whose answer is the bytes a user stored (a downloaded .json file is JSON, but no schema of the API's).
+_RAW_BYTES = frozenset({"downloadFile"})
+
 
 class ResponseGuard:
     """Validates finished responses of the endpoint table's /v1 operations and keeps what it found wrong."""
@@ -63,7 +66,7 @@ class ResponseGuard:
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
         row = self._row(method, path)
-        if row is None or not 200 <= status < 300:
+        if row is None or row.operation_id in _RAW_BYTES or not 200 <= status < 300:
             return
         media_type = content_type.split(";")[0].strip().lower()
         if media_type == "application/json":
