@@ -30,6 +30,14 @@ def registry() -> SchemaRegistry:
     return default_registry()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _parsed_specs_are_dropped_afterwards() -> Iterator[None]:
+    # The parsed 3 MB spec is hundreds of thousands of objects: kept for this module's tests, then let go, so the
+    # garbage collector of every later test does not walk it again and again.
+    yield
+    sync.load_yaml.cache_clear()
+
+
 def _document(path: Path) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
