@@ -6,14 +6,22 @@ import logging
 import socket
 import threading
 
+import httpx
 import uvicorn
 
 from mockai.api.app import build_app
 from mockai.settings import Settings
 
 
-def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = None) -> uvicorn.Config:
-    app = build_app(settings, on_ready=on_ready.set if on_ready is not None else None)
+def _uvicorn_config(
+    settings: Settings,
+    *,
+    on_ready: threading.Event | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> uvicorn.Config:
+    app = build_app(
+        settings, on_ready=on_ready.set if on_ready is not None else None, upstream_transport=upstream_transport
+    )
     return uvicorn.Config(
         app,
         host=settings.host,
@@ -43,10 +51,11 @@ class ServerThread:
     >>> server.stop()               # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, upstream_transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """`upstream_transport`: how cassettes reach `settings.record_upstream` (tests inject one)."""
         self.settings = settings
         self._ready = threading.Event()
-        self._config = _uvicorn_config(settings, on_ready=self._ready)
+        self._config = _uvicorn_config(settings, on_ready=self._ready, upstream_transport=upstream_transport)
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None

@@ -83,3 +83,33 @@ def test_mockai_serve_answers_the_sdk(tmp_path: Path) -> None:
             assert any(model.id == "gpt-3.5-turbo" for model in client.models.list())
         assert httpx.get(f"http://127.0.0.1:{port}/_mockai/health").json()["status"] == "ok"
         process.terminate()
+
+
+def test_the_catalog_flags_reach_the_settings(captured: list[Settings], tmp_path: Path) -> None:
+    models = tmp_path / "models.yaml"
+    models.write_text("- {id: acme-chat, like: gpt-4o-mini}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["serve", "--models", str(models), "--strict-models"])
+    assert result.exit_code == 0, result.output
+    assert (captured[0].models_file, captured[0].strict_models) == (models, True)
+    result = CliRunner().invoke(cli.main, ["serve"], env={"MOCKAI_MODELS": str(models), "MOCKAI_STRICT_MODELS": "1"})
+    assert (captured[1].models_file, captured[1].strict_models) == (models, True)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("- {id: acme, endpoints: [chat], context_window: big}\n", "model 0 at context_window: 'big' is not of type"),
+        ("- {id: gpt-4o}\n- {id: acme, like: gpt-99}\n", "'like' names 'gpt-99', which is not in the catalog"),
+        ("- {id: acme}\n", "give its 'endpoints', or a 'like' model to copy"),
+        ("id: acme\n", "expected a list of models"),
+    ],
+    ids=["schema", "unknown-like", "no-endpoints", "not-a-list"],
+)
+def test_a_models_file_that_cannot_load_is_refused_before_serving(
+    captured: list[Settings], tmp_path: Path, content: str, problem: str
+) -> None:
+    models = tmp_path / "models.yaml"
+    models.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["serve", "--models", str(models)])
+    assert result.exit_code == 2 and captured == []
+    assert problem in " ".join(result.output.split())

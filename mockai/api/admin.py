@@ -11,6 +11,8 @@ from mockai import __version__, errors
 from mockai.api.endpoint import Endpoint
 from mockai.api.responses import json_response, list_response
 from mockai.api.services import services
+from mockai.cassettes.player import CassetteOptions
+from mockai.cassettes.storage import CassetteError
 
 
 async def health(request: Request, _: None) -> Response:
@@ -29,7 +31,10 @@ async def read_clock(request: Request, _: None) -> Response:
 
 
 async def reset(request: Request, _: None) -> Response:
-    services(request).reset()
+    try:
+        services(request).reset()
+    except CassetteError as exc:  # the --cassette file was broken since the start
+        raise errors.invalid_control_document(str(exc)) from None
     return json_response({"reset": True})
 
 
@@ -113,6 +118,24 @@ async def script_transcript(request: Request, body: dict[str, Any]) -> Response:
     return json_response({"sha256": body["sha256"].lower(), "text": body["text"]})
 
 
+async def use_cassette(request: Request, body: dict[str, Any]) -> Response:
+    try:
+        loaded = services(request).cassettes.use(CassetteOptions.from_json(body))
+    except CassetteError as exc:
+        raise errors.invalid_control_document(str(exc)) from None
+    return json_response({"active": True, **loaded.to_json()})
+
+
+async def read_cassette(request: Request, _: None) -> Response:
+    loaded = services(request).cassettes.active
+    return json_response({"active": True, **loaded.to_json()} if loaded is not None else {"active": False})
+
+
+async def eject_cassette(request: Request, _: None) -> Response:
+    services(request).cassettes.eject()
+    return json_response({"active": False})
+
+
 def _admin(method: str, path: str, handler: Any, operation_id: str, schema: str | None = None) -> Endpoint:
     if schema is None:
         return Endpoint(method, path, handler, operation_id, "admin", auth="admin")
@@ -134,6 +157,9 @@ CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
     _admin("DELETE", "/_mockai/faults", delete_faults, "mockaiDeleteFaults"),
     _admin("DELETE", "/_mockai/faults/{fault_id}", delete_fault, "mockaiDeleteFault"),
     _admin("POST", "/_mockai/transcripts", script_transcript, "mockaiScriptTranscript", "mockai/transcript"),
+    _admin("PUT", "/_mockai/cassette", use_cassette, "mockaiUseCassette", "mockai/cassette-use"),
+    _admin("GET", "/_mockai/cassette", read_cassette, "mockaiReadCassette"),
+    _admin("DELETE", "/_mockai/cassette", eject_cassette, "mockaiEjectCassette"),
 )
 # fmt: on
 

@@ -24,6 +24,7 @@ from mockai.api.text_generation import (
     TextRun,
     chat_logprobs,
     check_context,
+    check_output_limit,
     choice_rng,
     collect,
     created_at,
@@ -79,6 +80,7 @@ class ChatReply:
 
 async def create_chat_completion(request: Request, body: dict[str, Any]) -> Response:
     model = resolve_model(request, body["model"], "chat", "v1/chat/completions")
+    check_output_limit(model, body)
     _check_options(body)
     wants_logprobs = bool(body.get("logprobs"))
     job = text_job(request, body, model, top_logprobs=(body.get("top_logprobs") or 0) if wants_logprobs else 0)

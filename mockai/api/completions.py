@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from mockai.api.text_generation import (
     TextJob,
     TextRun,
     check_context,
+    check_output_limit,
     collect,
     completion_logprobs,
     created_at,
@@ -30,6 +32,7 @@ from mockai.api.text_generation import (
     usage,
 )
 from mockai.engine.generate import TokenStep
+from mockai.engine.scoring import ScoredToken, score_prompt
 
 DEFAULT_MAX_TOKENS = 16  # documented default for completions
 
@@ -38,11 +41,13 @@ DEFAULT_MAX_TOKENS = 16  # documented default for completions
 class _Prompt:
     ids: list[int]
     text: str
+    scored: tuple[ScoredToken, ...] = ()  # with `echo` and `logprobs`: the prompt's own tokens, scored
 
 
 async def create_completion(request: Request, body: dict[str, Any]) -> Response:
     model_id = body.get("model") or request.path_params.get("engine", "")
     model = resolve_model(request, model_id, "completions", "v1/completions")
+    check_output_limit(model, body)
     n = body.get("n") or 1
     best_of = body.get("best_of") or n
     _check_options(body, n, best_of)
@@ -59,6 +64,8 @@ async def create_completion(request: Request, body: dict[str, Any]) -> Response:
         "system_fingerprint": system_fingerprint(model, job.seed),
     }
     echo, wants_logprobs = bool(body.get("echo")), body.get("logprobs") is not None
+    if echo and wants_logprobs:  # how people score a text: its tokens' logprobs, with or without a completion
+        prompts = [_scored(prompt, job) for prompt in prompts]
     scripted = scripted_content(request)
 
     def run(ids: list[int], index: int) -> TextRun:
@@ -117,6 +124,11 @@ def _prompts(raw: Any, job: TextJob) -> list[_Prompt]:
     return prompts
 
 
+def _scored(prompt: _Prompt, job: TextJob) -> _Prompt:
+    scored = score_prompt(job.language_model, prompt.ids, job.encoding, top=job.params.top_logprobs)
+    return dataclasses.replace(prompt, scored=tuple(scored))
+
+
 def _best(candidates: list[CollectedRun], n: int) -> list[CollectedRun]:
     """The `n` candidates with the highest total logprob, in generation order (the server-side `best_of`)."""
     if len(candidates) == n:
@@ -130,7 +142,9 @@ def _choice(index: int, prompt: _Prompt, chosen: CollectedRun, echo: bool, wants
     return {
         "text": prefix + chosen.run.text,
         "index": index,
-        "logprobs": completion_logprobs(chosen.steps, offset=len(prefix)) if wants_logprobs else None,
+        "logprobs": completion_logprobs(chosen.steps, offset=len(prefix), prompt=prompt.scored if echo else ())
+        if wants_logprobs
+        else None,
         "finish_reason": chosen.run.finish_reason,
     }
 
@@ -150,14 +164,16 @@ def _chunks(
     `usage: null` and a last chunk with empty `choices` carries the usage."""
     extra = {"usage": None} if prompt_tokens is not None else {}
 
-    def chunk(index: int, text: str, steps: list[TokenStep], finish: str | None) -> dict[str, Any]:
-        logprobs = completion_logprobs(steps) if wants_logprobs else None
+    def chunk(
+        index: int, text: str, steps: list[TokenStep], finish: str | None, prompt: Sequence[ScoredToken] = ()
+    ) -> dict[str, Any]:
+        logprobs = completion_logprobs(steps, prompt=prompt) if wants_logprobs else None
         choice = {"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}
         return {**header, "choices": [choice], **extra}
 
     if echo:
         for index, (prompt, _) in enumerate(flat):
-            yield chunk(index, prompt.text, [], None)
+            yield chunk(index, prompt.text, [], None, prompt.scored)
     for index, step in interleave([iter(run) for _, run in flat]):
         if step is None:
             yield chunk(index, "", [], flat[index][1].finish_reason)

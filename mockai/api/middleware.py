@@ -15,6 +15,8 @@ from mockai.api.services import Services
 from mockai.control.journal import ServeEvent
 
 OPENAI_VERSION = "2020-10-01"
+#: Set on every response by `RequestContextMiddleware` (a replayed recording's own copies are not sent).
+STAMPED_HEADERS = frozenset({"x-request-id", "openai-processing-ms", "openai-version", "openai-organization"})
 
 
 class RequestContextMiddleware:
@@ -149,9 +151,11 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     event.request_id = scope.get("state", {}).get("request_id")
     event.operation_id = notes.get("operation_id")
     event.model = notes.get("model")
+    event.model_inferred = notes.get("model_inferred")
     event.rule_id = notes.get("rule_id")
     event.near_misses = notes.get("near_misses", [])
     event.faults = notes.get("faults", [])
+    event.cassette = notes.get("cassette")
     # The wrapper's parsed body (form files summarised) when it got that far; else what arrived, if it was JSON.
     event.json = notes["json"] if "json" in notes else request_body.decoded()
     if response.content_type.startswith("text/event-stream"):

@@ -111,8 +111,15 @@ def event_stream(
     all_headers = {**SSE_HEADERS, **(headers or {})}
     if model is not None:
         all_headers["openai-model"] = model
-    frames = _frames(chunks, done=done, request_id=request_id)
+    return stream_frames(request, _frames(chunks, done=done, request_id=request_id), headers=all_headers)
+
+
+def stream_frames(
+    request: Request, frames: AsyncIterator[bytes], *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> StreamingResponse:
+    """A `text/event-stream` response of ready-made frames (a replayed recording, say), one body message per frame,
+    with the request's stream faults applied."""
     strikes: Strikes | None = request.scope.get("state", {}).get("mockai.strikes")
     if strikes is not None:
-        return _DroppableStream(frames, strikes, media_type="text/event-stream", headers=all_headers)
-    return StreamingResponse(frames, media_type="text/event-stream", headers=all_headers)
+        return _DroppableStream(frames, strikes, status_code=status, media_type="text/event-stream", headers=headers)
+    return StreamingResponse(frames, status_code=status, media_type="text/event-stream", headers=headers)

@@ -42,10 +42,13 @@ class ServeEvent:
     response: Any = None  # the JSON response body, or a stream summary {"stream": true, "chunks": n, ...}
     operation_id: str | None = None
     model: str | None = None
+    # The model was not in the catalog: {"like": the catalog model it was served as, "reason": the rule that chose it}.
+    model_inferred: dict[str, str] | None = None
     rule_id: str | None = None
     near_misses: list[dict[str, Any]] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
     request_id: str | None = None
+    cassette: dict[str, Any] | None = None  # how the cassette in use answered (replayed, recorded, missed)
     started_at: float = 0.0  # world time
     duration_ms: float = 0.0  # real time spent serving
 

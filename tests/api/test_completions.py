@@ -36,15 +36,19 @@ def test_default_max_tokens_is_16(client: Any) -> None:
     assert completion.choices[0].finish_reason == "length"
 
 
-def test_echo_and_logprobs(client: Any) -> None:
-    completion = client.completions.create(
-        model="text-davinci-003", prompt="Hello", echo=True, logprobs=2, max_tokens=5, seed=1
-    )
+def test_echo_and_logprobs(base_url: str) -> None:
+    openai = pytest.importorskip("openai")
+    # A lax client: the echoed prompt's first logprob is `null`, as the real API sends it, and the strict SDK's
+    # `List[float]` refuses that (tests/api/test_completion_echo.py).
+    with openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-test") as lax:
+        completion = lax.completions.create(
+            model="text-davinci-003", prompt="Hello", echo=True, logprobs=2, max_tokens=5, seed=1
+        )
     choice = completion.choices[0]
     assert choice.text.startswith("Hello")
     logprobs = choice.logprobs
     assert len(logprobs.tokens) == len(logprobs.token_logprobs) == len(logprobs.text_offset)
-    assert all(len(top) <= 2 for top in logprobs.top_logprobs)
+    assert all(top is None or len(top) <= 2 for top in logprobs.top_logprobs)
     assert logprobs.text_offset == sorted(logprobs.text_offset)
 
 

@@ -113,7 +113,7 @@ REFUSALS = [
         "dimensions",
         "integer_above_max_value",
     ),
-    ("unknown-model", {"model": "text-embedding-9", "input": "x"}, 404, None, "model_not_found"),
+    ("unknown-model", {"model": "nomic-embed-9", "input": "x"}, 404, None, "model_not_found"),
     ("chat-model", {"model": "gpt-4", "input": "x"}, 404, "model", None),
     ("missing-input", {"model": "text-embedding-ada-002"}, 400, "input", "missing_required_parameter"),
     (

@@ -160,3 +160,35 @@ def test_jobs_are_invisible_to_other_organizations(
     with pytest.raises(openai.NotFoundError):
         other.fine_tuning.jobs.retrieve(job.id)
     assert list(other.fine_tuning.jobs.list()) == []
+
+
+def test_gpt_4o_mini_2024_07_18_fine_tunes_end_to_end(ft_server: ServerThread, client: Any) -> None:
+    openai = pytest.importorskip("openai")
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id, suffix="marv")
+    assert (job.model, job.status) == ("gpt-4o-mini-2024-07-18", "validating_files")
+    hello = [{"role": "user", "content": "Hello!"}]
+    with pytest.raises(openai.NotFoundError):  # the name is the job's, not yet a model: never inferred meanwhile
+        client.chat.completions.create(model=f"ft:gpt-4o-mini-2024-07-18:modern:marv:{job.id[6:14]}", messages=hello)
+
+    advance(ft_server, 3600)
+    done = client.fine_tuning.jobs.retrieve(job.id)
+    assert done.status == "succeeded"
+    assert done.fine_tuned_model == f"ft:gpt-4o-mini-2024-07-18:modern:marv:{job.id[6:14]}"
+    assert {m.id: m.owned_by for m in client.models.list()}[done.fine_tuned_model] == ORG
+    question = [
+        {"role": "system", "content": "You are Marv, a sarcastic bot."},
+        {"role": "user", "content": "What is 3 plus 3?"},
+    ]
+    reply = client.chat.completions.create(model=done.fine_tuned_model, messages=question, temperature=0, max_tokens=20)
+    assert reply.choices[0].message.content.endswith(", obviously.")
+    # Its tokens are its base's o200k ones (cl100k counts this text as 16 tokens, o200k as 9).
+    russian = [{"role": "user", "content": "Привет, как дела у тебя сегодня?"}]
+    counted = client.chat.completions.create(model=done.fine_tuned_model, messages=russian, max_tokens=1)
+    base = client.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=russian, max_tokens=1)
+    older = client.chat.completions.create(model="gpt-3.5-turbo-0125", messages=russian, max_tokens=1)
+    assert counted.usage.prompt_tokens == base.usage.prompt_tokens == older.usage.prompt_tokens - 7
+
+    other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)
+    with pytest.raises(openai.NotFoundError):  # another organization's model is not inferred into existence
+        other.chat.completions.create(model=done.fine_tuned_model, messages=russian, max_tokens=1)
