@@ -7,6 +7,7 @@ official spec (`python -m mockai.contract.sync`); its unions follow their discri
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Iterator, Mapping
@@ -94,6 +95,14 @@ class SchemaRegistry:
                 Draft202012Validator.check_schema(self._documents[name])
             self.validator(name)
         self._compiled = True
+
+    def examples(self, name: str) -> list[Any]:
+        """The examples a hand-written schema carries (the derived ones carry none: prose is not derived).
+
+        >>> default_registry().examples("openai/createChatCompletion.request")
+        []
+        """
+        return copy.deepcopy(list(self.document(name).get("examples", [])))  # callers may edit their copy
 
     def validator_for(self, schema: Mapping[str, Any], base: str) -> Draft202012Validator:
         """A validator for a schema found inside one of the documents, its references resolving against `base`."""
