@@ -41,8 +41,9 @@ def build_app(
 ) -> Starlette:
     """The ASGI app for `settings`. `on_ready` runs once start-up is complete (the test server waits on it);
     `upstream_transport` is how cassettes reach `--record-upstream` (tests inject theirs; default: the network)."""
+    # Validators are built on first use: checking every schema against the metaschema here cost 0.5-1 s of each
+    # start, and the suite already checks every shipped schema (tests/contract/test_schemas.py).
     registry = registry or default_registry()
-    registry.compile_all()
     app_services = build_services(settings, registry, upstream_transport=upstream_transport)
 
     @contextlib.asynccontextmanager

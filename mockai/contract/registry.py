@@ -43,7 +43,6 @@ class SchemaRegistry:
             for document in documents.values()
         )
         self._validators: dict[str, Draft202012Validator] = {}
-        self._compiled = False
 
     @classmethod
     def load(cls, root: Path) -> SchemaRegistry:
@@ -81,20 +80,6 @@ class SchemaRegistry:
     def iter_errors(self, name: str, instance: object) -> Iterator[ValidationError]:
         problems: Iterator[ValidationError] = self.validator(name).iter_errors(instance)
         return problems
-
-    def compile_all(self) -> None:
-        """Build every validator now (at start-up), so a broken schema fails fast and requests stay quick.
-        Done once per registry: a second app sharing it (the plugin's seeded server) starts without the cost.
-
-        The derived `openai/` schemas are not checked against the metaschema here: that takes two seconds for
-        their components, and the suite checks every derived file (tests/contract/test_schemas.py) instead."""
-        if self._compiled:
-            return
-        for name in self._documents:
-            if not name.startswith("openai/"):
-                Draft202012Validator.check_schema(self._documents[name])
-            self.validator(name)
-        self._compiled = True
 
     def examples(self, name: str) -> list[Any]:
         """The examples a hand-written schema carries (the derived ones carry none: prose is not derived).
