@@ -86,6 +86,11 @@ class NgramTable:
         self._top_n = top_n
         self._nodes: list[dict[tuple[int, ...], Node]] = [{} for _ in counts]
 
+    def __getstate__(self) -> dict[str, object]:
+        # Compiled nodes are a memo, rebuilt on use: pickling only the counts keeps a cached table small and fast
+        # to load (`mockai.engine.fit_cache`).
+        return {**self.__dict__, "_nodes": [{} for _ in self._counts]}
+
     @classmethod
     def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> NgramTable:
         return cls(count_documents(documents, order), top_n)
