@@ -1,7 +1,9 @@
-"""Locate the top-level resource folders (`schemas/`, `fixtures/`) in a checkout or an installed wheel."""
+"""Locate the top-level resource folders (`schemas/`, `fixtures/`) in a checkout or an installed wheel, and the
+cache folder."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -17,3 +19,21 @@ def resource_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"mockai resource folder {name!r} is missing from this installation")
+
+
+def default_cache_dir(environ: Mapping[str, str], data_dir: Path | None = None) -> Path:
+    """Where fitted token models and verified rank tables are kept (`Settings.cache_dir`) unless told otherwise.
+
+    With a data directory, its `cache/` folder, so one directory holds everything a deployment keeps; otherwise
+    `$XDG_CACHE_HOME/mockai`, `~/.cache/mockai` by default. The edges (CLI, pytest plugin) pass the environment.
+
+    >>> default_cache_dir({"XDG_CACHE_HOME": "/var/cache"}).as_posix()
+    '/var/cache/mockai'
+    >>> default_cache_dir({}, Path("/srv/mockai")).as_posix()
+    '/srv/mockai/cache'
+    """
+    if data_dir is not None:
+        return data_dir / "cache"
+    base = environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec says to ignore a relative path there.
+    return (Path(base) if Path(base).is_absolute() else Path.home() / ".cache") / "mockai"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 from click.core import ParameterSource
 
 from mockai import __version__
+from mockai._paths import default_cache_dir
 from mockai.settings import Settings
 
 LOG_LEVELS = ["critical", "error", "warning", "info", "debug", "trace"]
@@ -489,7 +491,8 @@ def tiktoken_cache(directory: Path) -> None:
 
 def settings_from_options(options: dict[str, object]) -> Settings:
     """Build `Settings` from parsed click options (tuples for repeatable flags)."""
-    return Settings(**options)  # type: ignore[arg-type]
+    settings = Settings(**options)  # type: ignore[arg-type]
+    return settings.with_changes(cache_dir=default_cache_dir(os.environ, settings.data_dir))
 
 
 def _model_limit(text: str) -> tuple[str, int | None, int | None]:

@@ -117,6 +117,7 @@ class _ServerPool:
         self._config = config
 
     def get(self, seed: int) -> RunningServer:
+        from mockai._paths import default_cache_dir
         from mockai.server import ServerThread
         from mockai.settings import Settings
         from mockai.testing import RunningServer
@@ -129,6 +130,8 @@ class _ServerPool:
                 seed=seed,
                 time_scale=0.0,
                 clock_start=CLOCK_START,
+                # The user's cache of fitted models: every xdist worker after the first one loads instead of fitting.
+                cache_dir=default_cache_dir(os.environ),
                 # Cassette names are paths below the rootdir (`tests/cassettes/test_chat/test_hello`).
                 cassettes_dir=self._config.rootpath,
                 record_upstream=recording.upstream,

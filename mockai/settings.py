@@ -24,6 +24,7 @@ class Settings:
     api_keys: tuple[str, ...] = ()  # empty: any non-empty key is accepted
     admin_token: str | None = None
     data_dir: Path | None = None  # None: fresh state per start
+    cache_dir: Path | None = None  # fitted token models and verified rank tables; None: rebuilt in memory per process
     log_level: str = "warning"
     access_log: bool = False  # costs 1.4-1.7x CPU per request (FACTS.md)
     time_scale: float = 1.0  # world seconds per real second; 0 freezes the clock

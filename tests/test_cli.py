@@ -41,11 +41,29 @@ def test_flags_become_settings(captured: list[Settings], tmp_path: Path) -> None
             seed=7,
             api_keys=("sk-a", "sk-b"),
             data_dir=tmp_path,
+            cache_dir=tmp_path / "cache",  # beside the state a --data-dir keeps
             log_level="info",
             time_scale=0.0,
             storage_limit_bytes=1000,
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"XDG_CACHE_HOME": "/var/cache", "HOME": "/home/u"}, Path("/var/cache/mockai")),
+        ({"XDG_CACHE_HOME": "", "HOME": "/home/u"}, Path("/home/u/.cache/mockai")),
+        ({"XDG_CACHE_HOME": "relative/ignored", "HOME": "/home/u"}, Path("/home/u/.cache/mockai")),
+    ],
+    ids=["xdg-cache-home", "home-default", "relative-xdg-ignored"],
+)
+def test_without_a_data_dir_the_cache_follows_xdg(
+    captured: list[Settings], env: dict[str, str], expected: Path
+) -> None:
+    result = CliRunner().invoke(cli.main, ["serve"], env=env)
+    assert result.exit_code == 0, result.output
+    assert captured[0].cache_dir == expected
 
 
 def test_every_flag_has_a_mockai_variable(captured: list[Settings]) -> None:

@@ -55,7 +55,7 @@ async def transcribe(request: Request, body: dict[str, Any], *, task: str) -> Re
         or embedded(data, task)
         or generated(request, data, duration, language, body)
     )
-    encoding = get_encoding(ENCODING)
+    encoding = get_encoding(ENCODING, cache_dir=app.settings.cache_dir)
     transcript = build_transcript(
         text,
         duration,
@@ -113,11 +113,11 @@ def embedded(data: bytes, task: str) -> str | None:
 
 
 def generated(request: Request, data: bytes, duration: float, language: str | None, body: dict[str, Any]) -> str:
-    seed = services(request).settings.seed
-    digest = hashlib.sha256(f"{seed}\x00{language}\x00{body.get('prompt', '')}\x00".encode() + data).digest()
+    settings = services(request).settings
+    digest = hashlib.sha256(f"{settings.seed}\x00{language}\x00{body.get('prompt', '')}\x00".encode() + data).digest()
     return speech_text(
-        corpus_model(ENCODING),
-        get_encoding(ENCODING),
+        corpus_model(ENCODING, cache_dir=settings.cache_dir),
+        get_encoding(ENCODING, cache_dir=settings.cache_dir),
         duration,
         chinese=language in ("chinese", "cantonese"),
         rng=random.Random(int.from_bytes(digest[:8], "big")),

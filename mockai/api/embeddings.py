@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import tiktoken
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from mockai import errors
 from mockai.api.models import resolve_model
 from mockai.api.responses import json_response
+from mockai.api.services import services
 from mockai.engine.embedding import embed_tokens, to_base64, truncate
 from mockai.engine.tokenizer import get_encoding
 from mockai.state.catalog import ModelInfo
@@ -18,11 +20,11 @@ from mockai.state.catalog import ModelInfo
 
 async def create_embedding(request: Request, body: dict[str, Any]) -> Response:
     model = resolve_model(request, body["model"], "embeddings", "v1/embeddings")
-    return embedding_response(model, body)
+    return embedding_response(model, body, cache_dir=services(request).settings.cache_dir)
 
 
-def embedding_response(model: ModelInfo, body: dict[str, Any]) -> Response:
-    encoding = get_encoding(model.encoding or "cl100k_base")
+def embedding_response(model: ModelInfo, body: dict[str, Any], *, cache_dir: Path | None = None) -> Response:
+    encoding = get_encoding(model.encoding or "cl100k_base", cache_dir=cache_dir)
     inputs = token_inputs(body["input"], encoding)
     limit = model.max_input_tokens or model.context_window
     for tokens in inputs:

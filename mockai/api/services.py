@@ -65,8 +65,9 @@ class Services:
         self.files = FileService(
             self.store, self.ids, self.clock, storage_limit_bytes=self.settings.storage_limit_bytes
         )
+        trainer = TokenModelTrainer(self.settings.cache_dir)
         self.fine_tunes = FineTuneService(
-            self.store, self.ids, self.clock, self.files, self.catalog, TokenModelTrainer(), seed=self.settings.seed
+            self.store, self.ids, self.clock, self.files, self.catalog, trainer, seed=self.settings.seed
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)

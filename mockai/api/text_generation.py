@@ -165,7 +165,7 @@ TextRun = GenerationRun | ReplayRun | RecordingRun | FixedRun
 
 def text_job(request: Request, body: Mapping[str, Any], model: ModelInfo, *, top_logprobs: int) -> TextJob:
     app = services(request)
-    encoding = get_encoding(model.encoding or "cl100k_base")
+    encoding = get_encoding(model.encoding or "cl100k_base", cache_dir=app.settings.cache_dir)
     stop = body.get("stop")
     return TextJob(
         model=model,
@@ -188,7 +188,7 @@ def language_model(app: Services, request: Request, model: ModelInfo) -> TokenMo
         adapted = app.fine_tunes.language_model(organization(request), model.id)
         if adapted is not None:
             return adapted
-    return corpus_model(model.encoding or "cl100k_base")
+    return corpus_model(model.encoding or "cl100k_base", cache_dir=app.settings.cache_dir)
 
 
 def sampling_params(body: Mapping[str, Any], encoding: tiktoken.Encoding, *, top_logprobs: int) -> SamplingParams:

@@ -12,6 +12,7 @@ import dataclasses
 import weakref
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mockai.dialogue import errors
@@ -31,6 +32,7 @@ class DialogueConfig:
     model: str = "gpt-3.5-turbo"
     system_prompt: str | None = None
     reply_tokens: int = 512  # kept free in the context window for the answer; also the request's max_tokens
+    cache_dir: Path | None = None  # where verified rank tables are kept (`Settings.cache_dir`)
 
     def __post_init__(self) -> None:
         if self.reply_tokens <= 0:
@@ -173,7 +175,8 @@ class DialogueService:
         if model.context_window <= self.config.reply_tokens:
             reason = f"its context window ({model.context_window}) leaves no room beside the reply budget"
             raise errors.model_unavailable(self.config.model, reason)
-        return Window(model.id, get_encoding(model.encoding), model.context_window, self.config.reply_tokens)
+        encoding = get_encoding(model.encoding, cache_dir=self.config.cache_dir)
+        return Window(model.id, encoding, model.context_window, self.config.reply_tokens)
 
 
 def _exchange(
@@ -184,7 +187,9 @@ def _exchange(
 
 def build_dialogue_service(settings: Settings, store: Store, catalog: ModelCatalog) -> DialogueService:
     """The dialogue of one app: conversations in its store, answered upstream when `--upstream-base-url` is set."""
-    config = DialogueConfig(settings.dialogue_model, settings.dialogue_system_prompt, settings.dialogue_reply_tokens)
+    config = DialogueConfig(
+        settings.dialogue_model, settings.dialogue_system_prompt, settings.dialogue_reply_tokens, settings.cache_dir
+    )
     upstream = None
     if settings.upstream_base_url:
         upstream = upstream_backend(settings.upstream_base_url, api_key=settings.upstream_api_key)

@@ -56,18 +56,23 @@ def ends_inside_a_character(raw: bytes) -> bool:
 def encoding_script(encoding: tiktoken.Encoding) -> Callable[[int], int]:
     """Classify tokens by bytes: beyond ASCII → NON_ASCII (UNFINISHED if it stops mid-character), ASCII letters
     → LATIN, anything else → NEUTRAL."""
+    return _EncodingScript(encoding)
 
-    special = frozenset(encoding.encode_single_token(name) for name in encoding.special_tokens_set)
 
-    def script(token: int) -> int:
-        if token in special:
+class _EncodingScript:
+    # A class rather than a closure, so that a fitted model holding one can be pickled (`mockai.engine.fit_cache`).
+
+    def __init__(self, encoding: tiktoken.Encoding) -> None:
+        self.encoding = encoding
+        self.special = frozenset(encoding.encode_single_token(name) for name in encoding.special_tokens_set)
+
+    def __call__(self, token: int) -> int:
+        if token in self.special:
             return NEUTRAL
         try:
-            raw = encoding.decode_single_token_bytes(token)
+            raw = self.encoding.decode_single_token_bytes(token)
         except KeyError:
             return NEUTRAL
         if max(raw, default=0) >= 0x80:
             return UNFINISHED if ends_inside_a_character(raw) else NON_ASCII
         return LATIN if any(65 <= byte <= 90 or 97 <= byte <= 122 for byte in raw) else NEUTRAL
-
-    return script

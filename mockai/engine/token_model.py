@@ -25,11 +25,14 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import tiktoken
 
+from mockai._paths import resource_dir
 from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
 from mockai.engine.corpus import read_corpus
+from mockai.engine.fit_cache import cached, inputs_digest
 from mockai.engine.grounding import Grounding, Knowledge
 from mockai.engine.ngram import NgramTable, Node, candidates, interpolate, interpolate_all
 from mockai.engine.prompting import PromptedModel
@@ -132,6 +135,17 @@ class TokenModel:
         """Whether the context ends inside a UTF-8 character (as far as the script classifier knows) or inside a
         word the corpus always continues (a word head)."""
         return bool(context) and (self.scripts.get(context[-1]) == UNFINISHED or context[-1] in self.word_heads)
+
+    def __getstate__(self) -> dict[str, object]:
+        # The memo tables are caches, not part of the fitted model: a pickled model (fit_cache) starts them empty.
+        state = dict(self.__dict__)
+        del state["_base"], state["_prompted"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
+        self._prompted = functools.lru_cache(maxsize=_PROMPT_CACHE_SIZE)(self._build_prompted)
 
     def script(self, token: int) -> int:
         """NEUTRAL, LATIN, NON_ASCII or UNFINISHED (NEUTRAL for all when trained without a classifier)."""
@@ -331,23 +345,30 @@ def fit_corpus_model(encoding_name: str) -> TokenModel:
 
 
 class _CorpusModels:
-    """One trained corpus model per encoding, built on first use under a lock."""
+    """One fitted corpus model per encoding, loaded or fitted on first use under a lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._models: dict[str, TokenModel] = {}
 
-    def get(self, encoding_name: str) -> TokenModel:
+    def get(self, encoding_name: str, cache_dir: Path | None) -> TokenModel:
         with self._lock:
             model = self._models.get(encoding_name)
             if model is None:
-                model = self._models[encoding_name] = fit_corpus_model(encoding_name)
+                get_encoding(encoding_name, cache_dir=cache_dir)  # so a first fit also keeps the verified ranks
+                # The fit is a function of the corpus and the engine's code: both are in the key.
+                inputs = {"corpus": resource_dir("fixtures") / "corpus", "engine": _ENGINE_DIR}
+                key = inputs_digest(inputs, salt=encoding_name)
+                fit = functools.partial(fit_corpus_model, encoding_name)
+                model = self._models[encoding_name] = cached(cache_dir, f"corpus-{encoding_name}", key, fit)
             return model
 
 
+_ENGINE_DIR = Path(__file__).resolve().parent
 _CORPUS_MODELS = _CorpusModels()
 
 
-def corpus_model(encoding_name: str) -> TokenModel:
-    """The model fitted on `fixtures/corpus/` encoded with `encoding_name` (cached per encoding)."""
-    return _CORPUS_MODELS.get(encoding_name)
+def corpus_model(encoding_name: str, *, cache_dir: Path | None = None) -> TokenModel:
+    """The model fitted on `fixtures/corpus/` for `encoding_name`: fitted once per process, or loaded from the disk
+    cache in `cache_dir` (see `mockai.engine.fit_cache`), where a first fit is kept for the next processes."""
+    return _CORPUS_MODELS.get(encoding_name, cache_dir)

@@ -11,6 +11,7 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mockai.state.fine_tunes import MetricsRow, TrainingReport
@@ -44,13 +45,19 @@ class Trainer(Protocol):
 
 
 class TokenModelTrainer:
-    """Fits the engine's token model (the corpus model of the base model's encoding) on training examples."""
+    """Fits the engine's token model (the corpus model of the base model's encoding) on training examples.
+
+    `cache_dir` is where the corpus models are kept between processes (`Settings.cache_dir`).
+    """
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
 
     def fit(self, request: TrainingRequest) -> TrainingReport:
         from mockai.engine.token_model import corpus_model
 
+        base = corpus_model(request.encoding, cache_dir=self.cache_dir)
         docs = training_documents(request.encoding, request.data_format, request.examples)
-        base = corpus_model(request.encoding)
         rng = random.Random(f"fit:{request.seed}")
         steps_per_epoch = math.ceil(len(docs) / request.batch_size)
         refit_every = max(1, math.ceil(len(docs) / REFITS))
@@ -76,7 +83,8 @@ class TokenModelTrainer:
     def adapt(self, encoding: str, data_format: DataFormat, examples: Sequence[Mapping[str, Any]]) -> TokenModel:
         from mockai.engine.token_model import corpus_model
 
-        return corpus_model(encoding).adapted(training_documents(encoding, data_format, examples))
+        base = corpus_model(encoding, cache_dir=self.cache_dir)
+        return base.adapted(training_documents(encoding, data_format, examples))
 
 
 def training_documents(
