@@ -23,8 +23,8 @@ from mockai.api.scripting import journal_notes
 from mockai.api.services import services
 from mockai.api.sse import event_stream
 from mockai.dialogue import errors
-from mockai.dialogue.backends import ChatBackend, in_process_backend
 from mockai.dialogue.errors import DialogueError
+from mockai.dialogue.replies import ChatBackend
 from mockai.dialogue.service import AnswerDelta, Answered, AskEvent, Question
 from mockai.state.conversations import ConversationKey
 
@@ -101,6 +101,8 @@ def _frame(event: AskEvent) -> dict[str, Any]:
 
 
 def _in_process(request: Request) -> ChatBackend:
+    from mockai.dialogue.backends import in_process_backend  # imports httpx: 50 ms a start saved until first use
+
     keys = services(request).settings.api_keys
     return in_process_backend(
         request.app, api_key=keys[0] if keys else IN_PROCESS_KEY, organization=organization(request)

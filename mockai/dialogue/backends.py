@@ -10,45 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from mockai.dialogue import errors
 from mockai.dialogue.in_process import ASGIApp, StreamingASGITransport
-
-ChatMessage = dict[str, str]
+from mockai.dialogue.replies import ChatMessage, ReplyDelta, ReplyDone, ReplyEvent
 
 #: The in-process backend's base URL; the host is never resolved (the transport calls the app directly).
 IN_PROCESS_BASE_URL = "http://mockai.internal/v1"
 DEFAULT_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class ReplyDelta:
-    """A piece of the answer's text, in order."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class ReplyDone:
-    """The answer is complete; `usage` is the backend's token count (None if it sent none)."""
-
-    usage: dict[str, int] | None
-    finish_reason: str | None
-
-
-ReplyEvent = ReplyDelta | ReplyDone
-
-
-class ChatBackend(Protocol):
-    """Answers a conversation: text deltas, then exactly one `ReplyDone`; failures raise `DialogueError`."""
-
-    def complete(
-        self, messages: Sequence[ChatMessage], *, model: str, max_tokens: int, stream: bool
-    ) -> AsyncIterator[ReplyEvent]: ...
 
 
 class HttpChatBackend:

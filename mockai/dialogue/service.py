@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mockai.dialogue import errors
-from mockai.dialogue.backends import ChatBackend, ReplyDelta, upstream_backend
 from mockai.dialogue.context import Context, Window, build_context
+from mockai.dialogue.replies import ChatBackend, ReplyDelta
 from mockai.engine.tokenizer import get_encoding
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
@@ -192,5 +192,7 @@ def build_dialogue_service(settings: Settings, store: Store, catalog: ModelCatal
     )
     upstream = None
     if settings.upstream_base_url:
+        from mockai.dialogue.backends import upstream_backend  # imports httpx: only when there is an upstream
+
         upstream = upstream_backend(settings.upstream_base_url, api_key=settings.upstream_api_key)
     return DialogueService(Conversations(store), catalog, config, upstream=upstream)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mockai._paths import resource_dir
-from mockai.dialogue.backends import ChatMessage, ReplyDelta, ReplyDone, ReplyEvent
+from mockai.dialogue.replies import ChatMessage, ReplyDelta, ReplyDone, ReplyEvent
 
 
 def seed_questions() -> list[str]:

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mockai.dialogue.backends import HttpChatBackend, ReplyDelta, ReplyDone, ReplyEvent, upstream_backend
+from mockai.dialogue.backends import HttpChatBackend, upstream_backend
 from mockai.dialogue.errors import Code, DialogueError
+from mockai.dialogue.replies import ReplyDelta, ReplyDone, ReplyEvent
 
 MESSAGES = [{"role": "user", "content": "如果带了呢"}]
 
