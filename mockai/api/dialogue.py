@@ -10,9 +10,8 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError, best_match
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,6 +26,9 @@ from mockai.dialogue.errors import DialogueError
 from mockai.dialogue.replies import ChatBackend
 from mockai.dialogue.service import AnswerDelta, Answered, AskEvent, Question
 from mockai.state.conversations import ConversationKey
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 ASK_SCHEMA = "mockai/ask"
 #: The key the in-process backend presents when the server accepts any key (`--api-key` not given).
@@ -134,6 +136,8 @@ def _refusal(envelope: dict[str, Any], problems: list[ValidationError]) -> Dialo
     # A version this server does not speak explains every other problem, so it is reported first.
     if any(_field(problem) == "version" for problem in problems):
         return errors.unsupported_version(envelope.get("version"))
+    from jsonschema.exceptions import best_match  # loaded by the validation that found the problems
+
     problem: ValidationError = best_match(problems)
     return errors.invalid_field(_field(problem), _explain(problem))
 

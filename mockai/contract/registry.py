@@ -12,16 +12,15 @@ import functools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-
 from mockai._paths import resource_dir
-from mockai.contract.discriminator import discriminating_validator
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 SCHEMA_BASE_URI = "https://mockai.test/schemas/"
 
@@ -37,11 +36,10 @@ class SchemaRegistry:
     def __init__(self, documents: dict[str, dict[str, Any]]) -> None:
         self._documents = documents
         self._by_uri = {document["$id"]: document for document in documents.values()}
-        self._validator_class = discriminating_validator(self.lookup)
-        self._referencing: Registry[Any] = Registry().with_resources(
-            (document["$id"], Resource.from_contents(document, default_specification=DRAFT202012))
-            for document in documents.values()
-        )
+        # Built on first use, like the validators: importing jsonschema and referencing costs ~60 ms, which a
+        # server's start-up need not pay before it can answer its first request.
+        self._validator_class: type[Draft202012Validator] | None = None
+        self._referencing: Registry[Any] | None = None
         self._validators: dict[str, Draft202012Validator] = {}
 
     @classmethod
@@ -70,11 +68,7 @@ class SchemaRegistry:
 
     def validator(self, name: str) -> Draft202012Validator:
         if name not in self._validators:
-            self._validators[name] = self._validator_class(
-                self.document(name),
-                registry=self._referencing,
-                format_checker=Draft202012Validator.FORMAT_CHECKER,
-            )
+            self._validators[name] = self._compile(self.document(name))
         return self._validators[name]
 
     def iter_errors(self, name: str, instance: object) -> Iterator[ValidationError]:
@@ -92,8 +86,17 @@ class SchemaRegistry:
     def validator_for(self, schema: Mapping[str, Any], base: str) -> Draft202012Validator:
         """A validator for a schema found inside one of the documents, its references resolving against `base`."""
         framed = {**schema, "$id": urljoin(base, "mockai-subschema.json")}  # a name no document has, in base's folder
+        return self._compile(framed)
+
+    def _compile(self, schema: Mapping[str, Any]) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
+
+        if self._validator_class is None:
+            from mockai.contract.discriminator import discriminating_validator
+
+            self._validator_class = discriminating_validator(self.lookup)
         validator: Draft202012Validator = self._validator_class(
-            framed, registry=self._referencing, format_checker=Draft202012Validator.FORMAT_CHECKER
+            schema, registry=self.referencing, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
         return validator
 
@@ -121,6 +124,16 @@ class SchemaRegistry:
 
     @property
     def referencing(self) -> Registry[Any]:
+        """Every schema as a `referencing` registry keyed by `$id` (built once; two threads racing build equal ones)."""
+        if self._referencing is None:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT202012
+
+            resources = (
+                (document["$id"], Resource.from_contents(document, default_specification=DRAFT202012))
+                for document in self._documents.values()
+            )
+            self._referencing = Registry().with_resources(resources)
         return self._referencing
 
 

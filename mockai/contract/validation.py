@@ -10,12 +10,13 @@ import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from mockai import errors
 from mockai.contract.registry import SchemaRegistry
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "string": "a string",
@@ -140,6 +141,8 @@ def _shortened(message: str, limit: int = 300) -> str:
 
 
 def _most_relevant(problems: list[ValidationError]) -> ValidationError:
+    from jsonschema.exceptions import best_match  # loaded by the validation that found the problems
+
     chosen: ValidationError = best_match(problems)
     # best_match descends into anyOf/oneOf branches; when every branch failed on type alone, the parent error
     # ("expected a string or an array") explains the problem better than one arbitrary branch's complaint.

@@ -18,11 +18,12 @@ def test_serving_and_the_cli_do_not_import_hypothesis() -> None:
 
 
 def test_a_built_server_has_not_imported_what_only_some_requests_need() -> None:
-    # yaml reads --rules files and httpx drives the dialogue's backends: together ~80 ms of every start.
+    # yaml reads --rules files, httpx drives the dialogue's backends, jsonschema validates the first request body:
+    # together ~150 ms of every start.
     probe = (
         "import sys, mockai.cli, mockai.server; from mockai.api.app import build_app; "
         "from mockai.settings import Settings; build_app(Settings()); "
-        "print(sorted(name for name in ('yaml', 'httpx', 'hypothesis') if name in sys.modules))"
+        "print(sorted(name for name in ('yaml', 'httpx', 'hypothesis', 'jsonschema') if name in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
