@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 if TYPE_CHECKING:
+    import httpx
+
     from mockai.server import ServerThread
     from mockai.testing import MockAI, RunningServer
 
@@ -110,11 +112,24 @@ def _unset(name: str) -> None:
 
 
 class _ServerPool:
-    """Session servers keyed by seed: the default one starts on first use, others only if a marker asks."""
+    """Session servers keyed by seed: the default one starts on first use, others only if a marker asks.
+
+    It also keeps the one HTTP client every test's `MockAI` handle talks to the admin API through: a client per
+    test would reload the CA bundle each time, which costs more than the rest of the fixture together.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self._servers: dict[int, ServerThread] = {}
         self._config = config
+        self._admin_client: httpx.Client | None = None
+
+    @property
+    def admin_client(self) -> httpx.Client:
+        if self._admin_client is None:
+            import httpx
+
+            self._admin_client = httpx.Client(trust_env=False)  # loopback only: no proxy may reroute it
+        return self._admin_client
 
     def get(self, seed: int) -> RunningServer:
         from mockai._paths import default_cache_dir
@@ -145,6 +160,8 @@ class _ServerPool:
     def stop(self) -> None:
         for server in self._servers.values():
             server.stop()
+        if self._admin_client is not None:
+            self._admin_client.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -180,7 +197,8 @@ def mockai(
 
     options = _marker_options(request)
     server = _mockai_pool.get(int(options.get("seed", DEFAULT_SEED)))
-    handle = MockAI(server.base_url, api_key=str(options.get("api_key") or server.api_key))
+    api_key = str(options.get("api_key") or server.api_key)
+    handle = MockAI(server.base_url, api_key=api_key, http=_mockai_pool.admin_client)
     handle.reset()
     cassette = _cassette_use(request, options)
     if cassette is not None:
@@ -196,14 +214,13 @@ def mockai(
         yield handle
         # Misses are reported even when the test failed: the SDK's rendering of the error buries the diff.
         misses = handle.cassettes.misses() if cassette is not None else []
-        # A failing test already explains itself; unused rules would only bury its message.
-        check = options.get("assert_all_rules_used", True) and not request.node.stash.get(_CALL_FAILED, False)
-        unused = handle.unused_rules() if check else []
     finally:
-        handle.reset()
+        unused = handle.reset()  # one round trip: the reset reports the rules no request used
         handle.close()
+    # A failing test already explains itself; unused rules would only bury its message.
+    check = options.get("assert_all_rules_used", True) and not request.node.stash.get(_CALL_FAILED, False)
     problems = [cassette_misses_message(misses)] if misses else []
-    problems += [unused_rules_message(unused)] if unused else []
+    problems += [unused_rules_message(unused)] if check and unused else []
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

@@ -434,13 +434,26 @@ class MockAI:
 
     >>> mockai = MockAI("http://127.0.0.1:8000", api_key="sk-test")   # doctest: +SKIP
     >>> mockai.chat.reply("Sunny", when=mockai.match(last_user="weather"))   # doctest: +SKIP
+
+    Handles may share one `httpx.Client` (`http=`), as the plugin's do; a handle closes only a client it made.
     """
 
-    def __init__(self, base_url: str, *, api_key: str = "sk-mockai", admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str = "sk-mockai",
+        admin_token: str | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         self.server = RunningServer(base_url.rstrip("/"), api_key)
-        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
-        # trust_env=False: a developer's HTTP(S)_PROXY must never reroute loopback admin calls.
-        self._http = httpx.Client(base_url=f"{self.server.base_url}/_mockai", headers=headers, trust_env=False)
+        self._admin_url = f"{self.server.base_url}/_mockai"
+        self._admin_headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        # A client of its own loads the CA bundle (tens of milliseconds), so the pytest plugin passes one client
+        # for the session instead; a handle closes only a client it made. trust_env=False: a developer's
+        # HTTP(S)_PROXY must never reroute loopback admin calls.
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(trust_env=False)
         self.chat = RouteRules(self, r"^/v1/(engines/[^/]+/)?chat/completions$", speaks_text=True)
         self.completions = RouteRules(self, r"^/v1/(engines/[^/]+/)?completions$", speaks_text=True)
         self.edits = RouteRules(self, r"^/v1/(engines/[^/]+/)?edits$", speaks_text=True)
@@ -487,16 +500,21 @@ class MockAI:
         """The rules no request has used yet (what the plugin checks at teardown)."""
         return [raw for raw in self._admin("GET", "/rules")["data"] if raw["call_count"] == 0]
 
-    def reset(self) -> None:
+    def reset(self) -> list[dict[str, Any]]:
         """Put the server back as it started: forget requests, faults, rate-limit windows and stored state, put the
-        clock back, and keep only the rules its `--rules` file loaded (none under the pytest plugin)."""
-        self._admin("POST", "/reset")
+        clock back, and keep only the rules its `--rules` file loaded (none under the pytest plugin).
+
+        Returns the rules that no request used before the reset (what the plugin checks at teardown).
+        """
+        unused: list[dict[str, Any]] = self._admin("POST", "/reset")["unused_rules"]
+        return unused
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
     def _admin(self, method: str, path: str, **options: Any) -> Any:
-        response = self._http.request(method, path, **options)
+        response = self._http.request(method, self._admin_url + path, headers=self._admin_headers, **options)
         if response.is_error:
             raise MockAIError(f"{method} /_mockai{path} failed with {response.status_code}: {response.text}")
         return response.json()

@@ -249,3 +249,12 @@ def test_the_journal_page_is_served_from_the_package_with_a_strict_policy(http: 
     }
     assert "innerHTML" not in assets["journal.js"].text  # rows are built from text nodes only
     assert http.get("/_mockai/ui/journal.html").status_code == 404
+
+
+def test_reset_returns_the_rules_no_request_used_and_forgets_them(mock: MockAI, http: httpx.Client) -> None:
+    used = mock.models.respond({"object": "list", "data": []})
+    unused = mock.chat.reply("Never asked for")
+    http.get("/v1/models")
+    assert [rule["id"] for rule in mock.reset()] == [unused.id]
+    assert used.id != unused.id and mock.rules == []
+    assert mock.reset() == []

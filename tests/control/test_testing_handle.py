@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -147,3 +148,10 @@ def test_the_unused_rules_message_counts_and_lists_the_rules() -> None:
         "If a rule is optional, delete it when done or mark the test with "
         "@pytest.mark.mockai(assert_all_rules_used=False).",
     ]
+
+
+def test_a_handle_leaves_a_shared_client_open() -> None:
+    # The plugin passes one client to every test's handle; closing a handle must not close it for the next test.
+    with httpx.Client() as shared:
+        MockAI("http://127.0.0.1:9", http=shared).close()
+        assert not shared.is_closed

@@ -1,0 +1,154 @@
+"""Benchmark the pytest plugin: per-worker server readiness and the per-test cost of the `mockai` fixture.
+
+Run by hand: `.venv/bin/python bench/bench_plugin.py [--rounds 5] [--workers 2] [--tests 200]`.
+
+1. Readiness. Fresh processes that have already imported pytest (as an xdist worker has) start a server the
+   plugin's way; the time from exec to "ready" is compared with processes that only import pytest, started in the
+   same rounds. `--workers` processes start at once, as xdist starts its workers.
+2. Per-test cost. A real pytest run of `--tests` tests that each script a reply and get it from the server
+   (`mockai.chat.reply("Sunny")`, one chat completion), against the same number of tests that send one request to
+   `/_mockai/health` with no fixture. The median per-test time (setup + call + teardown) of each, and their
+   difference, is what the fixture costs a test. A bare loopback round trip is printed for scale.
+
+Numbers are medians, printed, never asserted; compare them with the baselines of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+SERVER_CHILD = (
+    "import pytest\n"
+    "from mockai.pytest_plugin import _ServerPool\n"
+    "pool = _ServerPool()\n"
+    "pool.get(0)\n"
+    "print('ready', flush=True)\n"
+    "pool.stop()\n"
+)
+BASELINE_CHILD = "import pytest\nprint('ready', flush=True)\n"
+
+CONFTEST = textwrap.dedent(
+    """
+    import json, os, time
+    import pytest
+
+    TIMES = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        started = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            TIMES[item.name] = time.perf_counter() - started
+
+    def pytest_sessionfinish(session):
+        with open(os.environ["BENCH_TIMES"], "w") as out:
+            json.dump(TIMES, out)
+    """
+)
+
+TESTS = textwrap.dedent(
+    """
+    import httpx
+    import pytest
+
+    BODY = {{"model": "gpt-3.5-turbo", "messages": [{{"role": "user", "content": "Hi"}}]}}
+    CLIENT = httpx.Client(trust_env=False, headers={{"Authorization": "Bearer sk-bench"}})
+
+    @pytest.mark.parametrize("n", range({tests}))
+    def test_scripted_reply(mockai, n):
+        mockai.chat.reply("Sunny")
+        reply = CLIENT.post(mockai.api_base + "/chat/completions", json=BODY).json()
+        assert reply["choices"][0]["message"]["content"] == "Sunny"
+
+    @pytest.mark.parametrize("n", range({tests}))
+    def test_round_trip_without_the_fixture(mockai_server, n):
+        assert CLIENT.get(mockai_server.base_url + "/_mockai/health").status_code == 200
+    """
+)
+
+
+def start_at_once(code: str, workers: int, env: dict[str, str]) -> list[float]:
+    """Seconds from exec to each child's "ready" line, all children started together."""
+    started = time.perf_counter()
+    children = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(workers)
+    ]
+    times = []
+    for child in children:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if line.strip() != "ready":
+            sys.exit(f"child failed before it was ready (exit {child.wait()})")
+        times.append(time.perf_counter() - started)
+    for child in children:
+        child.wait(timeout=60)
+    return times
+
+
+def readiness(rounds: int, workers: int, env: dict[str, str]) -> None:
+    server, baseline = [], []
+    for _ in range(rounds):
+        baseline += start_at_once(BASELINE_CHILD, workers, env)
+        server += start_at_once(SERVER_CHILD, workers, env)
+    ready, floor = statistics.median(server), statistics.median(baseline)
+    print(f"per-worker readiness, {workers} worker(s) starting together, medians of {rounds} rounds:")
+    print(f"  exec → pytest imported            {floor:7.3f} s")
+    print(f"  exec → pytest + mockai server up  {ready:7.3f} s   (server start {ready - floor:.3f} s)")
+
+
+def per_test_cost(tests: int, env: dict[str, str]) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="mockai-bench-plugin-"))
+    try:
+        (workdir / "conftest.py").write_text(CONFTEST)
+        (workdir / "test_bench.py").write_text(TESTS.format(tests=tests))
+        times_file = workdir / "times.json"
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", str(workdir)]
+        run = subprocess.run(
+            command,
+            cwd=workdir,
+            env={**env, "BENCH_TIMES": str(times_file)},
+            capture_output=True,
+            text=True,
+        )
+        if run.returncode != 0:
+            sys.exit(run.stdout[-2000:] + run.stderr[-2000:])
+        times = json.loads(times_file.read_text())
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    # The first test of each kind starts the server or warms the code paths: leave the first tenth out.
+    skip = max(1, tests // 10)
+    scripted = [ms for name, ms in times.items() if name.startswith("test_scripted_reply")][skip:]
+    bare = [ms for name, ms in times.items() if name.startswith("test_round_trip")][skip:]
+    fixture, floor = statistics.median(scripted) * 1000, statistics.median(bare) * 1000
+    print(f"per-test time, medians of {len(scripted)} tests each:")
+    print(f"  one health round trip, no fixture   {floor:6.2f} ms")
+    print(f"  mockai fixture + rule + scripted reply {fixture:6.2f} ms   (fixture cost {fixture - floor:.2f} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tests", type=int, default=200)
+    args = parser.parse_args()
+    # Users' installs write and reuse bytecode (this sandbox's shells turn that off).
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    readiness(args.rounds, args.workers, env)
+    per_test_cost(args.tests, env)
+
+
+if __name__ == "__main__":
+    main()
