@@ -21,11 +21,12 @@ def resource_dir(name: str) -> Path:
     raise FileNotFoundError(f"mockai resource folder {name!r} is missing from this installation")
 
 
-def default_cache_dir(environ: Mapping[str, str], data_dir: Path | None = None) -> Path:
+def default_cache_dir(environ: Mapping[str, str], data_dir: Path | None = None) -> Path | None:
     """Where fitted token models and verified rank tables are kept (`Settings.cache_dir`) unless told otherwise.
 
     With a data directory, its `cache/` folder, so one directory holds everything a deployment keeps; otherwise
-    `$XDG_CACHE_HOME/mockai`, `~/.cache/mockai` by default. The edges (CLI, pytest plugin) pass the environment.
+    `$XDG_CACHE_HOME/mockai`, `~/.cache/mockai` by default (None, no disk cache, for a user without a home). The
+    edges (CLI, pytest plugin) pass the environment.
 
     >>> default_cache_dir({"XDG_CACHE_HOME": "/var/cache"}).as_posix()
     '/var/cache/mockai'
@@ -34,6 +35,10 @@ def default_cache_dir(environ: Mapping[str, str], data_dir: Path | None = None) 
     """
     if data_dir is not None:
         return data_dir / "cache"
-    base = environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says to ignore a relative path there.
-    return (Path(base) if Path(base).is_absolute() else Path.home() / ".cache") / "mockai"
+    base = Path(environ.get("XDG_CACHE_HOME", ""))
+    if base.is_absolute():  # the XDG spec says to ignore a relative path there
+        return base / "mockai"
+    try:
+        return Path.home() / ".cache" / "mockai"
+    except RuntimeError:
+        return None
