@@ -3,6 +3,7 @@ only ever cost a fit, even with several processes starting at once."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import sys
@@ -220,3 +221,15 @@ def test_verified_ranks_are_cached_and_a_damaged_copy_is_never_used(
     entry.write_bytes(bytes(data))
     assert tokenizer._verified_ranks("p50k_base", tmp_path) == verified
     assert loads == ["p50k_base"]  # verified from the shipped files again
+
+
+def test_the_garbage_collector_is_paused_only_while_fitting_or_loading(tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    def fit() -> dict[str, Any]:
+        seen.append(gc.isenabled())
+        return FITTED
+
+    cached(tmp_path, "thing", "k1", fit)
+    cached(tmp_path, "thing", "k1", fit)  # a load
+    assert seen == [False] and gc.isenabled()
