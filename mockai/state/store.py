@@ -64,6 +64,7 @@ class Store:
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         # Handlers, tests and the pytest plugin may reach the store from several threads; the lock serialises them.
         self._lock = threading.RLock()
+        self.changed = True  # rows or blobs written since the last reset (opening the store writes one)
         self._db = sqlite3.connect(self.root / "mockai.sqlite3", check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._configure()
@@ -77,6 +78,7 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One state change: everything inside commits together or not at all."""
         with self._lock:
+            self.changed = True
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -99,6 +101,7 @@ class Store:
         final = self.blob_path(name)
         temp = final.with_name(final.name + _TEMP_SUFFIX)
         size = 0
+        self.changed = True
         try:
             with open(temp, "wb") as out:
                 for chunk in chunks:
@@ -143,11 +146,13 @@ class Store:
 
     def reset(self) -> None:
         """Forget every row and blob (between tests); the schema and the opening count stay."""
-        with self.transaction() as tx:
-            for table in ("files", "jobs", "events", "models", "blobs"):
-                tx.execute(f"DELETE FROM {table}")
-        for path in self.blob_dir.iterdir():
-            path.unlink(missing_ok=True)
+        with self._lock:
+            with self.transaction() as tx:
+                for table in ("files", "jobs", "events", "models", "blobs"):
+                    tx.execute(f"DELETE FROM {table}")
+            for path in self.blob_dir.iterdir():
+                path.unlink(missing_ok=True)
+            self.changed = False
 
     def close(self) -> None:
         with self._lock:

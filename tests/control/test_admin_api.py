@@ -258,3 +258,15 @@ def test_reset_returns_the_rules_no_request_used_and_forgets_them(mock: MockAI, 
     assert [rule["id"] for rule in mock.reset()] == [unused.id]
     assert used.id != unused.id and mock.rules == []
     assert mock.reset() == []
+
+
+def test_every_reset_forgets_stored_files_and_conversations(mock: MockAI, http: httpx.Client) -> None:
+    envelope = {"version": "1.0.0", "pars": {"user_id": "u-reset", "question": "Hello?"}}
+    history = {"user_id": "u-reset", "group_id": ""}
+    for _ in range(2):  # a reset with nothing stored skips the deletes; the next one must still do them
+        mock.reset()
+        http.post("/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "assistants"}).raise_for_status()
+        assert http.post("/app/v1/ask", json=envelope).json()["code"] == 0
+        mock.reset()
+        assert http.get("/v1/files").json()["data"] == []
+        assert http.get("/app/v1/history", params=history).json()["data"]["turns"] == []

@@ -121,3 +121,16 @@ def test_kill_9_during_an_upload_never_leaves_half_a_file(tmp_path: Path) -> Non
     assert [row["bytes"] for row in rows] == [1000]
     assert [p.name for p in store.blob_dir.iterdir()] == [rows[0]["id"]]
     store.close()
+
+
+def test_changed_says_whether_anything_was_written_since_the_last_reset(store: Store) -> None:
+    store.reset()
+    assert not store.changed
+    store.query("SELECT * FROM meta")
+    assert not store.changed  # reading writes nothing
+    store.write_blob("b3", [b"x"])
+    assert store.changed
+    store.reset()
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO meta VALUES ('y', '1')")
+    assert store.changed
