@@ -6,13 +6,16 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
 import uvicorn
 
 from mockai.api.app import build_app
 from mockai.api.sse import DroppedStreamLogFilter
 from mockai.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _uvicorn_config(

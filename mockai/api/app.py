@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,6 +26,9 @@ from mockai.api.services import Services, build_services
 from mockai.contract.registry import SchemaRegistry, default_registry
 from mockai.dialogue import errors as dialogue_errors
 from mockai.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("mockai")
 

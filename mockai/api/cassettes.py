@@ -29,15 +29,16 @@ from mockai.api.services import services
 from mockai.api.sse import pace, stream_frames
 from mockai.cassettes.bodies import media_type, parse_form
 from mockai.cassettes.events import render_event
+from mockai.cassettes.failures import UpstreamError
 from mockai.cassettes.model import DEFAULT_IGNORED, CassetteRequest, MatchRule, utc_timestamp
 from mockai.cassettes.pacing import delays, paced
 from mockai.cassettes.player import Hit, LoadedCassette, Miss, RecordMode
 from mockai.cassettes.recorder import HOP_BY_HOP, InteractionRecorder, capture_request
 from mockai.cassettes.redaction import REDACTED, Redactor
-from mockai.cassettes.upstream import Upstream, UpstreamError
 
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint
+    from mockai.cassettes.upstream import Upstream
 
 logger = logging.getLogger("mockai.cassettes")
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from starlette.requests import Request
 
 from mockai._paths import resource_dir
 from mockai.cassettes.player import CassetteOptions, CassettePlayer, RecordMode
-from mockai.cassettes.upstream import Upstream
 from mockai.contract.registry import SchemaRegistry
 from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
@@ -32,6 +30,11 @@ from mockai.state.images import ImageFiles
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mockai.cassettes.upstream import Upstream
 
 
 @dataclass
@@ -149,7 +152,8 @@ def _cassette_player(settings: Settings, registry: SchemaRegistry) -> CassettePl
     start = CassetteOptions(settings.cassette, RecordMode(settings.record)) if settings.cassette else None
     player = CassettePlayer(
         settings.cassettes_dir,
-        registry.validator("mockai/cassette"),
+        # Built on first load: jsonschema is imported by the first validation, not at start.
+        functools.partial(registry.validator, "mockai/cassette"),
         can_record=settings.record_upstream is not None,
         start=start,
         ignore=settings.cassette_ignore,
@@ -163,6 +167,8 @@ def _cassette_player(settings: Settings, registry: SchemaRegistry) -> CassettePl
 def _upstream(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> Upstream | None:
     if settings.record_upstream is None:
         return None
+    from mockai.cassettes.upstream import Upstream  # imports httpx, which only recording needs
+
     return Upstream(settings.record_upstream, api_key=settings.record_api_key, transport=transport)
 
 

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from mockai import errors
 from mockai.cassettes.matching import Closest, closest, find
 from mockai.cassettes.model import Cassette, CassetteRequest, Interaction
 from mockai.cassettes.redaction import compile_patterns
 from mockai.cassettes.storage import CassetteError, cassette_path, dump, load, sweep_temporaries, write_atomic
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 class RecordMode(StrEnum):
@@ -142,7 +144,7 @@ class CassettePlayer:
     def __init__(
         self,
         root: Path,
-        validator: Draft202012Validator,
+        validator: Callable[[], Draft202012Validator],
         *,
         can_record: bool,
         start: CassetteOptions | None = None,
@@ -150,8 +152,10 @@ class CassettePlayer:
         redact: tuple[str, ...] = (),
         replay_speed: float | None = None,
     ) -> None:
-        """`start`: in use from the start and after each reset; `ignore`, `redact` and `replay_speed` hold for every
-        cassette (a use adds its own ignored fields and patterns, and may choose its own speed)."""
+        """`validator` gives the cassette schema's validator, asked for at the first load (so a server imports
+        jsonschema only then); `start`: in use from the start and after each reset; `ignore`, `redact` and
+        `replay_speed` hold for every cassette (a use adds its own ignored fields and patterns, and may choose its own
+        speed)."""
         self.root = root
         self._validator = validator
         self._can_record = can_record
@@ -178,7 +182,7 @@ class CassettePlayer:
         existed = path.is_file()
         # `all` records everything again: what the file held is neither replayed nor kept.
         fresh = options.record is RecordMode.ALL or not existed
-        cassette = Cassette() if fresh else load(path, self._validator)
+        cassette = Cassette() if fresh else load(path, self._validator())
         _check_patterns(cassette.redact)
         self.active = LoadedCassette(path, options, cassette, existed)
         return self.active

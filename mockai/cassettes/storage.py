@@ -16,12 +16,13 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from mockai import errors
 from mockai.cassettes.model import Cassette
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 SUFFIX = ".json"
 _FLAT_LIST_WIDTH = 100  # a list of plain values this short fits on one line

@@ -13,16 +13,13 @@ from dataclasses import dataclass
 
 import httpx
 
+from mockai.cassettes.failures import UpstreamError
 from mockai.cassettes.recorder import HOP_BY_HOP
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)  # a long generation may stream for minutes
 API_PREFIX = "/v1"
 # httpx computes these itself: the length of what it sends, and the encodings it can decode.
 _NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
-
-
-class UpstreamError(Exception):
-    """The upstream could not be reached, or broke off (the message says how)."""
 
 
 @dataclass
