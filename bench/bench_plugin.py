@@ -2,9 +2,9 @@
 
 Run by hand: `.venv/bin/python bench/bench_plugin.py [--rounds 5] [--workers 2] [--tests 200]`.
 
-1. Readiness. Fresh processes that have already imported pytest (as an xdist worker has) start a server the
-   plugin's way; the time from exec to "ready" is compared with processes that only import pytest, started in the
-   same rounds. `--workers` processes start at once, as xdist starts its workers.
+1. Readiness. Fresh pytest runs of one test that asks for `mockai_server` (the plugin starts its session server)
+   against runs of one test that asks for nothing, in the same rounds: the difference is what a worker waits for
+   its server. `--workers` runs start at once, as xdist starts its workers.
 2. Per-test cost. A real pytest run of `--tests` tests that each script a reply and get it from the server
    (`mockai.chat.reply("Sunny")`, one chat completion), against the same number of tests that send one request to
    `/_mockai/health` with no fixture. The median per-test time (setup + call + teardown) of each, and their
@@ -27,15 +27,11 @@ import textwrap
 import time
 from pathlib import Path
 
-SERVER_CHILD = (
-    "import pytest\n"
-    "from mockai.pytest_plugin import _ServerPool\n"
-    "pool = _ServerPool()\n"
-    "pool.get(0)\n"
-    "print('ready', flush=True)\n"
-    "pool.stop()\n"
-)
-BASELINE_CHILD = "import pytest\nprint('ready', flush=True)\n"
+# Two one-test pytest runs: the plugin's session server up, or nothing. Both pay pytest's start and collection.
+READY_TESTS = {
+    "server": "def test_ready(mockai_server):\n    print('ready', flush=True)\n",
+    "baseline": "def test_ready():\n    print('ready', flush=True)\n",
+}
 
 CONFTEST = textwrap.dedent(
     """
@@ -89,36 +85,58 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def start_at_once(code: str, workers: int, env: dict[str, str]) -> list[tuple[float, float]]:
-    """(seconds from exec to "ready", CPU seconds by then) of each child, all children started together."""
+def start_at_once(test_file: Path, workers: int, env: dict[str, str]) -> list[tuple[float, float]]:
+    """(seconds from exec to "ready", CPU seconds by then) of each pytest run, all started together."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-s",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        str(test_file),
+    ]
     started = time.perf_counter()
     children = [
-        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(command, cwd=test_file.parent, stdout=subprocess.PIPE, text=True, env=env)
         for _ in range(workers)
     ]
     times = []
     for child in children:
         assert child.stdout is not None
-        line = child.stdout.readline()
-        if line.strip() != "ready":
-            sys.exit(f"child failed before it was ready (exit {child.wait()})")
+        for line in child.stdout:
+            if line.strip().endswith("ready"):
+                break
+        else:
+            sys.exit(f"pytest exited before the test ran (exit {child.wait()})")
         times.append((time.perf_counter() - started, cpu_seconds(child.pid)))
     for child in children:
+        assert child.stdout is not None
+        child.stdout.read()
         child.wait(timeout=60)
     return times
 
 
 def readiness(rounds: int, workers: int, env: dict[str, str]) -> None:
-    server, baseline = [], []
-    for _ in range(rounds):
-        baseline += start_at_once(BASELINE_CHILD, workers, env)
-        server += start_at_once(SERVER_CHILD, workers, env)
-    ready, floor = (statistics.median(wall for wall, _ in runs) for runs in (server, baseline))
-    ready_cpu, floor_cpu = (statistics.median(cpu for _, cpu in runs) for runs in (server, baseline))
+    workdir = Path(tempfile.mkdtemp(prefix="mockai-bench-ready-"))
+    runs: dict[str, list[tuple[float, float]]] = {"server": [], "baseline": []}
+    try:
+        for kind, text in READY_TESTS.items():
+            (workdir / f"test_{kind}.py").write_text(text)
+        for _ in range(rounds):
+            for kind in runs:
+                runs[kind] += start_at_once(workdir / f"test_{kind}.py", workers, env)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    ready, floor = (statistics.median(wall for wall, _ in runs[kind]) for kind in ("server", "baseline"))
+    ready_cpu, floor_cpu = (statistics.median(cpu for _, cpu in runs[kind]) for kind in ("server", "baseline"))
     print(f"per-worker readiness, {workers} worker(s) starting together, medians of {rounds} rounds (wall / CPU):")
-    print(f"  exec → pytest imported            {floor:7.3f} s / {floor_cpu:.3f} s")
-    print(f"  exec → pytest + mockai server up  {ready:7.3f} s / {ready_cpu:.3f} s")
-    print(f"  server start                      {ready - floor:7.3f} s / {ready_cpu - floor_cpu:.3f} s")
+    print(f"  exec → a pytest test runs              {floor:7.3f} s / {floor_cpu:.3f} s")
+    print(f"  exec → a test with mockai_server runs  {ready:7.3f} s / {ready_cpu:.3f} s")
+    print(f"  the server's start                     {ready - floor:7.3f} s / {ready_cpu - floor_cpu:.3f} s")
 
 
 def per_test_cost(tests: int, env: dict[str, str]) -> None:
