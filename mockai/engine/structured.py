@@ -21,10 +21,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-import jsonschema
-import referencing.exceptions
-from jsonschema import Draft202012Validator
-
 __all__ = ["BUDGET", "Material", "SchemaError", "check_schema", "instance_for_schema", "salient_words"]
 
 BUDGET = 20_000  # build steps: values, array items and string characters
@@ -133,8 +129,11 @@ def check_schema(schema: object) -> None:
         raise SchemaError("the schema 'false' admits no value")
     if not isinstance(schema, Mapping):
         raise SchemaError(f"{_shown(schema)} is not of type 'object', 'boolean'")
+    # Imported by the first schema a request brings, not at every server's start (~60 ms).
+    import jsonschema
+
     try:
-        Draft202012Validator.check_schema(schema)
+        jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.exceptions.SchemaError as error:
         raise SchemaError(error.message) from None
     except RecursionError:
@@ -162,12 +161,15 @@ def instance_for_schema(schema: Mapping[str, Any] | bool, rng: random.Random, ma
 
 def _build(schema: Mapping[str, Any], rng: random.Random, material: Material, *, minimal: bool) -> Any:
     """Build a value and check it with the real validator; a refusal names the first thing that failed."""
+    import jsonschema  # loaded already by `check_schema`
+    import referencing.exceptions
+
     try:
         value = _Builder(schema, rng, material, minimal=minimal).value(schema, "", 0)
     except _Exhausted:
         raise SchemaError("the smallest value of this schema is too large to build") from None
     try:
-        error = jsonschema.exceptions.best_match(Draft202012Validator(schema).iter_errors(value))
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
     except (
         RecursionError,
         re.error,
