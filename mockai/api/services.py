@@ -12,7 +12,9 @@ from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
 from mockai.control.journal import Journal
 from mockai.control.ratelimit import Limits, RateLimiter
-from mockai.control.rules import RuleBook, load_rules
+from mockai.control.rules import RuleBook, load_rules, load_scenarios
+from mockai.control.scenarios import ScenarioBook
+from mockai.control.transcript import ConversationHistory
 from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
@@ -38,6 +40,10 @@ class Services:
     catalog: ModelCatalog
     clock: SimulatedClock
     rules: RuleBook = field(default_factory=RuleBook)
+    scenarios: ScenarioBook = field(default_factory=ScenarioBook)
+    # Stored responses and conversations that Responses requests continue (`previous_response_id`, `conversation`),
+    # read by the conversation matchers and scenarios; the Responses API's store provides it.
+    history: ConversationHistory | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
     rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(Limits()))
@@ -67,8 +73,9 @@ class Services:
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
 
     def reset(self) -> None:
-        """Forget everything a test changed: rules, journal, faults, rate-limit windows, world time."""
+        """Forget everything a test changed: rules, scenarios, journal, faults, rate-limit windows, world time."""
         self.rules.clear()
+        self.scenarios.clear()
         self.journal.clear()
         self.faults.clear()
         self.rate_limits.reset()
@@ -107,6 +114,9 @@ def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
         for raw in load_rules(settings.rules_file):
             registry.validator("mockai/rule").validate(raw)
             app_services.rules.add(raw)
+        for raw in load_scenarios(settings.rules_file):
+            registry.validator("mockai/scenario").validate(raw)
+            app_services.scenarios.add(raw)
     return app_services
 
 

@@ -46,6 +46,8 @@ class ServeEvent:
     model_inferred: dict[str, str] | None = None
     rule_id: str | None = None
     near_misses: list[dict[str, Any]] = field(default_factory=list)
+    scenario: dict[str, Any] | None = None  # the scenario step the request reached: {id, step, of, key}
+    scenario_misses: list[dict[str, Any]] = field(default_factory=list)  # scenarios whose next step it missed, and why
     faults: list[str] = field(default_factory=list)
     request_id: str | None = None
     started_at: float = 0.0  # world time
@@ -105,8 +107,9 @@ class Journal:
         rule_id: str | None = None,
         operation_id: str | None = None,
         model: str | None = None,
+        scenario: str | None = None,
     ) -> list[ServeEvent]:
-        """The events that have every given value, oldest first."""
+        """The events that have every given value (`scenario`: a scenario's id), oldest first."""
         wanted = {
             "method": method.upper() if method else None,
             "path": path,
@@ -116,7 +119,12 @@ class Journal:
             "model": model,
         }
         given = {name: value for name, value in wanted.items() if value is not None}
-        return [event for event in self if all(getattr(event, name) == value for name, value in given.items())]
+        return [
+            event
+            for event in self
+            if all(getattr(event, name) == value for name, value in given.items())
+            and (scenario is None or (event.scenario or {}).get("id") == scenario)
+        ]
 
     def clear(self) -> None:
         """Forget every event; ids start again at 1."""
