@@ -1,7 +1,8 @@
 """The mockai pytest plugin (entry point `pytest11`): a real mock server for the tests that ask for it.
 
 Fixtures: `mockai_server` (session: one server per process, so one per xdist worker), `mockai` (the `MockAI`
-handle; resets the server after each test and fails a test whose rules went unused), `openai_client` and
+handle; resets the server after each test and fails a test whose rules went unused or whose scenario steps were never
+reached), `openai_client` and
 `async_openai_client` (the official SDK bound to the server). The marker `@pytest.mark.mockai(...)` configures them.
 Heavy imports happen inside fixture bodies so that merely having mockai installed costs a pytest run nothing.
 """
@@ -22,15 +23,16 @@ DEFAULT_API_KEY = "sk-mockai-test"
 DEFAULT_SEED = 0
 #: World time at server start: fixed and frozen, so `created` stamps and ids are the same on every run.
 CLOCK_START = 1_700_000_000.0
-_OPTIONS = {"seed", "api_key", "assert_all_rules_used"}
+_OPTIONS = {"seed", "api_key", "assert_all_rules_used", "assert_all_steps_reached"}
 _CALL_FAILED = pytest.StashKey[bool]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockai(seed=0, api_key=None, assert_all_rules_used=True): options for the mockai fixtures "
-        "(server seed, the key clients send, whether unused rules fail the test)",
+        "mockai(seed=0, api_key=None, assert_all_rules_used=True, assert_all_steps_reached=True): options for the "
+        "mockai fixtures (server seed, the key clients send, whether unused rules or unreached scenario steps fail "
+        "the test)",
     )
 
 
@@ -86,7 +88,7 @@ def mockai(
     request: pytest.FixtureRequest, _mockai_pool: _ServerPool, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MockAI]:
     """A `MockAI` handle on the session server, with `OPENAI_BASE_URL`/`OPENAI_API_KEY` pointing at it."""
-    from mockai.testing import MockAI, unused_rules_message
+    from mockai.testing import MockAI, unreached_steps_message, unused_rules_message
 
     options = _marker_options(request)
     server = _mockai_pool.get(int(options.get("seed", DEFAULT_SEED)))
@@ -97,14 +99,17 @@ def mockai(
     monkeypatch.setenv("OPENAI_API_KEY", handle.api_key)
     try:
         yield handle
-        # A failing test already explains itself; unused rules would only bury its message.
-        check = options.get("assert_all_rules_used", True) and not request.node.stash.get(_CALL_FAILED, False)
-        unused = handle.unused_rules() if check else []
+        # A failing test already explains itself; unused rules or unreached steps would only bury its message.
+        passed = not request.node.stash.get(_CALL_FAILED, False)
+        unused = handle.unused_rules() if passed and options.get("assert_all_rules_used", True) else []
+        unreached = handle.unreached_steps() if passed and options.get("assert_all_steps_reached", True) else []
     finally:
         handle.reset()
         handle.close()
-    if unused:
-        pytest.fail(unused_rules_message(unused), pytrace=False)
+    failures = [unused_rules_message(unused)] if unused else []
+    failures += [unreached_steps_message(unreached)] if unreached else []
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
 
 
 @pytest.fixture
