@@ -158,7 +158,7 @@ def test_a_scenario_handle_is_exported_for_annotations() -> None:
 
 
 def test_the_unreached_steps_message_names_scenario_step_and_closest_request() -> None:
-    unreached = [
+    unreached: list[dict[str, Any]] = [
         {
             "scenario": "weather",
             "instance": "x-session 'a'",

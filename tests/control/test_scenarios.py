@@ -26,6 +26,7 @@ from mockai.control.scenarios import (
     advance,
     compile_script,
 )
+from mockai.control.transcript import StoredResponse
 
 WEATHER_SCHEMA = {
     "type": "object",
@@ -33,7 +34,7 @@ WEATHER_SCHEMA = {
     "required": ["city", "unit", "days"],
     "additionalProperties": False,
 }
-TOOLS = [
+TOOLS: list[dict[str, Any]] = [
     {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_SCHEMA}},
     {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}},
 ]
@@ -400,3 +401,85 @@ class ScenarioMachine(RuleBasedStateMachine):
 
 
 TestScenarioMachine = ScenarioMachine.TestCase
+
+
+class ResponsesStore:
+    """Stands in for the Responses API's store: what it must provide (history) and do (bind each response)."""
+
+    def __init__(self, book: ScenarioBook) -> None:
+        self.book = book
+        self.stored: dict[str, tuple[str | None, list[dict[str, Any]]]] = {}  # id -> (previous id, items)
+
+    def response_chain(self, response_id: str) -> list[StoredResponse] | None:
+        chain: list[StoredResponse] = []
+        current: str | None = response_id
+        while current is not None and current in self.stored:
+            previous, items = self.stored[current]
+            chain.insert(0, StoredResponse(current, items))
+            current = previous
+        return chain or None
+
+    def conversation_items(self, conversation_id: str) -> None:
+        return None
+
+    def create(self, input: list[dict[str, Any]], previous: str | None = None) -> tuple[str, Taken | None]:
+        """What the Responses handler does: offer the request, render the step's answer as output items, store it
+        and bind its id."""
+        body: dict[str, Any] = {
+            "model": "gpt-4o",
+            "input": input,
+            "tools": [{"type": "function", **TOOLS[0]["function"]}],
+        }
+        if previous is not None:
+            body["previous_response_id"] = previous
+        request = RequestView("POST", "/v1/responses", {}, body, "json", history=self)
+        conversation = self.book.conversation_key(request)
+        taken = self.book.take(request, conversation=conversation)
+        reply = taken.reply if taken is not None and isinstance(taken.reply, ContentReply) else ContentReply("...")
+        output = [
+            {
+                "type": "function_call",
+                "call_id": call["id"],
+                "name": call["function"]["name"],
+                "arguments": call["function"]["arguments"],
+            }
+            for call in reply.tool_calls or ()
+        ]
+        if reply.content is not None:
+            output.append({"role": "assistant", "content": [{"type": "output_text", "text": reply.content}]})
+        response_id = f"resp_{len(self.stored) + 1}"
+        self.stored[response_id] = (previous, [*input, *output])
+        assert conversation is not None
+        self.book.bind(response_id, conversation)
+        return response_id, taken
+
+
+def test_responses_agents_walk_a_conversation_keyed_scenario_through_their_previous_response_chains() -> None:
+    book = ScenarioBook()
+    book.add(
+        {
+            "id": "weather",
+            "key": "conversation",
+            "script": [
+                {"user_says": "weather"},
+                {"call": {"name": "get_weather"}},
+                {"expect": {"contains": "Sunny"}},  # of get_weather: the call lives in the stored response
+                {"reply": "Sunny."},
+            ],
+        }
+    )
+    store = ResponsesStore(book)
+    first_a, taken_a = store.create([{"role": "user", "content": "weather in Paris?"}])
+    first_b, taken_b = store.create([{"role": "user", "content": "weather in Oslo?"}])
+    assert taken_a is not None and taken_b is not None and (taken_a.step, taken_b.step) == (1, 1)
+    calls = {first: store.stored[first][1][-1] for first in (first_a, first_b)}
+    jsonschema.validate(json.loads(calls[first_a]["arguments"]), WEATHER_SCHEMA)
+    outputs = {
+        first: {"type": "function_call_output", "call_id": call["call_id"], "output": "Sunny"}
+        for first, call in calls.items()
+    }
+    _, final_b = store.create([outputs[first_b]], previous=first_b)
+    _, final_a = store.create([outputs[first_a]], previous=first_a)
+    assert final_a is not None and final_b is not None
+    assert [(final.step, final.key) for final in (final_a, final_b)] == [(2, taken_a.key), (2, taken_b.key)]
+    assert taken_reply(final_a).content == "Sunny." and book.unreached() == []

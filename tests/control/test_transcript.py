@@ -90,7 +90,7 @@ def test_a_string_input_is_one_user_turn() -> None:
 
 
 def test_assistant_output_messages_and_their_calls_make_one_turn() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"role": "user", "content": "Paris?"},
         {
             "type": "message",
