@@ -371,12 +371,15 @@ class ScenarioBook:
         """The scenarios whose next step came closest to taking `request` (for the journal)."""
         if request.transcript is None:
             return []
+        with self._lock:
+            candidates = [
+                (scenario.id, scenario.candidate(request, conversation, accepts_content)) for scenario in self
+            ]
         misses = []
-        for scenario in self._scenarios.values():
-            candidate = scenario.candidate(request, conversation, accepts_content)
+        for scenario_id, candidate in candidates:
             if candidate is not None and candidate[2]:
                 key, index, mismatches = candidate
-                misses.append(ScenarioMiss(scenario.id, index + 1, _shown(key), tuple(mismatches)))
+                misses.append(ScenarioMiss(scenario_id, index + 1, _shown(key), tuple(mismatches)))
         return sorted(misses, key=lambda miss: len(miss.mismatches))[:limit]
 
     def unreached(self) -> list[Unreached]:
