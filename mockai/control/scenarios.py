@@ -1,10 +1,9 @@
 """Scenarios: scripted agent conversations that requests walk through step by step, one instance per key.
 
-A scenario is a script (`schemas/mockai/scenario.json`) of lines that check a request (`user_says`, `expect` a tool
-result, `when` any pattern) and lines that answer it (`reply` text, `call` tools). The script compiles into steps, one
-per request: the checks written since the previous answer, then the answer. A request that passes the next step's
-checks advances the scenario and gets that step's answer, a `ContentReply` like a rule's, so it is rendered (and
-streamed) exactly like generated text; a final step that only checks lets rules or the model answer.
+A scenario is a script (`schemas/mockai/scenario.json`) of lines that check a request or answer it, compiled into
+steps, one per request (`control/script.py`). A request that passes the next step's checks advances the scenario and
+gets that step's answer, a `ContentReply` like a rule's, so it is rendered (and streamed) exactly like generated text;
+a final step that only checks lets rules or the model answer.
 
 `key` keeps scenarios from crossing: it groups requests by a header, a body field (`user`) or the conversation
 (Responses `conversation`, or the `previous_response_id` chain), and each group walks the script as its own instance.
@@ -14,27 +13,22 @@ consulted before rules, newest first, and `take()` matches and advances under on
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
-import random
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from mockai.control.matching import Condition, Pattern, RequestView, ToolResultCondition, lookup
-from mockai.control.rules import ContentReply, Reply, describe_reply, reply_from_json
-from mockai.control.transcript import declared_tools
-from mockai.engine.structured import instance_for_schema, salient_words
+from mockai.control.matching import Pattern, RequestView, lookup
+from mockai.control.rules import ContentReply, Reply
+from mockai.control.script import Step, compile_script, completed_answer
 
 #: How many response ids keep their conversation (for `previous_response_id` chains); the oldest are forgotten.
 MAX_BOUND_RESPONSES = 10_000
 _KEY = re.compile(r"^(user|conversation|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|json:.+)$")
-_EXPECT_OPS = {"content": "eq", "contains": "contains", "regex": "regex"}
 
 
 class Progress(StrEnum):
@@ -69,18 +63,6 @@ def advance(position: Position, steps: int) -> Position:
     if target not in TRANSITIONS[position.state]:
         raise ValueError(f"a {position.state} scenario takes no more requests")
     return Position(target, reached)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One request's worth of script: the checks it must pass and its answer (None: rules or the model answer)."""
-
-    checks: tuple[Pattern, ...]
-    reply: Reply | None
-    description: str
-
-    def mismatches(self, request: RequestView) -> list[str]:
-        return [line for check in self.checks for line in check.mismatches(request)]
 
 
 @dataclass(frozen=True)
@@ -261,7 +243,7 @@ class Scenario:
             instance = self.instances[key] = Instance(key)
         instance.position = advance(instance.position, len(self.steps))
         instance.closest = None
-        reply = _completed(self.steps[index].reply, request, seed=f"{self.id}/{key}/{index}")
+        reply = completed_answer(self.steps[index].reply, request, seed=f"{self.id}/{key}/{index}")
         return Taken(self.id, index + 1, len(self.steps), _shown(key), reply)
 
 
@@ -385,123 +367,6 @@ class ScenarioBook:
     def unreached(self) -> list[Unreached]:
         """Every step an instance stopped before, and every scenario never started (the plugin's teardown check)."""
         return [item for scenario in self for item in scenario.unreached()]
-
-
-def compile_script(lines: Sequence[Mapping[str, Any]]) -> tuple[Step, ...]:
-    """The steps of a script: each answer closes a step with the checks written since the previous answer.
-
-    >>> [step.description for step in compile_script([
-    ...     {"user_says": "weather"}, {"call": {"name": "get_weather"}},
-    ...     {"expect": {"contains": "sunny"}}, {"reply": "It is sunny."},
-    ... ])]
-    ["the user says 'weather' -> call get_weather", "a result of get_weather contains 'sunny' -> reply 'It is sunny.'"]
-    """
-    steps: list[Step] = []
-    checks: list[Pattern] = []
-    words: list[str] = []
-    called: tuple[str, ...] = ()
-    for line in lines:
-        for pattern, described in _checks(line, called):
-            checks.append(pattern)
-            words.append(described)
-        reply = _answer(line)
-        if reply is not None:
-            steps.append(Step(tuple(checks), reply, f"{' and '.join(words) or 'any request'} -> {_said(reply)}"))
-            called = (
-                tuple(_call_name(call) for call in reply.tool_calls or ()) if isinstance(reply, ContentReply) else ()
-            )
-            checks, words = [], []
-    if checks:
-        steps.append(Step(tuple(checks), None, f"{' and '.join(words)} -> rules or the model answer"))
-    return tuple(steps)
-
-
-def _checks(line: Mapping[str, Any], called: tuple[str, ...]) -> Iterator[tuple[Pattern, str]]:
-    if "user_says" in line:
-        condition = Condition.from_json({"op": "regex", "value": line["user_says"]})
-        yield Pattern(last_user=condition), f"the user says {line['user_says']!r}"
-    if "expect" in line:
-        expectation = _expectation(line["expect"], called)
-        yield Pattern(tool_result=(expectation,)), _expected(expectation)
-    if "when" in line:
-        pattern = Pattern.from_json(line["when"])
-        yield pattern, pattern.describe()
-
-
-def _expectation(raw: Mapping[str, Any], called: tuple[str, ...]) -> ToolResultCondition:
-    """`expect` of a tool result: `of` a tool or call (by default the one tool the previous answer called), with at
-    most one of `content` (equal), `contains`, `regex`; none of them: that such a result came back at all."""
-    given = [name for name in _EXPECT_OPS if name in raw]
-    if len(given) > 1:
-        raise ValueError(f"expect takes one of content, contains or regex, got {' and '.join(given)}")
-    of = raw.get("of") or (called[0] if len(set(called)) == 1 else None)
-    if not given:
-        return ToolResultCondition(of, Condition("exists", True))
-    return ToolResultCondition(of, Condition.from_json({"op": _EXPECT_OPS[given[0]], "value": raw[given[0]]}))
-
-
-def _expected(expectation: ToolResultCondition) -> str:
-    subject = "a result" if expectation.of is None else f"a result of {expectation.of}"
-    condition = expectation.condition
-    return f"{subject} came back" if condition.op == "exists" else f"{subject} {condition.describe()}"
-
-
-def _answer(line: Mapping[str, Any]) -> Reply | None:
-    """The answer a line gives: `reply` text (or a reply document) and/or `call` one tool or a list of them."""
-    text, calls = line.get("reply"), line.get("call")
-    if text is None and calls is None:
-        return None
-    tool_calls = [_tool_call(call) for call in (calls if isinstance(calls, list) else [calls])] if calls else None
-    if text is None or isinstance(text, str):
-        return ContentReply(text, tool_calls, "tool_calls" if tool_calls else "stop")
-    reply = reply_from_json(text)
-    if tool_calls is None:
-        return reply
-    if not isinstance(reply, ContentReply) or reply.tool_calls:
-        raise ValueError("a line that calls a tool replies with text or nothing beside the call")
-    return ContentReply(reply.content, tool_calls, reply.finish_reason or "tool_calls")
-
-
-def _tool_call(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A `call` as chat spells a tool call; a missing id or missing arguments are filled in when the step is reached."""
-    function: dict[str, Any] = {"name": str(raw["name"])}
-    arguments = raw.get("arguments")
-    if arguments is not None:
-        function["arguments"] = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-    return {"id": raw.get("id"), "type": "function", "function": function}
-
-
-def _completed(reply: Reply | None, request: RequestView, *, seed: str) -> Reply | None:
-    """The step's answer with every call given an id and arguments: arguments a call leaves out are generated to
-    validate against the parameters schema the request declares for that tool (deterministically, from `seed`)."""
-    if not isinstance(reply, ContentReply) or not reply.tool_calls:
-        return reply
-    declared = declared_tools(request.body)
-    transcript = request.transcript
-    words = salient_words((transcript.last_user_text if transcript is not None else None) or "")
-    calls = []
-    for position, call in enumerate(reply.tool_calls):
-        function = dict(call["function"])
-        if "arguments" not in function:
-            schema = declared.get(function["name"], {"type": "object"})
-            arguments = instance_for_schema(schema, random.Random(f"{seed}/{position}"), words)
-            function["arguments"] = json.dumps(arguments, ensure_ascii=False)
-        call_id = call.get("id") or "call_" + hashlib.sha256(f"{seed}/{position}".encode()).hexdigest()[:24]
-        calls.append({"id": call_id, "type": "function", "function": function})
-    return replace(reply, tool_calls=calls)
-
-
-def _said(reply: Reply) -> str:
-    if not isinstance(reply, ContentReply):
-        return describe_reply(reply)
-    parts = [] if reply.content is None else [f"reply {reply.content!r}"]
-    if reply.tool_calls:
-        parts.append(f"call {', '.join(_call_name(call) for call in reply.tool_calls)}")
-    return " and ".join(parts)
-
-
-def _call_name(call: Mapping[str, Any]) -> str:
-    return str(call["function"]["name"])
 
 
 def _closer(best: Miss | None, miss: Miss) -> Miss:

@@ -24,8 +24,8 @@ from mockai.control.scenarios import (
     ScenarioBook,
     Taken,
     advance,
-    compile_script,
 )
+from mockai.control.script import compile_script
 from mockai.control.transcript import StoredResponse
 
 WEATHER_SCHEMA = {
