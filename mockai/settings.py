@@ -42,6 +42,14 @@ class Settings:
     dialogue_model: str = "gpt-3.5-turbo"  # the chat model behind /app/v1/ask
     dialogue_system_prompt: str | None = None
     dialogue_reply_tokens: int = 512  # kept free in the context window for each answer (and its max_tokens)
+    cassettes_dir: Path = Path("cassettes")  # where cassettes live; names are paths below it
+    cassette: str | None = None  # the cassette in use from the start (and again after each reset)
+    record: str = "none"  # record mode of `cassette`: none | new | all
+    record_upstream: str | None = None  # the API base cassettes record from (ends in /v1)
+    record_api_key: str | None = None  # sent upstream instead of the client's key
+    replay_speed: float | None = None  # None: replay as fast as possible; 1.0: at the recorded pace
+    cassette_ignore: tuple[str, ...] = ()  # body fields never matched on, for every cassette
+    cassette_redact: tuple[str, ...] = ()  # body patterns redacted from every recording
 
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (the frozen twin of assignment)."""

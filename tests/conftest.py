@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore  # noqa: F401  (see below)
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
@@ -17,6 +18,9 @@ from mockai.settings import Settings
 
 # pytester runs the plugin's own tests (tests/plugin) in isolated pytest sessions.
 pytest_plugins = ["pytester"]
+# httpx imports httpcore (and h11) lazily, on its first client. pytester's in-process runs drop every module first
+# imported inside them, so a later client would get a second copy whose exceptions escape httpx's mapping (tests then
+# see httpcore.RemoteProtocolError instead of httpx.RemoteProtocolError). Importing httpcore here keeps one copy.
 
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("nightly", max_examples=500, deadline=None)

@@ -1,7 +1,8 @@
 """The import rule, enforced: data flows one way and the engine never touches HTTP.
 
-api → control/dialogue/state/contract.registry → engine/errors. The engine imports no HTTP framework, no state and
-no API; state imports no Starlette; the contract runner can check any server, so it never imports the API layer.
+api → control/dialogue/state/cassettes/contract.registry → engine/errors. The engine imports no HTTP framework, no
+state and no API; state, control, dialogue and cassettes import no Starlette; the contract runner can check any
+server, so it never imports the API layer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "state": ("starlette", "uvicorn", "mockai.api"),
     "control": ("starlette", "uvicorn", "mockai.api"),
     "dialogue": ("starlette", "uvicorn", "mockai.api"),
+    # Cassettes know files, bodies and httpx; the HTTP side of replay and recording is api/cassettes.py.
+    "cassettes": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.engine", "mockai.dialogue"),
     "errors.py": ("starlette", "uvicorn", "mockai.api"),
     "contract/runner.py": ("mockai.api", "mockai.state", "mockai.engine"),
 }

@@ -17,9 +17,11 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Message, Receive
 
 from mockai import errors
 from mockai.api.auth import authenticate
+from mockai.api.cassettes import play_cassette
 from mockai.api.scripting import apply_controls
 from mockai.api.services import services
 from mockai.contract.validation import describe_type, validate_body
@@ -48,6 +50,8 @@ class Endpoint:
     def as_route(self) -> Route:
         async def endpoint(request: Request) -> Response:
             authenticate(request, self.auth)
+            if self.auth == "openai" and services(request).cassettes.active is not None:
+                return await self._answer_with_cassette(request)
             try:
                 # Inside the try: a form that fails validation still has its spooled files closed.
                 body = await read_body(request, self)
@@ -58,6 +62,34 @@ class Endpoint:
                     await request.close()
 
         return Route(self.path, endpoint, methods=[self.method], name=self.operation_id)
+
+    async def _answer_with_cassette(self, request: Request) -> Response:
+        settings = services(request).settings
+        limit = settings.max_upload_bytes if self.body == "multipart" else settings.max_json_bytes
+        raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
+        answered = await play_cassette(request, self, raw)
+        if answered is not None:
+            return answered
+        # A rule chose text: the handler renders it, from the same body read again and validated as usual.
+        again = Request(request.scope, _body_then(raw, request.receive))
+        try:
+            return await self.handler(again, await read_body(again, self))
+        finally:
+            await again.close()
+
+
+def _body_then(raw: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives `raw` as the whole body, then whatever the connection says (a disconnect)."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 async def read_body(request: Request, endpoint: Endpoint) -> Any:

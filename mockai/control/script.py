@@ -19,7 +19,7 @@ from typing import Any
 from mockai.control.matching import Condition, Pattern, RequestView, ToolResultCondition
 from mockai.control.rules import ContentReply, Reply, describe_reply, reply_from_json
 from mockai.control.transcript import declared_tools
-from mockai.engine.structured import instance_for_schema, salient_words
+from mockai.engine.structured import Material, SchemaError, instance_for_schema
 
 _EXPECT_OPS = {"content": "eq", "contains": "contains", "regex": "regex"}
 
@@ -127,17 +127,25 @@ def completed_answer(reply: Reply | None, request: RequestView, *, seed: str) ->
         return reply
     declared = declared_tools(request.body)
     transcript = request.transcript
-    words = salient_words((transcript.last_user_text if transcript is not None else None) or "")
+    material = Material.from_texts((transcript.last_user_text if transcript is not None else None) or "")
     calls = []
     for position, call in enumerate(reply.tool_calls):
         function = dict(call["function"])
         if "arguments" not in function:
             schema = declared.get(function["name"], {"type": "object"})
-            arguments = instance_for_schema(schema, random.Random(f"{seed}/{position}"), words)
-            function["arguments"] = json.dumps(arguments, ensure_ascii=False)
+            function["arguments"] = _generated_arguments(schema, random.Random(f"{seed}/{position}"), material)
         call_id = call.get("id") or "call_" + hashlib.sha256(f"{seed}/{position}".encode()).hexdigest()[:24]
         calls.append({"id": call_id, "type": "function", "function": function})
     return replace(reply, tool_calls=calls)
+
+
+def _generated_arguments(schema: Mapping[str, Any], rng: random.Random, material: Material) -> str:
+    try:
+        return json.dumps(instance_for_schema(schema, rng, material), ensure_ascii=False)
+    except SchemaError:
+        # No value satisfies the declared parameters: the handler refuses the request with the real API's 400
+        # (invalid_function_parameters) before this answer is sent, so any placeholder will do here.
+        return "{}"
 
 
 def _said(reply: Reply) -> str:

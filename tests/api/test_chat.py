@@ -52,7 +52,8 @@ def test_max_tokens_cuts_with_finish_reason_length(client: Any) -> None:
 
 
 def test_the_same_seed_gives_the_same_bytes(http: httpx.Client) -> None:
-    body = {"model": "gpt-3.5-turbo", "messages": HELLO, "seed": 42, "temperature": 1.2}
+    rice = [{"role": "user", "content": "How do I cook rice?"}]
+    body = {"model": "gpt-3.5-turbo", "messages": rice, "seed": 42, "temperature": 1.2}
     first, second = http.post("/v1/chat/completions", json=body), http.post("/v1/chat/completions", json=body)
     assert first.content == second.content
     other = http.post("/v1/chat/completions", json={**body, "seed": 43})

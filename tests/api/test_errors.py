@@ -198,3 +198,27 @@ def test_an_unexpected_exception_is_a_500_server_error(small_server: ServerThrea
     error = response.json()["error"]
     assert (response.status_code, error["type"]) == (500, "server_error")
     assert "req_" in error["message"]
+
+
+def test_a_curl_form_post_is_told_how_to_send_json(http: httpx.Client) -> None:
+    # What `curl .../v1/chat/completions -d '{...}'` sends without -H "Content-Type: application/json".
+    body = b'{"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]}'
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = http.post("/v1/chat/completions", content=body, headers=headers)
+    error = response.json()["error"]
+    assert (response.status_code, error["type"], error["param"], error["code"]) == (
+        415,
+        "invalid_request_error",
+        None,
+        "unsupported_content_type",
+    )
+    assert error["message"] == (
+        "Invalid Content-Type header (application/x-www-form-urlencoded), expected application/json. "
+        'With curl, add -H "Content-Type: application/json" (-d alone sends a form).'
+    )
+
+
+def test_a_json_upload_is_told_to_send_a_multipart_form(http: httpx.Client) -> None:
+    response = http.post("/v1/files", json={"purpose": "fine-tune"})
+    assert response.status_code == 415
+    assert "With curl, send each field with -F" in response.json()["error"]["message"]

@@ -331,7 +331,7 @@ def test_generated_arguments_are_deterministic() -> None:
     def arguments() -> str:
         book = ScenarioBook()
         book.add({"id": "w", "script": [{"call": {"name": "get_weather"}}]})
-        calls = taken_reply(book.take(chat(user("Weather in Lyon"), tools=TOOLS))).tool_calls or []
+        calls = taken_reply(book.take(chat(user("What is the weather in Lyon?"), tools=TOOLS))).tool_calls or []
         return str(calls[0]["function"]["arguments"])
 
     assert arguments() == arguments()

@@ -311,3 +311,21 @@ def test_a_rules_file_with_a_bad_scenario_is_refused_before_the_server_starts(
     path.write_text(text)
     result = CliRunner().invoke(cli.main, ["serve", "--rules", str(path)])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_a_call_to_a_tool_whose_parameters_admit_no_value_gets_the_real_400(mock: MockAI, http: httpx.Client) -> None:
+    mock.scenario("impossible").call("pick")
+    impossible = {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 1}},
+        "required": ["n"],
+    }
+    response = http.post(
+        "/v1/chat/completions",
+        json={
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "user", "content": "Pick one"}],
+            "tools": [{"type": "function", "function": {"name": "pick", "parameters": impossible}}],
+        },
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_function_parameters")
