@@ -289,6 +289,9 @@ def test_rules_and_scenarios_load_from_a_yaml_file_at_start(tmp_path: Path) -> N
         assert sdk.chat.completions.create(messages=answered, **options).choices[0].message.content == "From the rule."
         listed = httpx.get(f"{server.base_url}/_mockai/scenarios").json()["data"]
         assert [item["instances"] for item in listed] == [[{"key": "1", "state": "finished", "next_step": None}]]
+        httpx.post(f"{server.base_url}/_mockai/reset")  # back to how the server started: the file's scenario, fresh
+        listed = httpx.get(f"{server.base_url}/_mockai/scenarios").json()["data"]
+        assert [(item["id"], item["instances"]) for item in listed] == [("lookup", [])]
     finally:
         server.stop()
 
