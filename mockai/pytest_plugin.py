@@ -214,6 +214,16 @@ def mockai(
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _mockai_cassette_marker(request: pytest.FixtureRequest) -> None:
+    """A test marked with a cassette gets the `mockai` fixture without asking for it, as pytest-recording's marker
+    does: the marker is the whole opt-in."""
+    if "mockai" in request.fixturenames or request.node.get_closest_marker(MARKER) is None:
+        return  # the common case, decided without merging markers
+    if _CASSETTE_OPTIONS & set(_marker_options(request)):
+        request.getfixturevalue("mockai")
+
+
 @pytest.fixture
 def openai_client(mockai: MockAI) -> Iterator[Any]:
     """The official `openai.OpenAI` client bound to the mock, validating responses strictly, with no retries.
