@@ -545,8 +545,8 @@ def _shown(value: object) -> str:
 
 
 def _english_list(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
+    if len(items) <= 2:
+        return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
 
 

@@ -64,6 +64,18 @@ def test_a_tool_result_gets_a_text_answer(client: Any) -> None:
     assert completion.choices[0].message.content
 
 
+def test_a_tool_result_carrying_the_function_name_is_accepted(client: Any) -> None:
+    # OpenAI's cookbook, litellm and instructor send `name` on the tool message; the spec does not forbid it.
+    call = {"id": "call_7", "type": "function", "function": {"name": "get_current_weather", "arguments": "{}"}}
+    messages = [
+        *ASK_WEATHER,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_7", "name": "get_current_weather", "content": "22 degrees and sunny"},
+    ]
+    completion = client.chat.completions.create(model="gpt-4o", messages=messages, tools=[WEATHER])
+    assert completion.choices[0].message.content
+
+
 def test_a_named_tool_choice_is_always_called(client: Any) -> None:
     messages = [{"role": "user", "content": "hi"}]
     choice = {"type": "function", "function": {"name": "get_current_weather"}}

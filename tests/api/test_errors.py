@@ -152,9 +152,17 @@ def test_missing_key_message_is_the_real_one(base_url: str) -> None:
 
 
 def test_enum_refusals_list_the_supported_values_in_json_terms(http: httpx.Client) -> None:
+    error = http.post("/v1/images/generations", json={"prompt": "x", "quality": "ultra"}).json()["error"]
+    assert error["message"].startswith("Invalid value: 'ultra'. Supported values are: 'standard', 'hd', 'low'")
+    assert error["message"].endswith(", 'auto', and null.")
+    assert (error["param"], error["code"]) == ("quality", "invalid_value")
+
+
+def test_a_size_the_model_cannot_draw_lists_the_models_sizes(http: httpx.Client) -> None:
+    # The spec types `size` as any string (new models bring new sizes), so the model's own sizes decide.
     error = http.post("/v1/images/generations", json={"prompt": "x", "size": "100x100"}).json()["error"]
-    assert error["message"].startswith("Invalid value: '100x100'. Supported values are: 'auto', '256x256'")
-    assert "None" not in error["message"]
+    assert error["message"] == "Invalid value: '100x100'. Supported values are: '256x256', '512x512', and '1024x1024'."
+    assert error["param"] == "size"
 
 
 def test_messages_use_the_real_api_wording(http: httpx.Client) -> None:

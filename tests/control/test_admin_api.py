@@ -40,6 +40,7 @@ def test_an_error_rule_takes_the_real_wording_unless_told_otherwise(mock: MockAI
     assert http.get("/v1/models").status_code == 200
 
 
+@pytest.mark.scripted_answers
 def test_rules_can_match_a_path_parameter_model(mock: MockAI, http: httpx.Client) -> None:
     mock.models.respond({"id": "scripted"}, when=mock.match(model="gpt-4"))
     assert http.get("/v1/models/gpt-4").json() == {"id": "scripted"}
@@ -70,6 +71,7 @@ def test_the_sdk_gives_up_after_its_max_retries(mock: MockAI, client: Any) -> No
     assert mock.requests.call_count == 3
 
 
+@pytest.mark.scripted_answers
 def test_a_sequence_over_http_and_its_listing(mock: MockAI, http: httpx.Client) -> None:
     mock.models.reply_sequence([{"kind": "json", "body": "A"}, {"kind": "json", "body": "B"}])
     assert [http.get("/v1/models").json() for _ in range(2)] == ["A", "B"]
@@ -77,6 +79,7 @@ def test_a_sequence_over_http_and_its_listing(mock: MockAI, http: httpx.Client) 
     assert [(rule["call_count"], rule["times"]) for rule in listed] == [(2, 2)]
 
 
+@pytest.mark.scripted_answers
 def test_rules_are_deleted_one_by_one_or_all_together(mock: MockAI, http: httpx.Client) -> None:
     first = mock.models.respond("first")
     mock.models.respond("second", priority=9)
@@ -111,6 +114,7 @@ def test_an_invalid_regex_is_refused_by_the_handle(mock: MockAI) -> None:
         mock.models.respond({}, when=mock.match(model__regex="("))
 
 
+@pytest.mark.scripted_answers
 def test_the_journal_records_bodies_statuses_and_the_answering_rule(mock: MockAI, http: httpx.Client) -> None:
     rule = mock.embeddings.respond({"object": "list", "data": []}, when=mock.match(json__input="hello"))
     http.post("/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "hello"})
