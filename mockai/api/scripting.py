@@ -24,12 +24,20 @@ from mockai.api.sse import pace
 from mockai.control.faults import Strikes
 from mockai.control.matching import RequestView
 from mockai.control.ratelimit import estimate_tokens, format_duration, retry_after_header
-from mockai.control.rules import ContentReply, ErrorReply, JsonReply
+from mockai.control.rules import ContentReply, ErrorReply, JsonReply, Reply
 
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint
 
-__all__ = ["ContentReply", "apply_controls", "control_request", "journal_notes", "scripted_content", "stream_strikes"]
+__all__ = [
+    "ContentReply",
+    "apply_controls",
+    "bind_response",
+    "control_request",
+    "journal_notes",
+    "scripted_content",
+    "stream_strikes",
+]
 
 # Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
 CONTENT_OPERATIONS = frozenset(
@@ -72,7 +80,7 @@ async def control_request(
     notes.update(operation_id=operation_id, model=_model_named(request, body), json=await _journal_body(body))
     if not enforced:
         return None
-    if not (app.rate_limits.enabled or len(app.faults) or len(app.rules)):
+    if not (app.rate_limits.enabled or len(app.faults) or len(app.rules) or len(app.scenarios)):
         return None  # nothing to apply: skip building the view (the common case, on every request)
     view = _view(request, body_kind, body)
     if app.rate_limits.enabled:
@@ -87,8 +95,29 @@ async def control_request(
     return _scripted(request, app, view, operation_id in CONTENT_OPERATIONS)
 
 
+def bind_response(request: Request, response_id: str) -> None:
+    """Record that this request's answer was stored as `response_id`, so a request that continues it
+    (`previous_response_id`) reaches the same conversation-keyed scenario instance. The Responses handler calls it
+    once its response has an id; it does nothing when no scenario was consulted."""
+    conversation = request.scope.get("state", {}).get("mockai.conversation")
+    if conversation is not None:
+        services(request).scenarios.bind(response_id, conversation)
+
+
 def _scripted(request: Request, app: Services, view: RequestView, accepts_content: bool) -> Response | None:
+    """Scenarios first (a step that answers ends here), then rules; misses of both go to the journal."""
     notes = journal_notes(request.scope)
+    if len(app.scenarios):
+        conversation = app.scenarios.conversation_key(view)
+        request.scope["state"]["mockai.conversation"] = conversation
+        step = app.scenarios.take(view, conversation=conversation, accepts_content=accepts_content)
+        if step is not None:
+            notes["scenario"] = step.to_json()
+            if step.reply is not None:
+                return _answer(request, step.reply)
+        else:
+            missed = app.scenarios.near_misses(view, conversation=conversation, accepts_content=accepts_content)
+            notes["scenario_misses"] = [miss.to_json() for miss in missed]
     taken = app.rules.take(view, accepts_content=accepts_content)
     if taken is None:
         if len(app.rules):
@@ -97,6 +126,11 @@ def _scripted(request: Request, app: Services, view: RequestView, accepts_conten
         return None
     rule, reply = taken
     notes["rule_id"] = rule.id
+    return _answer(request, reply)
+
+
+def _answer(request: Request, reply: Reply) -> Response | None:
+    """Raw JSON and errors answer here; a content reply is left for the handler (`scripted_content`)."""
     if isinstance(reply, JsonReply):
         return json_response(reply.body, status=reply.status, headers=reply.headers)
     if isinstance(reply, ErrorReply):
@@ -145,6 +179,7 @@ def _view(request: Request, body_kind: str, body: Any) -> RequestView:
         found = request.path_params.get("model") or request.path_params.get("engine_id")
         model = str(found) if found is not None else None
     readable = {key: _readable(value) for key, value in (fields or {}).items()}
+    app = services(request)
     return RequestView(
         method=request.method,
         path=request.url.path,
@@ -152,6 +187,8 @@ def _view(request: Request, body_kind: str, body: Any) -> RequestView:
         body=readable if fields is not None else None,
         body_kind=body_kind,
         model=model,
+        history=app.history,
+        number=journal_notes(request.scope).get("id"),
     )
 
 
