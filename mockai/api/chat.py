@@ -63,10 +63,11 @@ class ChatReply:
 
     @property
     def finish_reason(self) -> str | None:
+        cut = self.content is not None and self.content.finish_reason == "length"
+        if cut or any(call.arguments.finish_reason == "length" for call in self.calls):
+            return "length"  # a scripted reply cut by max_tokens ended by length, whatever the rule expected
         if self.scripted_finish is not None:
             return self.scripted_finish
-        if any(call.arguments.finish_reason == "length" for call in self.calls):
-            return "length"
         if self.calls:
             return "function_call" if self.legacy_function else "tool_calls"
         return self.content.finish_reason if self.content is not None else "stop"

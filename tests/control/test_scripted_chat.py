@@ -54,6 +54,14 @@ def test_a_tool_call_reply(mock: MockAI, client: Any) -> None:
     ]
 
 
+def test_a_scripted_reply_cut_by_max_tokens_ends_by_length(mock: MockAI, client: Any) -> None:
+    mock.chat.reply("one two three four five six")
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, max_tokens=2)
+    choice = completion.choices[0]
+    assert (choice.message.content, choice.finish_reason) == ("one two", "length")
+    assert completion.usage.completion_tokens == 2
+
+
 def test_a_sequence_then_the_token_model(mock: MockAI, client: Any) -> None:
     mock.chat.reply_sequence(["first", "second"])
     answers = [
