@@ -66,7 +66,7 @@ class ChatReply:
         cut = self.content is not None and self.content.finish_reason == "length"
         if cut or any(call.arguments.finish_reason == "length" for call in self.calls):
             return "length"  # a scripted reply cut by max_tokens ended by length, whatever the rule expected
-        if self.scripted_finish is not None:
+        if self.scripted_finish is not None and not (self.legacy_function and self.scripted_finish == "tool_calls"):
             return self.scripted_finish
         if self.calls:
             return "function_call" if self.legacy_function else "tool_calls"
@@ -89,7 +89,9 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
     prompt_ids = job.encoding.encode(render_chat_prompt(messages), disallowed_special=())
     scripted = scripted_content(request)
     replies = [
-        _scripted_reply(scripted, job, budget) if scripted else _reply(job, body, prompt_ids, index, budget)
+        _scripted_reply(scripted, job, budget, legacy=not body.get("tools") and bool(body.get("functions")))
+        if scripted
+        else _reply(job, body, prompt_ids, index, budget)
         for index in range(body.get("n") or 1)
     ]
     header = _header(request, job)
@@ -126,8 +128,9 @@ def _reply(job: TextJob, body: Mapping[str, Any], prompt_ids: list[int], index: 
     return ChatReply(generated)
 
 
-def _scripted_reply(scripted: ContentReply, job: TextJob, budget: int) -> ChatReply:
-    """A rule's reply, cut into token steps like generated text (so it streams and counts the same way)."""
+def _scripted_reply(scripted: ContentReply, job: TextJob, budget: int, *, legacy: bool) -> ChatReply:
+    """A rule's reply, cut into token steps like generated text (so it streams and counts the same way); a request
+    that declared (deprecated) `functions` gets its calls as a `function_call`, as a generated call would be."""
     top = job.params.top_logprobs
     content = None
     if scripted.content is not None:
@@ -140,7 +143,7 @@ def _scripted_reply(scripted: ContentReply, job: TextJob, budget: int) -> ChatRe
         )
         for position, call in enumerate(scripted.tool_calls or ())
     )
-    return ChatReply(content, calls, scripted_finish=scripted.finish_reason)
+    return ChatReply(content, calls, legacy, scripted_finish=scripted.finish_reason)
 
 
 def _declared_functions(body: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], object, bool]:

@@ -62,6 +62,18 @@ def test_a_scripted_reply_cut_by_max_tokens_ends_by_length(mock: MockAI, client:
     assert completion.usage.completion_tokens == 2
 
 
+def test_a_tool_call_reply_to_legacy_functions_is_a_function_call(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(tool_calls=[mock.tool_call("get_weather", {"city": "Paris"})])
+    function = {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, functions=[function])
+    choice = completion.choices[0]
+    assert choice.finish_reason == "function_call" and choice.message.tool_calls is None
+    assert (choice.message.function_call.name, choice.message.function_call.arguments) == (
+        "get_weather",
+        '{"city": "Paris"}',
+    )
+
+
 def test_a_sequence_then_the_token_model(mock: MockAI, client: Any) -> None:
     mock.chat.reply_sequence(["first", "second"])
     answers = [
