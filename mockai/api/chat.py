@@ -161,9 +161,18 @@ def _structured_answer(
         return json.dumps({"answer": answer}, ensure_ascii=False)
     schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
     last_user: Mapping[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-    content = last_user.get("content")
-    words = salient_words(f"{content if isinstance(content, str) else ''} {answer}")
+    words = salient_words(f"{_text_of(last_user.get('content'))} {answer}")
     return json.dumps(instance_for_schema(schema, rng, words), ensure_ascii=False)
+
+
+def _text_of(content: object) -> str:
+    """A message's text: its string content, or its text parts joined (images and audio carry no words)."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else []
+    return " ".join(
+        str(part.get("text", "")) for part in parts if isinstance(part, dict) and part.get("type") == "text"
+    )
 
 
 def _definition_tokens(body: Mapping[str, Any], job: TextJob) -> int:
