@@ -139,7 +139,9 @@ def _scripted_reply(scripted: ContentReply, job: TextJob, budget: int, *, legacy
         CallReply(
             str(call.get("id") or f"call_{position}"),
             str(call["function"]["name"]),
-            FixedRun(str(call["function"].get("arguments", "")), job.encoding, "stop", max_tokens=budget),
+            FixedRun(
+                str(call["function"].get("arguments", "")), job.encoding, "stop", max_tokens=budget, top_logprobs=top
+            ),
         )
         for position, call in enumerate(scripted.tool_calls or ())
     )

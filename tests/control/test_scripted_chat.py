@@ -74,6 +74,14 @@ def test_a_tool_call_reply_to_legacy_functions_is_a_function_call(mock: MockAI, 
     )
 
 
+def test_a_tool_call_reply_has_logprobs_like_a_generated_one(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(tool_calls=[mock.tool_call("get_weather", {"city": "Paris"})])
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, logprobs=True, top_logprobs=2)
+    tokens = completion.choices[0].logprobs.content
+    assert "".join(token.token for token in tokens) == '{"city": "Paris"}'
+    assert all([(top.token, top.logprob) for top in token.top_logprobs] == [(token.token, 0.0)] for token in tokens)
+
+
 def test_a_sequence_then_the_token_model(mock: MockAI, client: Any) -> None:
     mock.chat.reply_sequence(["first", "second"])
     answers = [
