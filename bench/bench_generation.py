@@ -89,18 +89,23 @@ async def _post(app: Any, path: str, body: bytes) -> int:
 
 
 async def _measure(requests: int) -> dict[str, float]:
+    """µs of CPU per request, per case: the best of several short batches (the least disturbed by other load)."""
     from mockai.api.app import build_app
     from mockai.settings import Settings
 
     app = build_app(Settings(port=0, time_scale=0.0, clock_start=1_700_000_000.0))
     results: dict[str, float] = {}
+    batch = 10
     for name, path, body, fresh in CASES:
         encoded = [json.dumps(_variant(body, i if fresh else 0)).encode() for i in range(requests + 1)]
         assert await _post(app, path, encoded[0]) == 200, name  # warm up: encodings, corpus model, replay cache
-        started = time.process_time()
-        for raw in encoded[1:]:
-            await _post(app, path, raw)
-        results[name] = (time.process_time() - started) / requests * 1e6
+        best = float("inf")
+        for start in range(1, requests + 1, batch):
+            started = time.process_time()
+            for raw in encoded[start : start + batch]:
+                await _post(app, path, raw)
+            best = min(best, (time.process_time() - started) / len(encoded[start : start + batch]))
+        results[name] = best * 1e6
     return results
 
 

@@ -1,9 +1,10 @@
 """The control plane at request time: rate limits, injected faults and scripted replies, applied after validation.
 
 The endpoint wrapper calls `apply_controls()` once a body has been read and validated, so a bad request still gets
-the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler,
-which reads it with `scripted_content(request)` and builds its normal response (or its normal stream chunks) from
-the text, so scripted text looks exactly like generated text.
+the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler:
+text-generating handlers hand it to the generation core (`scripted_reply`, applied by `text_generation.answer`), which
+plans it like any reply, so scripted text looks exactly like generated text on every wire format; the audio handlers
+read the text with `scripted_content`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from mockai.control.faults import Strikes
 from mockai.control.matching import RequestView
 from mockai.control.ratelimit import estimate_tokens, format_duration, retry_after_header
 from mockai.control.rules import ContentReply, ErrorReply, JsonReply
+from mockai.engine.reply import ScriptedCall, ScriptedReply
 
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint
 
-__all__ = ["ContentReply", "apply_controls", "journal_notes", "scripted_content", "stream_strikes"]
+__all__ = ["ContentReply", "apply_controls", "journal_notes", "scripted_content", "scripted_reply", "stream_strikes"]
 
 # Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
 CONTENT_OPERATIONS = frozenset(
@@ -42,6 +44,22 @@ def scripted_content(request: Request) -> ContentReply | None:
     """The scripted text (or tool calls) a rule chose for this request; None: generate as usual."""
     reply: ContentReply | None = request.scope.get("state", {}).get("mockai.reply")
     return reply
+
+
+def scripted_reply(request: Request) -> ScriptedReply | None:
+    """The content rule's reply as the generation core takes it (`ReplyRequest.scripted`); None: the model decides."""
+    reply = scripted_content(request)
+    if reply is None:
+        return None
+    calls = tuple(
+        ScriptedCall(
+            str(call["function"]["name"]),
+            str(call["function"].get("arguments", "")),
+            str(call["id"]) if call.get("id") else None,
+        )
+        for call in reply.tool_calls or ()
+    )
+    return ScriptedReply(reply.content, calls, finish_reason=reply.finish_reason)
 
 
 def stream_strikes(request: Request) -> Strikes | None:
