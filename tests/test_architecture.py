@@ -2,6 +2,8 @@
 
 api → control/dialogue/state/contract.registry → engine/errors. The engine imports no HTTP framework, no state and
 no API; state imports no Starlette; the contract runner can check any server, so it never imports the API layer.
+Only the generation core (`engine/reply.py`) decides what a model says: the API layer translates requests into its
+input and renders its output, so it never calls tool planning, structured output or the edit corrector itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mockai"
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "engine": ("starlette", "httpx", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.contract"),
+    "api": ("mockai.engine.tool_calls", "mockai.engine.structured", "mockai.engine.edit"),
     "state": ("starlette", "uvicorn", "mockai.api"),
     "control": ("starlette", "uvicorn", "mockai.api"),
     "dialogue": ("starlette", "uvicorn", "mockai.api"),
