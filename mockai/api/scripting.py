@@ -10,7 +10,8 @@ read the text with `scripted_content`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
+import json
+from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import UploadFile
@@ -51,15 +52,23 @@ def scripted_reply(request: Request) -> ScriptedReply | None:
     reply = scripted_content(request)
     if reply is None:
         return None
-    calls = tuple(
-        ScriptedCall(
-            str(call["function"]["name"]),
-            str(call["function"].get("arguments", "")),
-            str(call["id"]) if call.get("id") else None,
-        )
-        for call in reply.tool_calls or ()
-    )
+    calls = tuple(_scripted_call(call) for call in reply.tool_calls or () if isinstance(call, Mapping))
     return ScriptedReply(reply.content, calls, finish_reason=reply.finish_reason)
+
+
+def _scripted_call(call: Mapping[str, Any]) -> ScriptedCall:
+    """A rule's call in chat's form (`{"id", "function": {"name", "arguments"}}`) or flat (`{"name", "arguments"}`, as
+    legacy function calls and Responses function_call items are written); arguments given as a JSON value are encoded,
+    so the client always receives a JSON string."""
+    nested = call.get("function")
+    function = nested if isinstance(nested, Mapping) else call
+    arguments = function.get("arguments", "")
+    call_id = call.get("id") or call.get("call_id")
+    return ScriptedCall(
+        str(function.get("name", "")),
+        arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False),
+        str(call_id) if call_id else None,
+    )
 
 
 def stream_strikes(request: Request) -> Strikes | None:

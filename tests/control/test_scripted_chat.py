@@ -82,6 +82,20 @@ def test_a_tool_call_reply_has_logprobs_like_a_generated_one(mock: MockAI, clien
     assert all([(top.token, top.logprob) for top in token.top_logprobs] == [(token.token, 0.0)] for token in tokens)
 
 
+def test_a_tool_call_written_flat_with_arguments_as_an_object_reaches_the_client_as_json(
+    mock: MockAI, client: Any
+) -> None:
+    call = {"name": "get_weather", "arguments": {"city": "Paris"}}
+    mock.add_rule({"match": {"path": "/v1/chat/completions"}, "reply": {"kind": "content", "tool_calls": [call]}})
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER)
+    (called,) = completion.choices[0].message.tool_calls
+    assert (called.id, called.function.name, called.function.arguments) == (
+        "call_0",
+        "get_weather",
+        '{"city": "Paris"}',
+    )
+
+
 def test_a_sequence_then_the_token_model(mock: MockAI, client: Any) -> None:
     mock.chat.reply_sequence(["first", "second"])
     answers = [
