@@ -39,7 +39,11 @@ async def create_edit(request: Request, body: dict[str, Any]) -> Response:
     revision = Revision(source, instruction)
     reply = answer(request, ReplyRequest(prompt, model, drawn, prompt_tokens, revision=revision, text_only=True))
     choices = [
-        {"text": plan.content.text if plan.content is not None else "", "index": index, "finish_reason": "stop"}
+        {
+            "text": plan.content.text if plan.content is not None else "",
+            "index": index,
+            "finish_reason": plan.finish_reason,
+        }
         for index, plan in enumerate(plan.finished() for plan in reply.choices)
     ]
     edit = {"object": "edit", "created": created_at(request), "choices": choices}
