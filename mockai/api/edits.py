@@ -22,7 +22,7 @@ from mockai.api.text_generation import (
     usage,
 )
 from mockai.engine.conversation import RawPrompt
-from mockai.engine.reply import ReplyRequest, Revision
+from mockai.engine.reply import ChoicePlan, ReplyRequest, Revision
 
 
 async def create_edit(request: Request, body: dict[str, Any]) -> Response:
@@ -38,13 +38,14 @@ async def create_edit(request: Request, body: dict[str, Any]) -> Response:
     drawn = sampling(request, body, model, max_output_tokens=budget, top_logprobs=0, choices=body.get("n") or 1)
     revision = Revision(source, instruction)
     reply = answer(request, ReplyRequest(prompt, model, drawn, prompt_tokens, revision=revision, text_only=True))
-    choices = [
-        {
-            "text": plan.content.text if plan.content is not None else "",
-            "index": index,
-            "finish_reason": plan.finish_reason,
-        }
-        for index, plan in enumerate(plan.finished() for plan in reply.choices)
-    ]
+    choices = [_choice(index, plan.finished()) for index, plan in enumerate(reply.choices)]
     edit = {"object": "edit", "created": created_at(request), "choices": choices}
     return json_response({**edit, "usage": usage(reply.usage)}, model=model.id)
+
+
+def _choice(index: int, plan: ChoicePlan) -> dict[str, Any]:
+    return {
+        "text": plan.content.text if plan.content is not None else "",
+        "index": index,
+        "finish_reason": plan.finish_reason,
+    }

@@ -246,7 +246,9 @@ ToolChoice = Literal["none", "auto", "required"] | ForcedTool
 
 @dataclass(frozen=True)
 class Tools:
-    """The tools declared, which of them the model may or must call, and whether it may call several at once."""
+    """The tools declared, which of them the model may or must call, and whether it may call several at once
+    (`parallel`: the planner makes one call per reply today, which both settings allow; a scripted reply may make
+    several)."""
 
     declared: tuple[Tool, ...] = ()
     choice: ToolChoice = "auto"
