@@ -3,8 +3,8 @@
 Run by hand: `.venv/bin/python bench/bench_generation.py [--rounds 5] [--against DIR]`. Each request goes through the
 whole ASGI app (middleware, validation, handler, rendering) without sockets, so the numbers are the server's own cost
 and stay comparable on a busy machine. `--against DIR` names another source tree of mockai (say, `git archive` of an
-older commit unpacked in /tmp); both trees are then measured in alternating rounds of the same run and the ratio is
-printed (below 1.00: this tree is faster). Numbers are printed, never asserted.
+older commit unpacked in /tmp); both trees are then measured side by side in each round of the same run, so they see
+the same load, and the ratio is printed (below 1.00: this tree is faster). Numbers are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -115,11 +115,22 @@ def _variant(body: dict[str, Any], index: int) -> dict[str, Any]:
     return {**body, "messages": [{"role": "user", "content": f"Tell me about rain, part {index}."}]}
 
 
-def _worker(tree: Path, requests: int) -> dict[str, float]:
-    environment = {**os.environ, "PYTHONPATH": str(tree)}
+def _workers(trees: dict[str, Path], requests: int) -> dict[str, dict[str, float]]:
+    """One measurement per tree, run side by side so that both see the same load on the machine."""
     command = [sys.executable, __file__, "--worker", "--requests", str(requests)]
-    output = subprocess.run(command, env=environment, check=True, capture_output=True, text=True, cwd=tree).stdout
-    return dict(json.loads(output.splitlines()[-1]))
+    running = {
+        label: subprocess.Popen(
+            command, env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tree, stdout=subprocess.PIPE, text=True
+        )
+        for label, tree in trees.items()
+    }
+    results = {}
+    for label, process in running.items():
+        output, _ = process.communicate()
+        if process.returncode:
+            sys.exit(f"the worker for {label} failed")
+        results[label] = dict(json.loads(output.splitlines()[-1]))
+    return results
 
 
 def main() -> None:
@@ -136,9 +147,9 @@ def main() -> None:
     if args.against is not None:
         trees["against"] = args.against.resolve()
     best: dict[str, dict[str, float]] = {label: {} for label in trees}
-    for _ in range(args.rounds):  # alternate, so both trees see the same machine load; keep each case's best
-        for label, tree in trees.items():
-            for name, value in _worker(tree, args.requests).items():
+    for _ in range(args.rounds):  # keep each case's best round
+        for label, measured in _workers(trees, args.requests).items():
+            for name, value in measured.items():
                 best[label][name] = min(value, best[label].get(name, value))
     print(f"{'case':32} " + " ".join(f"{label:>12}" for label in trees) + ("   ratio" if len(trees) > 1 else ""))
     for name, *_ in CASES:

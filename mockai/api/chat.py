@@ -31,7 +31,7 @@ from mockai.api.text_generation import (
     usage,
 )
 from mockai.engine.chat_format import chat_conversation, count_chat_tokens
-from mockai.engine.conversation import TEXT, ForcedTool, FunctionTool, OutputFormat, ToolChoice, Tools
+from mockai.engine.conversation import NO_TOOLS, TEXT, ForcedTool, FunctionTool, OutputFormat, ToolChoice, Tools
 from mockai.engine.generate import TokenStep
 from mockai.engine.reply import ChoicePlan, GenerationModel, Reply, ReplyRequest
 
@@ -69,6 +69,8 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
 
 def _tools(body: Mapping[str, Any]) -> Tools:
     """`tools` (function tools; other kinds are not planned), or the deprecated `functions`/`function_call`."""
+    if not body.get("tools") and not body.get("functions"):
+        return NO_TOOLS  # nothing to choose from, whatever tool_choice or function_call says
     if body.get("tools"):
         functions = [tool["function"] for tool in body["tools"] if tool.get("type") == "function"]
         choice = body.get("tool_choice")
@@ -155,14 +157,15 @@ def _message(plan: ChoicePlan, legacy: bool) -> dict[str, Any]:
 
 def _choice(index: int, plan: ChoicePlan, legacy: bool, wants_logprobs: bool) -> dict[str, Any]:
     """A finished plan as `choices[index]`: the message, logprobs of every token it says, the finish reason."""
-    steps = [
-        step for run in (plan.content, *(call.arguments for call in plan.calls)) if run is not None for step in run
-    ]
-    refusal = list(plan.refusal) if plan.refusal is not None else None
+    logprobs = None
+    if wants_logprobs:
+        said = [run for run in plan.runs if run is not plan.refusal]
+        refusal = list(plan.refusal) if plan.refusal is not None else None
+        logprobs = chat_logprobs([step for run in said for step in run], refusal)
     return {
         "index": index,
         "message": _message(plan, legacy),
-        "logprobs": chat_logprobs(steps, refusal) if wants_logprobs else None,
+        "logprobs": logprobs,
         "finish_reason": _finish_reason(plan, legacy),
     }
 

@@ -72,7 +72,7 @@ async def create_completion(request: Request, body: dict[str, Any]) -> Response:
 
 def _reply_request(prompt: RawPrompt, index: int, model: GenerationModel, drawn: Sampling) -> ReplyRequest:
     """Prompt `index` of the request; its candidates draw from the random streams after the previous prompt's."""
-    shifted = dataclasses.replace(drawn, first_choice=index * drawn.candidates)
+    shifted = dataclasses.replace(drawn, first_choice=index * drawn.candidates) if index else drawn
     return ReplyRequest(prompt, model, shifted, len(prompt.ids), text_only=True)
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -60,6 +61,12 @@ def _encode_len(text: str, encoding: tiktoken.Encoding) -> int:
     return len(encoding.encode(text, disallowed_special=()))
 
 
+@functools.lru_cache(maxsize=64)
+def _role_tokens(role: str, encoding: tiktoken.Encoding) -> int:
+    """A role's tokens: every message has one, and there are six of them, so they are counted once."""
+    return _encode_len(role, encoding)
+
+
 def _content_tokens(content: object, encoding: tiktoken.Encoding) -> int:
     if content is None:
         return 0
@@ -104,6 +111,8 @@ def count_chat_tokens(messages: Sequence[Mapping[str, Any]], encoding: tiktoken.
         for key, value in message.items():
             if key == "content":
                 total += _content_tokens(value, encoding)
+            elif key == "role" and value in _ROLES:
+                total += _role_tokens(value, encoding)
             elif key in ("tool_calls", "function_call"):
                 total += _calls_tokens(value, encoding)
             elif isinstance(value, str):
@@ -119,7 +128,9 @@ def chat_conversation(messages: Sequence[Mapping[str, Any]]) -> Conversation:
     """
     items: list[Item] = []
     for message in messages:
-        role, parts = str(message.get("role", "user")), _parts(message.get("content"))
+        content = message.get("content")
+        parts = (TextPart(content),) if isinstance(content, str) else _parts(content)
+        role = str(message.get("role", "user"))
         if role == "tool":
             items.append(ToolResult(str(message.get("tool_call_id", "")), parts))
         elif role == "function":
@@ -161,6 +172,8 @@ def _part(raw: Mapping[str, Any]) -> Part | None:
 
 
 def _calls(value: object) -> list[ToolCall]:
+    if not value:
+        return []
     calls = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
     found = []
     for call in calls:

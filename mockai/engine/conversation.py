@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "ASSISTANT_OPENER",
@@ -44,6 +44,7 @@ __all__ = [
     "ToolChoice",
     "ToolResult",
     "Tools",
+    "Turn",
     "render_prompt",
 ]
 
@@ -117,7 +118,7 @@ class Message:
     @property
     def text(self) -> str:
         """The words of the message: its text parts, joined by spaces."""
-        return " ".join(part.text for part in self.content if isinstance(part, TextPart))
+        return _words(self.content)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,14 @@ class Reasoning:
 Item = Message | ToolCall | ToolResult | Reasoning
 
 
+class Turn(NamedTuple):
+    """One turn of the transcript the model reads: who speaks, what they say, the calls they make."""
+
+    role: str
+    text: str
+    calls: tuple[ToolCall, ...] = ()
+
+
 @dataclass(frozen=True)
 class Conversation:
     """Instructions (Responses `instructions`: a system turn first) and the conversation's items, oldest first."""
@@ -162,15 +171,15 @@ class Conversation:
         found = next((item for item in reversed(self.items) if isinstance(item, Message) and item.role == "user"), None)
         return found.text if found is not None else ""
 
-    def turns(self) -> Iterator[tuple[str, str, tuple[ToolCall, ...]]]:
-        """The conversation as the model reads it: (role, text, calls) per turn.
+    def turns(self) -> Iterator[Turn]:
+        """The conversation as the model reads it, turn by turn.
 
         A tool call joins the assistant turn it follows (an assistant message, or calls right before it) and opens an
         assistant turn of its own otherwise; a tool result is a `tool` turn (`function` for chat's legacy function
         messages). Reasoning items are the model's own notes, not part of the transcript it continues.
         """
         if self.instructions is not None:
-            yield "system", self.instructions, ()
+            yield Turn("system", self.instructions)
         role, text, calls = "", "", list[ToolCall]()
         for item in self.items:
             if isinstance(item, Reasoning):
@@ -179,16 +188,21 @@ class Conversation:
                 calls.append(item)
                 continue
             if role:
-                yield role, text, tuple(calls)
+                yield Turn(role, text, tuple(calls))
             if isinstance(item, Message):
                 role, text, calls = item.role, item.text, []
             elif isinstance(item, ToolCall):
                 role, text, calls = "assistant", "", [item]
             else:
-                role, calls = ("tool" if item.call_id is not None else "function"), []
-                text = " ".join(part.text for part in item.output if isinstance(part, TextPart))
+                role, text, calls = ("tool" if item.call_id is not None else "function"), _words(item.output), []
         if role:
-            yield role, text, tuple(calls)
+            yield Turn(role, text, tuple(calls))
+
+
+def _words(parts: tuple[Part, ...]) -> str:
+    if len(parts) == 1 and isinstance(parts[0], TextPart):
+        return parts[0].text  # the common case, kept cheap
+    return " ".join(part.text for part in parts if isinstance(part, TextPart))
 
 
 def render_prompt(conversation: Conversation) -> str:
@@ -198,7 +212,8 @@ def render_prompt(conversation: Conversation) -> str:
     precedes each end marker, so a turn ending in punctuation ("you?") never merges with the marker into one token.
     """
     rendered = [
-        f"{MESSAGE_START}{role}\n{text}{''.join(call.name + call.arguments for call in calls)}\n{MESSAGE_END}\n"
+        f"{MESSAGE_START}{role}\n{text}{''.join(call.name + call.arguments for call in calls) if calls else ''}\n"
+        f"{MESSAGE_END}\n"
         for role, text, calls in conversation.turns()
     ]
     return "".join(rendered) + ASSISTANT_OPENER

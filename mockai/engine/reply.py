@@ -234,6 +234,8 @@ class ChoicePlan:
     @property
     def runs(self) -> tuple[TextRun, ...]:
         """Every run of the choice, in output order: content, refusal, each call's arguments."""
+        if not self.calls and self.refusal is None:
+            return () if self.content is None else (self.content,)  # the common case, kept cheap
         texts = tuple(run for run in (self.content, self.refusal) if run is not None)
         return texts + tuple(call.arguments for call in self.calls)
 
@@ -261,6 +263,8 @@ class ChoicePlan:
     def finished(self) -> ChoicePlan:
         """The same plan with every run readable again (live runs read to their end and kept), for a body that reads
         steps and texts more than once."""
+        if all(isinstance(run, FixedRun | ReplayRun) for run in self.runs):
+            return self  # decided or played back: readable again already (the common case of a repeated request)
         content = _kept(self.content) if self.content is not None else None
         refusal = _kept(self.refusal) if self.refusal is not None else None
         calls = tuple(CallPlan(call.call_id, call.name, _kept(call.arguments)) for call in self.calls)
