@@ -93,7 +93,9 @@ def _tool_choice(choice: object) -> ToolChoice:
 
 
 def _output_format(body: Mapping[str, Any]) -> OutputFormat:
-    response_format = body.get("response_format") or {}
+    response_format = body.get("response_format")
+    if not response_format:
+        return TEXT
     kind = response_format.get("type")
     if kind == "json_object":
         return OutputFormat("json_object")

@@ -125,6 +125,8 @@ def _choice(index: int, prompt: RawPrompt, plan: ChoicePlan, echo: bool, wants_l
 
 def _usage(replies: Sequence[Reply]) -> Usage:
     """Every prompt's tokens, and every candidate's (discarded `best_of` candidates are billed too)."""
+    if len(replies) == 1:
+        return replies[0].usage
     total = Usage(0, 0)
     for reply in replies:
         total += reply.usage

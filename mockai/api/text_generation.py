@@ -10,6 +10,7 @@ construction.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -64,12 +65,20 @@ def resolve_model(request: Request, model_id: str, family: str, endpoint_path: s
 
 def generation_model(request: Request, model: ModelInfo) -> GenerationModel:
     """The model as the generation core sees it: its encoding and its token model (a fine-tuned one's own)."""
+    if not model.is_fine_tuned:
+        return _base_model(model.id, model.encoding or "cl100k_base")
     return GenerationModel(
         id=model.id,
         encoding=get_encoding(model.encoding or "cl100k_base"),
         token_model=language_model(services(request), request, model),
         owner=model.owner_org,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _base_model(model_id: str, encoding_name: str) -> GenerationModel:
+    """A base model is a pure function of its id and encoding, so it is built once, not per request."""
+    return GenerationModel(model_id, get_encoding(encoding_name), corpus_model(encoding_name))
 
 
 def sampling(
@@ -120,14 +129,23 @@ def language_model(app: Services, request: Request, model: ModelInfo) -> TokenMo
 
 
 def sampling_params(body: Mapping[str, Any], encoding: tiktoken.Encoding, *, top_logprobs: int) -> SamplingParams:
-    return SamplingParams(
-        temperature=_number(body, "temperature", 1.0),
-        top_p=_number(body, "top_p", 1.0),
-        presence_penalty=_number(body, "presence_penalty", 0.0),
-        frequency_penalty=_number(body, "frequency_penalty", 0.0),
-        logit_bias=token_bias(body.get("logit_bias"), encoding),
-        top_logprobs=top_logprobs,
+    knobs = (
+        _number(body, "temperature", 1.0),
+        _number(body, "top_p", 1.0),
+        _number(body, "presence_penalty", 0.0),
+        _number(body, "frequency_penalty", 0.0),
     )
+    if not body.get("logit_bias"):
+        return _unbiased_params(*knobs, top_logprobs)
+    return SamplingParams(*knobs, logit_bias=token_bias(body["logit_bias"], encoding), top_logprobs=top_logprobs)
+
+
+@functools.lru_cache(maxsize=256)
+def _unbiased_params(
+    temperature: float, top_p: float, presence_penalty: float, frequency_penalty: float, top_logprobs: int
+) -> SamplingParams:
+    """Most requests leave the knobs at a few common values: their validated params are built once."""
+    return SamplingParams(temperature, top_p, presence_penalty, frequency_penalty, top_logprobs=top_logprobs)
 
 
 def token_bias(raw: Mapping[str, float] | None, encoding: tiktoken.Encoding) -> dict[int, float]:

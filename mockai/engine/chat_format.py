@@ -131,13 +131,17 @@ def chat_conversation(messages: Sequence[Mapping[str, Any]]) -> Conversation:
         content = message.get("content")
         parts = (TextPart(content),) if isinstance(content, str) else _parts(content)
         role = str(message.get("role", "user"))
+        name = message.get("name")
+        name = name if isinstance(name, str) else None
         if role == "tool":
             items.append(ToolResult(str(message.get("tool_call_id", "")), parts))
         elif role == "function":
-            items.append(ToolResult(None, parts, name=_optional_str(message.get("name"))))
+            items.append(ToolResult(None, parts, name=name))
         else:
-            items.append(Message(role, parts, _optional_str(message.get("name"))))
-            items.extend(_calls(message.get("tool_calls") or message.get("function_call")))
+            items.append(Message(role, parts, name))
+            calls = message.get("tool_calls") or message.get("function_call")
+            if calls:
+                items.extend(_calls(calls))
     return Conversation(tuple(items))
 
 
@@ -172,8 +176,6 @@ def _part(raw: Mapping[str, Any]) -> Part | None:
 
 
 def _calls(value: object) -> list[ToolCall]:
-    if not value:
-        return []
     calls = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
     found = []
     for call in calls:

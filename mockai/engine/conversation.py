@@ -180,12 +180,13 @@ class Conversation:
         """
         if self.instructions is not None:
             yield Turn("system", self.instructions)
-        role, text, calls = "", "", list[ToolCall]()
+        role, text = "", ""
+        calls: list[ToolCall] = []
         for item in self.items:
-            if isinstance(item, Reasoning):
-                continue
             if isinstance(item, ToolCall) and role == "assistant":
                 calls.append(item)
+                continue
+            if isinstance(item, Reasoning):
                 continue
             if role:
                 yield Turn(role, text, tuple(calls))

@@ -243,8 +243,9 @@ class ChoicePlan:
     def finish_reason(self) -> str:
         """`length` when max_output_tokens cut any part (a scripted reply included), else the rule's finish reason,
         else `tool_calls` when the reply calls tools, else how the content ended (`stop`)."""
-        if any(run.finish_reason == "length" for run in self.runs):
-            return "length"
+        for run in self.runs:
+            if run.finish_reason == "length":
+                return "length"
         if self.scripted_finish is not None:
             return self.scripted_finish
         if self.calls:
@@ -263,7 +264,10 @@ class ChoicePlan:
     def finished(self) -> ChoicePlan:
         """The same plan with every run readable again (live runs read to their end and kept), for a body that reads
         steps and texts more than once."""
-        if all(isinstance(run, FixedRun | ReplayRun) for run in self.runs):
+        for run in self.runs:
+            if not isinstance(run, FixedRun | ReplayRun):
+                break
+        else:
             return self  # decided or played back: readable again already (the common case of a repeated request)
         content = _kept(self.content) if self.content is not None else None
         refusal = _kept(self.refusal) if self.refusal is not None else None
@@ -334,6 +338,8 @@ def _scripted(scripted: ScriptedReply, runs: _Runs, *, text_only: bool) -> Choic
 def _decided(request: ReplyRequest, runs: _Runs, index: int) -> ChoicePlan:
     """Tool planning and the output format decide the reply when the request has either; otherwise the model talks."""
     output_format = request.output_format
+    if not request.tools.declared and not output_format.structured:
+        return ChoicePlan(runs.generated(index))  # the common case: nothing to decide
     functions = [tool.definition() for tool in request.tools.declared if isinstance(tool, FunctionTool)]
     if not functions and not output_format.structured:
         return ChoicePlan(runs.generated(index))
