@@ -33,7 +33,8 @@ from mockai.api.text_generation import (
 from mockai.engine.chat_format import chat_conversation, count_chat_tokens
 from mockai.engine.conversation import NO_TOOLS, TEXT, ForcedTool, FunctionTool, OutputFormat, ToolChoice, Tools
 from mockai.engine.generate import TokenStep
-from mockai.engine.reply import ChoicePlan, GenerationModel, Reply, ReplyRequest
+from mockai.engine.reply import ChoicePlan, Reply, ReplyRequest
+from mockai.engine.runs import GenerationModel
 
 Delta = tuple[dict[str, Any], TokenStep | None, bool]  # the delta, its token step, whether the step is a refusal's
 

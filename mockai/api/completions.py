@@ -31,8 +31,8 @@ from mockai.api.text_generation import (
 )
 from mockai.engine.conversation import RawPrompt
 from mockai.engine.generate import TokenStep
-from mockai.engine.reply import ChoicePlan, GenerationModel, Reply, ReplyRequest, Sampling, Usage
-from mockai.engine.runs import TextRun
+from mockai.engine.reply import ChoicePlan, Reply, ReplyRequest, Usage
+from mockai.engine.runs import GenerationModel, Sampling, TextRun
 
 DEFAULT_MAX_TOKENS = 16  # documented default for completions
 

@@ -24,7 +24,8 @@ from mockai.api.auth import organization
 from mockai.api.scripting import scripted_reply
 from mockai.api.services import Services, services
 from mockai.engine.generate import TokenStep
-from mockai.engine.reply import GenerationModel, Reply, ReplyRequest, Sampling, Usage, plan_reply
+from mockai.engine.reply import Reply, ReplyRequest, Usage, plan_reply
+from mockai.engine.runs import GenerationModel, Sampling
 from mockai.engine.sampler import SamplingParams
 from mockai.engine.token_model import TokenModel, corpus_model
 from mockai.engine.tokenizer import get_encoding

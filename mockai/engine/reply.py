@@ -39,8 +39,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import tiktoken
-
 from mockai.engine.conversation import (
     NO_TOOLS,
     TEXT,
@@ -54,23 +52,27 @@ from mockai.engine.conversation import (
     render_prompt,
 )
 from mockai.engine.edit import CORRECTION_ONLY, corpus_vocabulary
-from mockai.engine.generate import GenerationRun
-from mockai.engine.replay import RecordingRun, ReplayCache, ReplayRun
-from mockai.engine.runs import FixedRun, TextRun, choice_rng, finished, total_logprob
-from mockai.engine.sampler import SamplingParams
+from mockai.engine.replay import ReplayCache, ReplayRun
+from mockai.engine.runs import (
+    FixedRun,
+    GenerationModel,
+    RunSource,
+    Sampling,
+    TextRun,
+    choice_rng,
+    finished,
+    total_logprob,
+)
 from mockai.engine.structured import instance_for_schema, salient_words
-from mockai.engine.token_model import TokenModel
 from mockai.engine.tool_calls import plan_tool_call
 
 __all__ = [
     "EDIT_ADDITION_TOKENS",
     "CallPlan",
     "ChoicePlan",
-    "GenerationModel",
     "Reply",
     "ReplyRequest",
     "Revision",
-    "Sampling",
     "ScriptedCall",
     "ScriptedReply",
     "Usage",
@@ -86,48 +88,6 @@ _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"
 
 
 # --- input -----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GenerationModel:
-    """The model that answers: its id, its owning organization (fine-tuned models), its tokenizer, its token model."""
-
-    id: str
-    encoding: tiktoken.Encoding
-    token_model: TokenModel
-    owner: str | None = None
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """How the reply is drawn.
-
-    `fingerprint` is what the random streams derive from: the sampling-relevant part of the request, as the wire format
-    defines it (so a streamed and a plain request, or a smaller `max_tokens`, draw the same tokens). Choice `i` draws
-    from its own stream, numbered `first_choice + i`. With `best_of`, that many candidates are drawn and the `choices`
-    with the highest total logprob are returned (completions). `params.top_logprobs` alternatives are listed per token.
-    """
-
-    params: SamplingParams
-    seed: int
-    fingerprint: bytes
-    max_output_tokens: int
-    stop: tuple[str, ...] = ()
-    choices: int = 1
-    best_of: int | None = None
-    first_choice: int = 0
-
-    def __post_init__(self) -> None:
-        if self.choices < 1:
-            raise ValueError(f"{self.choices=} must be at least 1")
-        if self.best_of is not None and self.best_of < self.choices:
-            raise ValueError(f"{self.best_of=} must be at least {self.choices=}")
-        if self.max_output_tokens < 0:
-            raise ValueError(f"{self.max_output_tokens=} must not be negative")
-
-    @property
-    def candidates(self) -> int:
-        return self.best_of or self.choices
 
 
 @dataclass(frozen=True)
@@ -300,7 +260,12 @@ def plan_reply(request: ReplyRequest, *, replays: ReplayCache) -> Reply:
 
     `replays` keeps finished sampled runs: a run is a pure function of its inputs, so a repeat is played back.
     """
-    runs = _Runs(request, replays)
+    prompt = request.prompt
+    if isinstance(prompt, RawPrompt):
+        prompt_ids: Sequence[int] = prompt.ids
+    else:
+        prompt_ids = request.model.encoding.encode(render_prompt(prompt), disallowed_special=())
+    runs = RunSource(request.model, request.sampling, prompt_ids, replays)
     sampling = request.sampling
     first = sampling.first_choice
     plans = [_plan_choice(request, runs, index) for index in range(first, first + sampling.candidates)]
@@ -313,16 +278,16 @@ def plan_reply(request: ReplyRequest, *, replays: ReplayCache) -> Reply:
     return Reply(tuple(candidates[i] for i in chosen), request.prompt_tokens, discarded)
 
 
-def _plan_choice(request: ReplyRequest, runs: _Runs, index: int) -> ChoicePlan:
+def _plan_choice(request: ReplyRequest, runs: RunSource, index: int) -> ChoicePlan:
     scripted = request.scripted
     if scripted is not None and (scripted.content is not None or not request.text_only):
         return _scripted(scripted, runs, text_only=request.text_only)
     if request.revision is not None:
-        return ChoicePlan(runs.revised(request.revision, index))
+        return ChoicePlan(_revised(request.revision, runs, index))
     return _decided(request, runs, index)
 
 
-def _scripted(scripted: ScriptedReply, runs: _Runs, *, text_only: bool) -> ChoicePlan:
+def _scripted(scripted: ScriptedReply, runs: RunSource, *, text_only: bool) -> ChoicePlan:
     """A rule's reply, cut into token steps like generated text (so it streams and counts the same way)."""
     content = runs.decided(scripted.content) if scripted.content is not None else None
     if text_only:
@@ -335,7 +300,7 @@ def _scripted(scripted: ScriptedReply, runs: _Runs, *, text_only: bool) -> Choic
     return ChoicePlan(content, refusal, calls, scripted.finish_reason)
 
 
-def _decided(request: ReplyRequest, runs: _Runs, index: int) -> ChoicePlan:
+def _decided(request: ReplyRequest, runs: RunSource, index: int) -> ChoicePlan:
     """Tool planning and the output format decide the reply when the request has either; otherwise the model talks."""
     output_format = request.output_format
     if not request.tools.declared and not output_format.structured:
@@ -397,64 +362,13 @@ def _kept(run: TextRun) -> TextRun:
     return run if isinstance(run, FixedRun | ReplayRun) else finished(run)
 
 
-class _Runs:
-    """The runs of one request's choices: sampled from the model (replayed when seen before) or decided."""
-
-    def __init__(self, request: ReplyRequest, replays: ReplayCache) -> None:
-        self._model = request.model
-        self._sampling = request.sampling
-        self._replays = replays
-        prompt = request.prompt
-        if isinstance(prompt, RawPrompt):
-            self._prompt_ids: Sequence[int] = prompt.ids
-        else:
-            self._prompt_ids = self._model.encoding.encode(render_prompt(prompt), disallowed_special=())
-
-    def generated(self, index: int, *, max_tokens: int | None = None) -> TextRun:
-        """Choice `index` sampled from its own random stream, derived from (seed, request, index); played back when
-        exactly this run has finished before."""
-        model, sampling = self._model, self._sampling
-        limit = sampling.max_output_tokens if max_tokens is None else max_tokens
-        key = (
-            model.id,
-            model.owner,
-            sampling.fingerprint,
-            sampling.seed,
-            index,
-            limit,
-            sampling.stop,
-            sampling.params.top_logprobs,
-            hash(tuple(self._prompt_ids)),
-        )
-        recording = self._replays.get(key)
-        if recording is not None:
-            return ReplayRun(recording)
-        run = GenerationRun(
-            model.token_model.for_prompt(self._prompt_ids),
-            self._prompt_ids,
-            sampling.params,
-            choice_rng(sampling.seed, sampling.fingerprint, index),
-            encoding=model.encoding,
-            max_tokens=limit,
-            stop=sampling.stop,
-            end_token=model.encoding.eot_token,
-        )
-        return RecordingRun(run, lambda done: self._replays.put(key, done))
-
-    def decided(self, text: str) -> FixedRun:
-        """A decided text as token steps, cut by max_output_tokens."""
-        top = self._sampling.params.top_logprobs
-        return FixedRun(
-            text, self._model.encoding, "stop", max_tokens=self._sampling.max_output_tokens, top_logprobs=top
-        )
-
-    def revised(self, revision: Revision, index: int) -> FixedRun:
-        """The edit: the source with its spelling corrected, then (unless only corrections were asked for) up to
-        `EDIT_ADDITION_TOKENS` tokens the model writes. An edit is never cut: the endpoint has no `max_tokens`."""
-        corrected = corpus_vocabulary().correct_text(revision.source)
-        text = corrected
-        if not CORRECTION_ONLY.search(revision.instruction) or not revision.source:
-            limit = min(self._sampling.max_output_tokens, EDIT_ADDITION_TOKENS)
-            addition = finished(self.generated(index, max_tokens=limit)).text.strip()
-            text = f"{corrected.rstrip()}\n{addition}".strip() if addition else corrected
-        return FixedRun(text, self._model.encoding, "stop", max_tokens=None)
+def _revised(revision: Revision, runs: RunSource, index: int) -> FixedRun:
+    """The edit: the source with its spelling corrected, then (unless only corrections were asked for) up to
+    `EDIT_ADDITION_TOKENS` tokens the model writes. An edit is never cut: the endpoint has no `max_tokens`."""
+    corrected = corpus_vocabulary().correct_text(revision.source)
+    text = corrected
+    if not CORRECTION_ONLY.search(revision.instruction) or not revision.source:
+        limit = min(runs.sampling.max_output_tokens, EDIT_ADDITION_TOKENS)
+        addition = finished(runs.generated(index, max_tokens=limit)).text.strip()
+        text = f"{corrected.rstrip()}\n{addition}".strip() if addition else corrected
+    return FixedRun(text, runs.model.encoding, "stop", max_tokens=None)

@@ -23,16 +23,14 @@ from mockai.engine.conversation import (
 from mockai.engine.replay import ReplayCache, ReplayRun
 from mockai.engine.reply import (
     ChoicePlan,
-    GenerationModel,
     ReplyRequest,
     Revision,
-    Sampling,
     ScriptedCall,
     ScriptedReply,
     Usage,
     plan_reply,
 )
-from mockai.engine.runs import FixedRun, TextRun, finished
+from mockai.engine.runs import FixedRun, GenerationModel, Sampling, TextRun, finished
 from mockai.engine.sampler import SamplingParams
 from mockai.engine.token_model import corpus_model
 from mockai.engine.tokenizer import get_encoding
