@@ -102,6 +102,8 @@ class FixedRun:
 
 def finished(run: TextRun) -> ReplayRun:
     """Run `run` to its end and keep its steps: the result can be read any number of times."""
+    if isinstance(run, ReplayRun):
+        return run  # already kept
     steps = tuple(run)
     return ReplayRun(Recording(steps, run.text, run.finish_reason, run.completion_tokens))
 
