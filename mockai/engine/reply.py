@@ -141,9 +141,11 @@ class ReplyRequest:
 
 
 # --- output ----------------------------------------------------------------------------------------------------------
+# Plans are transient: `plan_reply` builds them for one request and a renderer reads them once. They hold live runs,
+# so they are plain (slotted) dataclasses rather than frozen ones, which cost several times more to build, per request.
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CallPlan:
     """A tool call of the reply: its id, the function's name, its JSON arguments as token steps."""
 
@@ -178,7 +180,7 @@ class Usage:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ChoicePlan:
     """One choice: content (None: the model said no text), a refusal, tool calls, and how it ended.
 
@@ -235,7 +237,7 @@ class ChoicePlan:
         return ChoicePlan(content, refusal, calls, self.scripted_finish)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reply:
     """The choices the model gives, and what they cost (`usage`, exact once the choices' runs are consumed).
 
