@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 __all__ = [
+    "CassetteControl",
     "FaultControl",
     "Match",
     "MockAI",
@@ -29,6 +30,7 @@ __all__ = [
     "RouteRules",
     "RuleHandle",
     "RunningServer",
+    "cassette_misses_message",
     "tool_call",
     "unused_rules_message",
 ]
@@ -375,6 +377,58 @@ class FaultControl:
         return result
 
 
+RECORD_MODES = ("none", "new", "all")
+
+
+class CassetteControl:
+    """The cassette the server answers from: `use(name, record="none")`, `eject()`, `state()`, `misses()`.
+
+    With a cassette in use, every OpenAI request that no rule answers is answered by a recording of the real API
+    (`none`), recorded from the server's `--record-upstream` when missing (`new`), or recorded again (`all`).
+
+    >>> mockai.cassettes.use("checkout/happy-path", record="new", ignore=["temperature"])   # doctest: +SKIP
+    >>> [miss.path for miss in mockai.cassettes.misses()]                                    # doctest: +SKIP
+    []
+    """
+
+    def __init__(self, mockai: MockAI) -> None:
+        self._mockai = mockai
+
+    def use(
+        self,
+        name: str,
+        *,
+        record: str = "none",
+        ignore: Sequence[str] = (),
+        redact: Sequence[str] = (),
+        replay_speed: float | None = None,
+    ) -> dict[str, Any]:
+        """Answer from the cassette `name` (a path below the server's cassette folder, without `.json`)."""
+        if record not in RECORD_MODES:
+            raise ValueError(f"{record=} must be one of {', '.join(RECORD_MODES)}")
+        if replay_speed is not None and replay_speed <= 0:
+            raise ValueError(f"{replay_speed=} must be positive (None replays as fast as possible)")
+        document: dict[str, Any] = {"name": name, "record": record, "ignore": list(ignore), "redact": list(redact)}
+        document["replay_speed"] = replay_speed
+        state: dict[str, Any] = self._mockai._admin("PUT", "/cassette", json=document)
+        return state
+
+    def eject(self) -> None:
+        """Stop answering from cassettes (what was recorded is on disk already)."""
+        self._mockai._admin("DELETE", "/cassette")
+
+    def state(self) -> dict[str, Any]:
+        """`{"active": False}`, or the cassette in use: name, record mode, path, interactions, played, ..."""
+        state: dict[str, Any] = self._mockai._admin("GET", "/cassette")
+        return state
+
+    def misses(self) -> list[RecordedRequest]:
+        """The journaled requests no recording answered (each carries the closest recording and its diff)."""
+        return [
+            entry for entry in self._mockai.requests if (entry.raw.get("cassette") or {}).get("outcome") == "missed"
+        ]
+
+
 class MockAI:
     """A handle on one running mockai server (the pytest fixture `mockai` builds it for you).
 
@@ -400,6 +454,7 @@ class MockAI:
         self.clock = ClockControl(self)
         self.faults = FaultControl(self)
         self.transcripts = TranscriptControl(self)
+        self.cassettes = CassetteControl(self)
 
     @property
     def base_url(self) -> str:
@@ -433,7 +488,8 @@ class MockAI:
         return [raw for raw in self._admin("GET", "/rules")["data"] if raw["call_count"] == 0]
 
     def reset(self) -> None:
-        """Forget rules, requests, faults, rate-limit windows and stored state; put the clock back."""
+        """Put the server back as it started: forget requests, faults, rate-limit windows and stored state, put the
+        clock back, and keep only the rules its `--rules` file loaded (none under the pytest plugin)."""
         self._admin("POST", "/reset")
 
     def close(self) -> None:
@@ -453,6 +509,26 @@ def unused_rules_message(unused: Sequence[Mapping[str, Any]]) -> str:
     lines += [f"  - {rule.get('description', rule['id'])}" for rule in unused]
     lines.append(f"If a rule is optional, delete it when done or mark the test with {OPT_OUT}.")
     return "\n".join(lines)
+
+
+def cassette_misses_message(misses: Sequence[RecordedRequest]) -> str:
+    """The teardown failure text for requests the cassette had no recording for: each request, its closest
+    recording and what differed (the message the client got), and how to record them."""
+    count = len(misses)
+    lines = [f"mockai: {count} request{'s' if count != 1 else ''} had no recording in the cassette:"]
+    for miss in misses:
+        message = str(miss.raw["cassette"].get("message", ""))
+        detail = message.splitlines()[1:-1]  # the closest recording and its differences
+        lines.append(f"  - {miss.raw['method']} {miss.raw['path']}")
+        lines += [f"    {line}" for line in detail]
+    lines.append(RECORD_HINT)
+    return "\n".join(lines)
+
+
+RECORD_HINT = (
+    'Record what is missing with @pytest.mark.mockai(record="new") or pytest --mockai-record=new (with the real '
+    "key in MOCKAI_RECORD_API_KEY or OPENAI_API_KEY), then commit the cassette."
+)
 
 
 def _split_operator(rest: str) -> tuple[str, str | None]:

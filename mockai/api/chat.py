@@ -21,6 +21,7 @@ from mockai.api.text_generation import (
     answer,
     chat_logprobs,
     check_context,
+    check_output_limit,
     created_at,
     generation_model,
     interleave,
@@ -35,13 +36,16 @@ from mockai.engine.conversation import NO_TOOLS, TEXT, ForcedTool, FunctionTool,
 from mockai.engine.generate import TokenStep
 from mockai.engine.reply import ChoicePlan, Reply, ReplyRequest
 from mockai.engine.runs import GenerationModel
+from mockai.engine.structured import SchemaError, check_schema
 
 Delta = tuple[dict[str, Any], TokenStep | None, bool]  # the delta, its token step, whether the step is a refusal's
 
 
 async def create_chat_completion(request: Request, body: dict[str, Any]) -> Response:
     info = resolve_model(request, body["model"], "chat", "v1/chat/completions")
+    check_output_limit(info, body)
     _check_options(body)
+    _check_schemas(body)
     model = generation_model(request, info)
     prompt_tokens = count_chat_tokens(body["messages"], model.encoding, model=info.id) + _definition_tokens(body, model)
     budget = check_context(info, prompt_tokens, body.get("max_completion_tokens") or body.get("max_tokens"), chat=True)
@@ -106,6 +110,30 @@ def _output_format(body: Mapping[str, Any]) -> OutputFormat:
             "json_schema", described.get("schema"), described.get("name"), bool(described.get("strict"))
         )
     return TEXT
+
+
+def _check_schemas(body: Mapping[str, Any]) -> None:
+    """Every tool's parameters and the response schema must admit a value, checked before anything is generated."""
+    for index, tool in enumerate(body.get("tools") or []):
+        function = tool.get("function") or {}
+        if "parameters" in function:
+            _check_parameters(function, f"tools[{index}].function.parameters")
+    for index, function in enumerate(body.get("functions") or []):
+        if "parameters" in function:
+            _check_parameters(function, f"functions[{index}].parameters")
+    json_schema = (body.get("response_format") or {}).get("json_schema") or {}
+    if json_schema.get("schema") is not None:
+        try:
+            check_schema(json_schema["schema"])
+        except SchemaError as error:
+            raise errors.invalid_response_schema(str(json_schema.get("name", "")), error.message) from None
+
+
+def _check_parameters(function: Mapping[str, Any], param: str) -> None:
+    try:
+        check_schema(function["parameters"])
+    except SchemaError as error:
+        raise errors.invalid_function_parameters(str(function.get("name", "")), error.message, param) from None
 
 
 def _definition_tokens(body: Mapping[str, Any], model: GenerationModel) -> int:

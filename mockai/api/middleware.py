@@ -15,6 +15,8 @@ from mockai.api.services import Services
 from mockai.control.journal import ServeEvent
 
 OPENAI_VERSION = "2020-10-01"
+#: Set on every response by `RequestContextMiddleware` (a replayed recording's own copies are not sent).
+STAMPED_HEADERS = frozenset({"x-request-id", "openai-processing-ms", "openai-version", "openai-organization"})
 
 
 class RequestContextMiddleware:
@@ -89,6 +91,15 @@ class JournalMiddleware:
         request_body = _Capture()
         response = _Capture()
         started = time.perf_counter()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                event.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+                _finish(event, scope, request_body, response)
+                app_services.journal.record(event, size=len(request_body.data) + len(response.data))
 
         async def receive_and_keep() -> Message:
             message = await receive()
@@ -102,14 +113,16 @@ class JournalMiddleware:
                 response.content_type = dict(message.get("headers", [])).get(b"content-type", b"").decode()
             elif message["type"] == "http.response.body":
                 response.add(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the last byte leaves: a client that has read the whole response (a test that
+                    # checks `requests.last` right after a stream's [DONE]) always finds it in the journal.
+                    record()
             await send(message)
 
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            event.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-            _finish(event, scope, request_body, response)
-            app_services.journal.record(event, size=len(request_body.data) + len(response.data))
+            record()  # responses that never finish (a dropped stream, a crash) are journaled all the same
 
 
 class _Capture:
@@ -149,9 +162,11 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     event.request_id = scope.get("state", {}).get("request_id")
     event.operation_id = notes.get("operation_id")
     event.model = notes.get("model")
+    event.model_inferred = notes.get("model_inferred")
     event.rule_id = notes.get("rule_id")
     event.near_misses = notes.get("near_misses", [])
     event.faults = notes.get("faults", [])
+    event.cassette = notes.get("cassette")
     # The wrapper's parsed body (form files summarised) when it got that far; else what arrived, if it was JSON.
     event.json = notes["json"] if "json" in notes else request_body.decoded()
     if response.content_type.startswith("text/event-stream"):

@@ -32,7 +32,15 @@ from mockai.engine.reply import ScriptedCall, ScriptedReply
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint
 
-__all__ = ["ContentReply", "apply_controls", "journal_notes", "scripted_content", "scripted_reply", "stream_strikes"]
+__all__ = [
+    "ContentReply",
+    "apply_controls",
+    "control_request",
+    "journal_notes",
+    "scripted_content",
+    "scripted_reply",
+    "stream_strikes",
+]
 
 # Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
 CONTENT_OPERATIONS = frozenset(
@@ -85,16 +93,25 @@ def journal_notes(scope: MutableMapping[str, Any]) -> dict[str, Any]:
 
 async def apply_controls(request: Request, endpoint: Endpoint, body: Any) -> Response | None:
     """Charge rate limits, strike faults and pick a scripted reply; a Response here short-circuits the handler."""
+    return await control_request(
+        request, body, operation_id=endpoint.operation_id, body_kind=endpoint.body, enforced=endpoint.auth == "openai"
+    )
+
+
+async def control_request(
+    request: Request, body: Any, *, operation_id: str | None, body_kind: str, enforced: bool = True
+) -> Response | None:
+    """`apply_controls` for any request, including paths outside the endpoint table (answered by a cassette)."""
     app = services(request)
     notes = journal_notes(request.scope)
-    notes.update(operation_id=endpoint.operation_id, model=_model_named(request, body), json=await _journal_body(body))
-    if endpoint.auth != "openai":
+    notes.update(operation_id=operation_id, model=_model_named(request, body), json=await _journal_body(body))
+    if not enforced:
         return None
     if not (app.rate_limits.enabled or len(app.faults) or len(app.rules)):
         return None  # nothing to apply: skip building the view (the common case, on every request)
-    view = _view(request, endpoint, body)
+    view = _view(request, body_kind, body)
     if app.rate_limits.enabled:
-        _charge(request, app, view, estimate_tokens(body, operation_id=endpoint.operation_id))
+        _charge(request, app, view, estimate_tokens(body, operation_id=operation_id))
     strikes = app.faults.strike(view)
     notes["faults"] = strikes.names
     await pace(strikes.delay)
@@ -102,7 +119,7 @@ async def apply_controls(request: Request, endpoint: Endpoint, body: Any) -> Res
         raise errors.injected_status(strikes.status, strikes.error, strikes.headers)
     if strikes.affects_stream() or strikes.ttft:
         request.scope["state"]["mockai.strikes"] = strikes
-    return _scripted(request, app, view, endpoint.operation_id in CONTENT_OPERATIONS)
+    return _scripted(request, app, view, operation_id in CONTENT_OPERATIONS)
 
 
 def _scripted(request: Request, app: Services, view: RequestView, accepts_content: bool) -> Response | None:
@@ -155,7 +172,7 @@ def _model_named(request: Request, body: Any) -> str | None:
     return str(found) if found is not None else None
 
 
-def _view(request: Request, endpoint: Endpoint, body: Any) -> RequestView:
+def _view(request: Request, body_kind: str, body: Any) -> RequestView:
     fields = body if isinstance(body, dict) else None
     model = None
     if fields is None:
@@ -168,7 +185,7 @@ def _view(request: Request, endpoint: Endpoint, body: Any) -> RequestView:
         path=request.url.path,
         headers={name.lower(): value for name, value in request.headers.items()},
         body=readable if fields is not None else None,
-        body_kind=endpoint.body,
+        body_kind=body_kind,
         model=model,
     )
 

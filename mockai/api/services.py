@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx
 from starlette.requests import Request
 
 from mockai._paths import resource_dir
+from mockai.cassettes.player import CassetteOptions, CassettePlayer, RecordMode
+from mockai.cassettes.upstream import Upstream
 from mockai.contract.registry import SchemaRegistry
 from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
@@ -18,6 +22,7 @@ from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
+from mockai.state.catalog_document import read_model_file
 from mockai.state.clock import SimulatedClock
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
@@ -36,6 +41,8 @@ class Services:
     registry: SchemaRegistry
     catalog: ModelCatalog
     clock: SimulatedClock
+    cassettes: CassettePlayer  # the cassette in use, if any: replayed, and recorded from `upstream`
+    upstream: Upstream | None = None  # --record-upstream
     rules: RuleBook = field(default_factory=RuleBook)
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -46,6 +53,7 @@ class Services:
     transcripts: TranscriptScripts = field(default_factory=TranscriptScripts)  # scripted audio transcripts
     lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
     store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
+    start_rules: tuple[dict[str, Any], ...] = ()  # what --rules loaded: a reset puts them back
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
@@ -62,12 +70,14 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
 
     def reset(self) -> None:
-        """Forget everything a test changed: rules, journal, faults, rate-limit windows, world time."""
+        """Return to how the server started: the --rules rules only, and no journal, faults, windows or state."""
         self.rules.clear()
+        self._load_start_rules()
         self.journal.clear()
         self.faults.clear()
         self.rate_limits.reset()
@@ -78,14 +88,21 @@ class Services:
         self.store.reset()
         self.dialogue.reset()
         self.fine_tunes.reset()
+        self.cassettes.reset()
+
+    def _load_start_rules(self) -> None:
+        for raw in self.start_rules:
+            self.rules.add(raw)
 
     def close(self) -> None:
         """Release what the services hold (called at shutdown)."""
         self.store.close()
 
 
-def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
-    catalog = ModelCatalog.from_file(resource_dir("fixtures") / "models.json")
+def build_services(
+    settings: Settings, registry: SchemaRegistry, *, upstream_transport: httpx.AsyncBaseTransport | None = None
+) -> Services:
+    catalog = build_catalog(settings, registry)
     clock = SimulatedClock(time_scale=settings.time_scale, start=settings.clock_start)
     limits = RateLimiter(
         Limits(settings.rpm, settings.tpm),
@@ -94,19 +111,50 @@ def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
             for model, rpm, tpm in settings.model_limits
         },
     )
-    app_services = Services(
+    start_rules = load_rules(settings.rules_file) if settings.rules_file is not None else []
+    for raw in start_rules:
+        registry.validator("mockai/rule").validate(raw)
+    return Services(
         settings=settings,
         registry=registry,
         catalog=catalog,
         clock=clock,
+        cassettes=_cassette_player(settings, registry),
+        upstream=_upstream(settings, upstream_transport),
         rate_limits=limits,
         store=Store(settings.data_dir),
+        start_rules=tuple(start_rules),
     )
-    if settings.rules_file is not None:
-        for raw in load_rules(settings.rules_file):
-            registry.validator("mockai/rule").validate(raw)
-            app_services.rules.add(raw)
-    return app_services
+
+
+def build_catalog(settings: Settings, registry: SchemaRegistry) -> ModelCatalog:
+    """The built-in catalog, with `--models` entries on top (each validated first) and inference unless strict."""
+    extra = read_model_file(settings.models_file) if settings.models_file is not None else []
+    for entry in extra:
+        registry.validator("mockai/models").validate(entry)
+    path = resource_dir("fixtures") / "models.json"
+    return ModelCatalog.from_file(path, extra=extra, strict=settings.strict_models)
+
+
+def _cassette_player(settings: Settings, registry: SchemaRegistry) -> CassettePlayer:
+    start = CassetteOptions(settings.cassette, RecordMode(settings.record)) if settings.cassette else None
+    player = CassettePlayer(
+        settings.cassettes_dir,
+        registry.validator("mockai/cassette"),
+        can_record=settings.record_upstream is not None,
+        start=start,
+        ignore=settings.cassette_ignore,
+        redact=settings.cassette_redact,
+        replay_speed=settings.replay_speed,
+    )
+    player.reset()  # puts the --cassette one in use; a broken file fails the start, naming file and position
+    return player
+
+
+def _upstream(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> Upstream | None:
+    if settings.record_upstream is None:
+        return None
+    return Upstream(settings.record_upstream, api_key=settings.record_api_key, transport=transport)
 
 
 def services(request: Request) -> Services:

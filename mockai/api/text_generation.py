@@ -21,12 +21,14 @@ from starlette.requests import Request
 
 from mockai import errors
 from mockai.api.auth import organization
+from mockai.api.models import resolve_model as resolve_model  # the text handlers import it from here
 from mockai.api.scripting import scripted_reply
 from mockai.api.services import Services, services
 from mockai.engine.generate import TokenStep
 from mockai.engine.reply import Reply, ReplyRequest, Usage, plan_reply
 from mockai.engine.runs import GenerationModel, Sampling
 from mockai.engine.sampler import SamplingParams
+from mockai.engine.scoring import ScoredToken
 from mockai.engine.token_model import TokenModel, corpus_model
 from mockai.engine.tokenizer import get_encoding
 from mockai.state.catalog import ModelInfo
@@ -58,10 +60,6 @@ _NOT_PART_OF_THE_SAMPLE = frozenset(
         "parallel_tool_calls",
     }
 )
-
-
-def resolve_model(request: Request, model_id: str, family: str, endpoint_path: str) -> ModelInfo:
-    return services(request).catalog.require(model_id, organization(request), family, endpoint_path)
 
 
 def generation_model(request: Request, model: ModelInfo) -> GenerationModel:
@@ -164,6 +162,18 @@ def token_bias(raw: Mapping[str, float] | None, encoding: tiktoken.Encoding) -> 
     return bias
 
 
+def check_output_limit(model: ModelInfo, body: Mapping[str, Any]) -> None:
+    """A requested completion over the model's output cap is refused before the prompt is even counted (a request
+    can meet this 400 with a prompt that would fit)."""
+    cap = model.output_cap
+    if cap is None:
+        return
+    for param in ("max_completion_tokens", "max_tokens"):
+        requested = body.get(param)
+        if requested is not None and requested > cap:
+            raise errors.max_tokens_too_large(param, cap, requested)
+
+
 def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None, *, chat: bool) -> int:
     """The completion budget: `max_tokens`, or what the window leaves; over the window is the real 400."""
     window = model.context_window or 4096
@@ -171,7 +181,7 @@ def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None, 
         left = window - prompt_tokens
         if left <= 0:
             raise errors.context_length_exceeded(window, prompt_tokens, prompt_tokens, 0, chat=chat)
-        return min(left, DEFAULT_REPLY_BUDGET)
+        return min(left, DEFAULT_REPLY_BUDGET, model.output_cap or DEFAULT_REPLY_BUDGET)
     if prompt_tokens + max_tokens > window:
         raise errors.context_length_exceeded(window, prompt_tokens + max_tokens, prompt_tokens, max_tokens, chat=chat)
     return max_tokens
@@ -224,13 +234,17 @@ def _chat_token(step: TokenStep) -> dict[str, Any]:
     }
 
 
-def completion_logprobs(steps: Sequence[TokenStep], *, offset: int = 0) -> dict[str, Any]:
-    """The legacy completions `logprobs` object: parallel lists of tokens, logprobs, alternatives, offsets."""
+def completion_logprobs(
+    steps: Sequence[TokenStep], *, offset: int = 0, prompt: Sequence[ScoredToken] = ()
+) -> dict[str, Any]:
+    """The legacy completions `logprobs` object: parallel lists of tokens, logprobs, alternatives, offsets; with
+    `echo`, the prompt's scored tokens come first (the first one's logprob and alternatives are `null`)."""
     return {
-        "tokens": [step.token_str for step in steps],
-        "token_logprobs": [step.logprob for step in steps],
-        "top_logprobs": [{top.token: top.logprob for top in step.top_logprobs} for step in steps],
-        "text_offset": [offset + step.text_offset for step in steps],
+        "tokens": [scored.token for scored in prompt] + [step.token_str for step in steps],
+        "token_logprobs": [scored.logprob for scored in prompt] + [step.logprob for step in steps],
+        "top_logprobs": [scored.top_logprobs for scored in prompt]
+        + [{top.token: top.logprob for top in step.top_logprobs} for step in steps],
+        "text_offset": [scored.text_offset for scored in prompt] + [offset + step.text_offset for step in steps],
     }
 
 

@@ -52,6 +52,7 @@ from mockai.engine.conversation import (
     render_prompt,
 )
 from mockai.engine.edit import CORRECTION_ONLY, corpus_vocabulary
+from mockai.engine.json_mode import requested_schema
 from mockai.engine.replay import ReplayCache, ReplayRun
 from mockai.engine.runs import (
     FixedRun,
@@ -63,7 +64,7 @@ from mockai.engine.runs import (
     finished,
     total_logprob,
 )
-from mockai.engine.structured import instance_for_schema, salient_words
+from mockai.engine.structured import Material, SchemaError, instance_for_schema
 from mockai.engine.tool_calls import plan_tool_call
 
 __all__ = [
@@ -319,19 +320,28 @@ def _decided(request: ReplyRequest, runs: RunSource, index: int) -> ChoicePlan:
     generated = runs.generated(index)
     if output_format.structured:
         answer = finished(generated).text
-        question = request.prompt.last_user_text() if isinstance(request.prompt, Conversation) else ""
-        return ChoicePlan(runs.decided(structured_answer(output_format, answer, question, rng)))
+        return ChoicePlan(runs.decided(structured_answer(output_format, answer, request.prompt, rng)))
     return ChoicePlan(generated)
 
 
-def structured_answer(output_format: OutputFormat, answer: str, question: str, rng: random.Random) -> str:
-    """JSON mode answers with an object around the generated text; a JSON schema gets a valid instance of it, its
-    strings drawn from the question's and the answer's words."""
+def structured_answer(
+    output_format: OutputFormat, answer: str, conversation: Conversation | RawPrompt, rng: random.Random
+) -> str:
+    """A JSON schema gets a valid instance of it; JSON mode an instance of the shape the messages ask for (an
+    embedded JSON Schema or named keys), else an object around the generated text. Values come from the last user
+    message and the generated answer."""
+    question = conversation.last_user_text() if isinstance(conversation, Conversation) else conversation.text
+    material = Material.from_texts(question, answer)
     if output_format.kind == "json_object":
-        return json.dumps({"answer": answer}, ensure_ascii=False)
+        requested = requested_schema(_chat_messages(conversation))
+        if requested is None:
+            return json.dumps({"answer": answer}, ensure_ascii=False)
+        try:
+            return json.dumps(instance_for_schema(requested, rng, material), ensure_ascii=False)
+        except SchemaError:  # a schema quoted in a message is text, not a parameter: fall back, never refuse
+            return json.dumps({"answer": answer}, ensure_ascii=False)
     schema = output_format.schema or {"type": "object"}
-    words = salient_words(f"{question} {answer}")
-    return json.dumps(instance_for_schema(schema, rng, words), ensure_ascii=False)
+    return json.dumps(instance_for_schema(schema, rng, material), ensure_ascii=False)
 
 
 def _wire_choice(choice: ToolChoice) -> object:

@@ -38,6 +38,7 @@ from mockai.engine.tokenizer import get_encoding
 CL100K = get_encoding("cl100k_base")
 MODEL = GenerationModel("gpt-test", CL100K, corpus_model("cl100k_base"))
 QUESTION = Conversation((Message("user", (TextPart("What is the weather like in Boston today?"),)),))
+STORY = RawPrompt(tuple(CL100K.encode("Once upon a time")), "Once upon a time")
 WEATHER = FunctionTool(
     "get_weather",
     "Get the current weather in a city",
@@ -45,10 +46,13 @@ WEATHER = FunctionTool(
 )
 
 
+def _sampling(*, max_output_tokens: int = 12, top_logprobs: int = 0, **knobs: Any) -> Sampling:
+    return Sampling(SamplingParams(top_logprobs=top_logprobs), 7, b"fingerprint", max_output_tokens, **knobs)
+
+
 def _request(*, max_output_tokens: int = 12, top_logprobs: int = 0, **fields: Any) -> ReplyRequest:
-    choices, best_of = fields.pop("choices", 1), fields.pop("best_of", None)
-    params = SamplingParams(top_logprobs=top_logprobs)
-    sampling = Sampling(params, 7, b"fingerprint", max_output_tokens, choices=choices, best_of=best_of)
+    knobs = {name: fields.pop(name) for name in ("choices", "best_of", "first_choice") if name in fields}
+    sampling = _sampling(max_output_tokens=max_output_tokens, top_logprobs=top_logprobs, **knobs)
     return ReplyRequest(fields.pop("prompt", QUESTION), MODEL, sampling, 14, **fields)
 
 
@@ -75,10 +79,11 @@ def test_a_sampled_reply_is_the_same_for_the_same_request_and_replayed_the_secon
     assert "".join(step.text for step in steps) == first.content.text != ""
 
 
-def test_choice_i_does_not_depend_on_how_many_choices_there_are() -> None:
-    one, three = _plans(_request()), _plans(_request(choices=3))
-    assert len(three) == 3 and _text(three[0]) == _text(one[0])
-    assert len({_text(plan) for plan in three}) > 1
+def test_choice_i_draws_from_stream_i_whatever_the_number_of_choices() -> None:
+    three = _plans(_request(prompt=STORY, choices=3))
+    alone = [_plans(_request(prompt=STORY, first_choice=i))[0] for i in range(3)]
+    assert [_text(plan) for plan in three] == [_text(plan) for plan in alone]
+    assert len({_text(plan) for plan in three}) == 3  # three streams, three different texts
 
 
 def test_a_reply_cut_by_max_output_tokens_is_incomplete() -> None:
@@ -149,7 +154,7 @@ def test_a_json_schema_answer_validates_and_takes_the_questions_words() -> None:
 
 
 def test_best_of_returns_the_likeliest_candidates_in_drawing_order_and_bills_them_all() -> None:
-    prompt = RawPrompt(tuple(CL100K.encode("Once upon a time")), "Once upon a time")
+    prompt = STORY
     drawn = [
         finished(_content(plan))
         for plan in plan_reply(_request(prompt=prompt, choices=3), replays=ReplayCache()).choices
