@@ -155,7 +155,7 @@ class CallPlan:
     arguments: TextRun
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Usage:
     """What a reply cost, in tokens of the model's encoding.
 
@@ -222,7 +222,10 @@ class ChoicePlan:
 
     @property
     def output_tokens(self) -> int:
-        return sum(run.completion_tokens for run in self.runs)
+        total = 0
+        for run in self.runs:
+            total += run.completion_tokens
+        return total
 
     def finished(self) -> ChoicePlan:
         """The same plan with every run readable again (live runs read to their end and kept), for a body that reads
@@ -251,7 +254,9 @@ class Reply:
 
     @property
     def usage(self) -> Usage:
-        output = sum(choice.output_tokens for choice in self.choices) + self.discarded_tokens
+        output = self.discarded_tokens
+        for choice in self.choices:
+            output += choice.output_tokens
         return Usage(self.prompt_tokens, output)
 
 
