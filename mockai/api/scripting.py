@@ -1,15 +1,17 @@
 """The control plane at request time: rate limits, injected faults and scripted replies, applied after validation.
 
 The endpoint wrapper calls `apply_controls()` once a body has been read and validated, so a bad request still gets
-the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler,
-which reads it with `scripted_content(request)` and builds its normal response (or its normal stream chunks) from
-the text, so scripted text looks exactly like generated text.
+the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler:
+text-generating handlers hand it to the generation core (`scripted_reply`, applied by `text_generation.answer`), which
+plans it like any reply, so scripted text looks exactly like generated text on every wire format; the audio handlers
+read the text with `scripted_content`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
+import json
+from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import UploadFile
@@ -25,6 +27,7 @@ from mockai.control.faults import Strikes
 from mockai.control.matching import RequestView
 from mockai.control.ratelimit import estimate_tokens, format_duration, retry_after_header
 from mockai.control.rules import ContentReply, ErrorReply, JsonReply, Reply
+from mockai.engine.reply import ScriptedCall, ScriptedReply
 
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint
@@ -36,6 +39,7 @@ __all__ = [
     "control_request",
     "journal_notes",
     "scripted_content",
+    "scripted_reply",
     "stream_strikes",
 ]
 
@@ -50,6 +54,30 @@ def scripted_content(request: Request) -> ContentReply | None:
     """The scripted text (or tool calls) a rule chose for this request; None: generate as usual."""
     reply: ContentReply | None = request.scope.get("state", {}).get("mockai.reply")
     return reply
+
+
+def scripted_reply(request: Request) -> ScriptedReply | None:
+    """The content rule's reply as the generation core takes it (`ReplyRequest.scripted`); None: the model decides."""
+    reply = scripted_content(request)
+    if reply is None:
+        return None
+    calls = tuple(_scripted_call(call) for call in reply.tool_calls or () if isinstance(call, Mapping))
+    return ScriptedReply(reply.content, calls, finish_reason=reply.finish_reason)
+
+
+def _scripted_call(call: Mapping[str, Any]) -> ScriptedCall:
+    """A rule's call in chat's form (`{"id", "function": {"name", "arguments"}}`) or flat (`{"name", "arguments"}`, as
+    legacy function calls and Responses function_call items are written); arguments given as a JSON value are encoded,
+    so the client always receives a JSON string."""
+    nested = call.get("function")
+    function = nested if isinstance(nested, Mapping) else call
+    arguments = function.get("arguments", "")
+    call_id = call.get("id") or call.get("call_id")
+    return ScriptedCall(
+        str(function.get("name", "")),
+        arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False),
+        str(call_id) if call_id else None,
+    )
 
 
 def stream_strikes(request: Request) -> Strikes | None:
