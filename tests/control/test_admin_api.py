@@ -251,13 +251,16 @@ def test_the_journal_page_is_served_from_the_package_with_a_strict_policy(http: 
     assert http.get("/_mockai/ui/journal.html").status_code == 404
 
 
-def test_reset_returns_the_rules_no_request_used_and_forgets_them(mock: MockAI, http: httpx.Client) -> None:
+def test_reset_returns_what_no_request_used_and_forgets_it(mock: MockAI, http: httpx.Client) -> None:
     used = mock.models.respond({"object": "list", "data": []})
     unused = mock.chat.reply("Never asked for")
+    mock.scenario("weather").user_says("weather").reply("Sunny")
     http.get("/v1/models")
-    assert [rule["id"] for rule in mock.reset()] == [unused.id]
-    assert used.id != unused.id and mock.rules == []
-    assert mock.reset() == []
+    leftovers = mock.reset()
+    assert [rule["id"] for rule in leftovers.unused_rules] == [unused.id]
+    assert [(step["scenario"], step["step"]) for step in leftovers.unreached_steps] == [("weather", 1)]
+    assert used.id != unused.id and mock.rules == [] and mock.scenarios == []
+    assert mock.reset() == ([], [])
 
 
 def test_every_reset_forgets_stored_files_and_conversations(mock: MockAI, http: httpx.Client) -> None:
