@@ -101,7 +101,7 @@ def sampling(
     return Sampling(
         params=sampling_params(body, model.encoding, top_logprobs=top_logprobs),
         seed=request_seed(request, body),
-        fingerprint=request_fingerprint(body),
+        fingerprint=canonical_body(request, body).digest(leaving_out=_NOT_PART_OF_THE_SAMPLE),
         max_output_tokens=max_output_tokens,
         stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
         choices=choices,
@@ -192,17 +192,42 @@ def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None, 
     return max_tokens
 
 
-def request_fingerprint(body: Mapping[str, Any]) -> bytes:
-    relevant = {key: value for key, value in body.items() if key not in _NOT_PART_OF_THE_SAMPLE}
-    return hashlib.blake2b(json.dumps(relevant, sort_keys=True).encode(), digest_size=16).digest()
-
-
 def response_id(prefix: str, request: Request, body: Mapping[str, Any], seed: int) -> str:
     """With a `seed` the id is derived from the request, so the same request gives the same bytes; otherwise it is
     unique per request, like the real API's."""
     salt = str(seed).encode() if body.get("seed") is not None else str(request.state.request_id).encode()
-    digest = hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=16).digest()
+    digest = canonical_body(request, body).digest()
     return f"{prefix}-" + hashlib.blake2b(salt + digest, digest_size=15).hexdigest()[:29]
+
+
+#: `json.dumps(..., sort_keys=True)` builds a new encoder at every call; this one is built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True)
+
+
+class CanonicalBody:
+    """A body written as `json.dumps(body, sort_keys=True)` writes it, one member at a time and once per request:
+    the request fingerprint (the members that change the sample) and the response id (all of them) share it, so a
+    long conversation is serialised once, not once per digest."""
+
+    def __init__(self, body: Mapping[str, Any]) -> None:
+        self.body = body
+        self._members = {
+            key: f"{_CANONICAL.encode(key)}: {_CANONICAL.encode(value)}" for key, value in sorted(body.items())
+        }
+
+    def digest(self, *, leaving_out: frozenset[str] = frozenset()) -> bytes:
+        """A 16-byte digest of the canonical JSON of the body without the members `leaving_out` names."""
+        text = "{" + ", ".join(member for key, member in self._members.items() if key not in leaving_out) + "}"
+        return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def canonical_body(request: Request, body: Mapping[str, Any]) -> CanonicalBody:
+    """The request's `CanonicalBody`, written at its first use."""
+    state = request.scope.setdefault("state", {})
+    found: CanonicalBody | None = state.get("canonical_body")
+    if found is None or found.body is not body:
+        found = state["canonical_body"] = CanonicalBody(body)
+    return found
 
 
 def system_fingerprint(model: ModelInfo, seed: int) -> str:
