@@ -1,17 +1,29 @@
-"""Benchmark `POST /v1/chat/completions` against a bare Starlette endpoint in the same run.
+"""Benchmark `POST /v1/chat/completions` under load against a bare Starlette + uvicorn app, in the same run.
 
-Run by hand: `.venv/bin/python bench/bench_chat.py [--seconds 10] [--connections 16]`. It installs `wrk` from
-Debian's packages if missing (root only), starts both servers (uvicorn, one worker, access log off) on loopback,
-drives each from a separate wrk process, and prints req/s, p99 latency and the ratio. Then it measures a streamed
-reply: time to first chunk and chunks per second. Numbers are printed, never asserted.
+Run by hand: `.venv/bin/python bench/bench_chat.py [--seconds 5] [--rounds 3] [--connections 16]
+[--stream-connections 32]`. Nothing beyond the project's own dependencies is needed: the load comes from a small
+asyncio client in a separate process (keep-alive HTTP/1.1 connections, each sending its next request as soon as the
+last answer is read), so the same client drives both servers.
+
+Both servers run as `mockai serve` would (uvicorn, one worker, uvloop + httptools, access log off). Each round runs
+every row once, bare and mockai interleaved, so load from other processes on the host hits both alike. Rows:
+
+- non-streaming chat, `max_tokens: 16`, the same request every time (replayed from the generation cache after the
+  first) and a different prompt every time (sampled afresh); the bare app answers a fixed body;
+- streaming chat at `--stream-connections`, `max_tokens: 16`: SSE frames per second; the bare app streams the same
+  number of fixed frames, each sent on its own as mockai sends them.
+
+Printed per row: requests (or frames) per second, p50/p99 latency, the server's CPU µs per request (from /proc, so it
+stays meaningful on a busy host), and the ratio to the bare app of the same round. Medians over the rounds; numbers
+are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-import re
-import shutil
+import os
 import socket
 import statistics
 import subprocess
@@ -19,27 +31,127 @@ import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+HELLO = [{"role": "user", "content": "Hello!"}]
+TICKS = os.sysconf("SC_CLK_TCK")
 
-BODY = {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 16}
-
-BASELINE_APP = textwrap.dedent(
+BARE_APP = textwrap.dedent(
     """
-    from starlette.applications import Starlette
-    from starlette.responses import Response
-    from starlette.routing import Route
     import json
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
     FIXED = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-3.5-turbo",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there, how may I assist you?"},
         "finish_reason": "stop"}], "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21}}).encode()
+    CHUNK = b'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-3.5-turbo",' \\
+        b'"choices":[{"index":0,"delta":{"content":" there"},"finish_reason":null}]}\\n\\n'
+    FRAMES = int(__import__("os").environ.get("BARE_FRAMES", "18"))
+
+    async def health(request):
+        return JSONResponse({"status": "ok"})
+
     async def chat(request):
-        await request.body()
-        return Response(FIXED, media_type="application/json")
-    app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+        body = await request.body()
+        if b'"stream": true' not in body:
+            return Response(FIXED, media_type="application/json")
+        async def frames():
+            for _ in range(FRAMES - 1):
+                yield CHUNK
+            yield b"data: [DONE]\\n\\n"
+        return StreamingResponse(frames(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/_mockai/health", health), Route("/v1/chat/completions", chat, methods=["POST"])])
     """
 )
+
+# The load client: a separate process, so its CPU is not the server's; stdout is one JSON line of results.
+CLIENT = textwrap.dedent(
+    """
+    import asyncio, json, sys, time
+    try:
+        import uvloop
+        uvloop.install()
+    except ImportError:
+        pass
+
+    port, seconds, connections, distinct = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[5] == "1"
+    body = json.loads(sys.argv[4])
+
+    def request(number):
+        payload = dict(body)
+        if distinct:
+            payload["messages"] = [{"role": "user", "content": f"Hello! This is question {number}."}]
+        raw = json.dumps(payload).encode()
+        return (
+            b"POST /v1/chat/completions HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAuthorization: Bearer sk-bench\\r\\n"
+            b"Content-Type: application/json\\r\\nContent-Length: " + str(len(raw)).encode() + b"\\r\\n\\r\\n" + raw
+        )
+
+    async def read_response(reader):
+        head = await reader.readuntil(b"\\r\\n\\r\\n")
+        status = int(head[9:12])
+        lower = head.lower()
+        if b"transfer-encoding: chunked" in lower:
+            payload = bytearray()
+            while True:
+                size = int((await reader.readuntil(b"\\r\\n")).strip(), 16)
+                payload += await reader.readexactly(size + 2)
+                if size == 0:
+                    return status, bytes(payload)
+        start = lower.index(b"content-length:") + 15
+        length = int(lower[start:lower.index(b"\\r\\n", start)])
+        return status, await reader.readexactly(length)
+
+    async def connection(deadline, latencies, counts, offset):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        number = offset
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            writer.write(request(number))
+            status, payload = await read_response(reader)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                raise SystemExit(f"status {status}: {payload[:300]!r}")
+            counts[0] += 1
+            counts[1] += payload.count(b"data: ")
+            number += connections
+        writer.close()
+
+    async def main():
+        latencies, counts = [], [0, 0]
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(connection(deadline, latencies, counts, n) for n in range(connections)))
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        print(json.dumps({"requests": counts[0], "frames": counts[1], "elapsed": elapsed,
+                          "p50": pick(0.50), "p99": pick(0.99)}))
+
+    asyncio.run(main())
+    """
+)
+
+
+@dataclass
+class Run:
+    per_second: float  # requests/s, or SSE frames/s for the streaming row
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float  # server CPU µs per request
+
+
+@dataclass
+class Row:
+    label: str
+    body: dict[str, object]
+    connections: int
+    distinct: bool = False
+    stream: bool = False
 
 
 def free_port() -> int:
@@ -48,96 +160,124 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
-    return shutil.which("wrk") or sys.exit("wrk could not be installed")
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def wait_ready(url: str) -> None:
-    for _ in range(200):
+def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            sys.exit(f"server on port {port} exited with {process.returncode}")
         try:
-            httpx.get(url, timeout=0.5)
-            return
-        except httpx.TransportError:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"GET /_mockai/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if probe.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
             time.sleep(0.05)
-    sys.exit(f"server at {url} did not start")
+    sys.exit(f"server on port {port} did not start")
 
 
-def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: Path) -> tuple[float, str]:
+def drive(client: Path, port: int, pid: int, seconds: float, row: Row) -> Run:
+    before = cpu_seconds(pid)
     out = subprocess.run(
-        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        [sys.executable, str(client), str(port), str(seconds), str(row.connections), json.dumps(row.body)]
+        + ["1" if row.distinct else "0"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    return rps, p99
-
-
-def stream_numbers(base: str, runs: int = 5) -> tuple[float, float]:
-    """Median time to the first SSE frame and median frames per second over `runs` fresh (uncached) prompts."""
-    headers = {"Authorization": "Bearer sk-bench"}
-    firsts, rates = [], []
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        for run in range(runs):
-            body = {
-                **BODY,
-                "messages": [{"role": "user", "content": f"Tell me about rain, part {run}."}],
-                "stream": True,
-                "max_tokens": 400,
-                "logit_bias": {"100257": -100},
-            }
-            started = time.perf_counter()
-            first, frames = 0.0, 0
-            with client.stream("POST", "/v1/chat/completions", json=body) as response:
-                for raw in response.iter_raw():
-                    first = first or time.perf_counter() - started
-                    frames += raw.count(b"data: ")
-            firsts.append(first * 1000)
-            rates.append(frames / (time.perf_counter() - started))
-    return statistics.median(firsts), statistics.median(rates)
+    cpu = cpu_seconds(pid) - before
+    result = json.loads(out)
+    count = result["frames"] if row.stream else result["requests"]
+    return Run(
+        count / result["elapsed"], result["p50"] * 1000, result["p99"] * 1000, cpu / result["requests"] * 1e6
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--stream-connections", type=int, default=32)
     args = parser.parse_args()
-    wrk = ensure_wrk()
-    workdir = Path(tempfile.mkdtemp())
-    script = workdir / "post.lua"
-    script.write_text(
-        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        'wrk.headers["Authorization"] = "Bearer sk-bench"\n'
-        f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
-    )
-    (workdir / "baseline.py").write_text(BASELINE_APP)
-    mock_port, base_port = free_port(), free_port()
-    uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
-    servers = [
-        subprocess.Popen([sys.executable, "-m", "mockai", "serve", "--port", str(mock_port)]),
-        subprocess.Popen([*uvicorn, "--port", str(base_port), "--app-dir", str(workdir), "baseline:app"]),
+    plain = {"model": "gpt-3.5-turbo", "messages": HELLO, "max_tokens": 16}
+    rows = [
+        Row("chat, same request", plain, args.connections),
+        Row("chat, distinct prompts", plain, args.connections, distinct=True),
+        Row("stream frames/s", {**plain, "stream": True}, args.stream_connections, stream=True),
     ]
+    workdir = Path(tempfile.mkdtemp(prefix="mockai-bench-"))
+    (workdir / "bare.py").write_text(BARE_APP)
+    client = workdir / "client.py"
+    client.write_text(CLIENT)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    bare_port, mock_port = free_port(), free_port()
+    uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
+    mock = subprocess.Popen([sys.executable, "-m", "mockai", "serve", "--port", str(mock_port)], env=env)
     try:
-        mock, base = f"http://127.0.0.1:{mock_port}", f"http://127.0.0.1:{base_port}"
-        wait_ready(mock + "/_mockai/health")
-        wait_ready(base + "/")
-        httpx.post(mock + "/v1/chat/completions", json=BODY, headers={"Authorization": "Bearer sk-bench"})  # warm
-        base_rps, base_p99 = run_wrk(wrk, base + "/v1/chat/completions", args.seconds, args.connections, script)
-        mock_rps, mock_p99 = run_wrk(wrk, mock + "/v1/chat/completions", args.seconds, args.connections, script)
-        print(f"bare starlette fixed body : {base_rps:9.0f} req/s   p99 {base_p99}")
-        print(f"mockai chat (max_tokens 16): {mock_rps:9.0f} req/s   p99 {mock_p99}")
-        print(f"ratio                      : {mock_rps / base_rps:9.2%}  (target >= 60%)")
-        ttfc, rate = stream_numbers(mock)
-        print(f"stream: time to first chunk {ttfc:.1f} ms, {rate:.0f} chunks/s")
+        wait_ready(mock_port, mock)
+        frames = count_frames(mock_port, rows[2].body)  # the bare stream sends as many frames as mockai's
+        bare = subprocess.Popen(
+            [*uvicorn, "--port", str(bare_port), "--app-dir", str(workdir), "bare:app"],
+            env={**env, "BARE_FRAMES": str(frames)},
+        )
+        try:
+            wait_ready(bare_port, bare)
+            results = run_rounds(args, rows, client, (bare_port, bare.pid), (mock_port, mock.pid))
+        finally:
+            bare.terminate()
+            bare.wait(timeout=10)
     finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+        mock.terminate()
+        mock.wait(timeout=10)
+    report(rows, results, args, frames)
+
+
+def count_frames(port: int, body: dict[str, object]) -> int:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
+        connection.request("POST", "/v1/chat/completions", body=json.dumps(body), headers=headers)
+        return connection.getresponse().read().count(b"data: ")
+    finally:
+        connection.close()
+
+
+def run_rounds(
+    args: argparse.Namespace, rows: list[Row], client: Path, bare: tuple[int, int], mock: tuple[int, int]
+) -> dict[tuple[str, str], list[Run]]:
+    results: dict[tuple[str, str], list[Run]] = {}
+    for number in range(args.rounds):
+        for row in rows:
+            for name, (port, pid) in (("bare", bare), ("mockai", mock)):
+                drive(client, port, pid, 1, row)  # warm: connections, caches, the generation replay cache
+                results.setdefault((row.label, name), []).append(drive(client, port, pid, args.seconds, row))
+        print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
+    return results
+
+
+def report(rows: list[Row], results: dict[tuple[str, str], list[Run]], args: argparse.Namespace, frames: int) -> None:
+    print(
+        f"medians of {args.rounds} rounds of {args.seconds:g} s; {args.connections} connections "
+        f"({args.stream_connections} streaming, {frames} frames per stream); ratios are mockai / bare per round"
+    )
+    print(f"{'row':<24} {'server':<7} {'per s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU µs/req':>10} {'× bare':>7}")
+    for row in rows:
+        bare, mock = results[(row.label, "bare")], results[(row.label, "mockai")]
+        for name, runs in (("bare", bare), ("mockai", mock)):
+            ratio = statistics.median(m.per_second / b.per_second for m, b in zip(mock, bare, strict=True))
+            print(
+                f"{row.label:<24} {name:<7} {statistics.median(r.per_second for r in runs):9.0f}"
+                f" {statistics.median(r.p50_ms for r in runs):7.1f} {statistics.median(r.p99_ms for r in runs):7.1f}"
+                f" {statistics.median(r.cpu_us for r in runs):10.0f} {ratio if name == 'mockai' else 1.0:6.2f}x"
+            )
+        p99 = statistics.median(m.p99_ms / b.p99_ms for m, b in zip(mock, bare, strict=True))
+        print(f"{'':<24} p99 × bare {p99:.2f}  (goals: ≥ 0.6× req/s, ≥ 0.5× frames/s, p99 ≤ 2× bare)")
 
 
 if __name__ == "__main__":
