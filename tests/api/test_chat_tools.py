@@ -7,6 +7,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from mockai.engine.tokenizer import get_encoding
+
 WEATHER = {
     "type": "function",
     "function": {
@@ -60,6 +62,23 @@ def test_a_tool_result_gets_a_text_answer(client: Any) -> None:
     completion = client.chat.completions.create(model="gpt-4o", messages=messages, tools=[WEATHER])
     assert completion.choices[0].finish_reason in ("stop", "length")
     assert completion.choices[0].message.content
+
+
+def test_a_tool_message_may_carry_the_functions_name(client: Any) -> None:
+    # OpenAI's cookbook, litellm's docs and every instructor retry send the tool result with `name` (issue 12).
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_current_weather", "arguments": "{}"}}
+    result = {"role": "tool", "tool_call_id": "call_1", "content": "22 degrees and sunny"}
+
+    def answer(tool_message: dict[str, Any]) -> Any:
+        messages = [*ASK_WEATHER, {"role": "assistant", "content": None, "tool_calls": [call]}, tool_message]
+        return client.chat.completions.create(model="gpt-4o", messages=messages, tools=[WEATHER], seed=1)
+
+    named = answer({**result, "name": "get_current_weather"})
+    assert named.choices[0].finish_reason == "stop"
+    assert named.choices[0].message.content
+    # The name is read like any other message name: its tokens, +1.
+    name_tokens = len(get_encoding("o200k_base").encode("get_current_weather"))
+    assert named.usage.prompt_tokens == answer(result).usage.prompt_tokens + name_tokens + 1
 
 
 def test_a_named_tool_choice_is_always_called(client: Any) -> None:
