@@ -38,6 +38,7 @@ from mockai.api.text_generation import (
 from mockai.control.rules import ContentReply
 from mockai.engine.chat_format import count_chat_tokens, render_chat_prompt
 from mockai.engine.generate import TokenStep
+from mockai.engine.prompt_schema import schema_in_prompt
 from mockai.engine.structured import instance_for_schema, salient_words
 from mockai.engine.tool_calls import plan_tool_call
 
@@ -154,10 +155,14 @@ def _declared_functions(body: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]
 def _structured_answer(
     response_format: Mapping[str, Any], answer: str, messages: Sequence[Mapping[str, Any]], rng: Any
 ) -> str:
-    """JSON mode answers with an object around the generated text; a JSON schema gets a valid instance of it."""
+    """A JSON schema gets a valid instance of it; JSON mode follows a schema the prompt spells out, if any, and
+    otherwise answers with an object around the generated text."""
     if response_format["type"] == "json_object":
-        return json.dumps({"answer": answer}, ensure_ascii=False)
-    schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+        schema = schema_in_prompt(messages)
+        if schema is None:
+            return json.dumps({"answer": answer}, ensure_ascii=False)
+    else:
+        schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
     last_user: Mapping[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     content = last_user.get("content")
     words = salient_words(f"{content if isinstance(content, str) else ''} {answer}")

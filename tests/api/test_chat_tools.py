@@ -128,6 +128,27 @@ def test_json_mode_answers_with_a_json_object(client: Any) -> None:
     assert isinstance(json.loads(completion.choices[0].message.content), dict)
 
 
+def test_json_mode_answers_in_the_shape_the_prompt_spells_out(client: Any) -> None:
+    # instructor's JSON mode (and OpenAI's own advice for JSON mode) puts the wanted schema in the system message;
+    # pydantic writes nested models as $defs with $refs.
+    schema = {
+        "$defs": {"Ingredient": {"type": "object", "properties": {"item": {"type": "string"}}, "required": ["item"]}},
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "servings": {"type": "integer", "minimum": 1},
+            "ingredients": {"type": "array", "items": {"$ref": "#/$defs/Ingredient"}},
+        },
+        "required": ["name", "servings", "ingredients"],
+    }
+    system = f"Reply with an instance of this json_schema:\n\n{json.dumps(schema, indent=2)}\n\nNot the schema itself."
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": "A pancake recipe, please."}]
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=messages, response_format={"type": "json_object"}
+    )
+    Draft202012Validator(schema).validate(json.loads(completion.choices[0].message.content))
+
+
 def test_a_json_schema_answer_validates(client: Any) -> None:
     schema = {
         "type": "object",
