@@ -1,9 +1,9 @@
 """Deciding when a chat reply is a tool call, and writing its arguments.
 
 `tool_choice` is honoured exactly: `"none"` never calls, a named function is always called, `"required"` calls the
-best-matching tool. Under `"auto"` (the default when tools are given) a tool is called when the last message is the
-user's and shares words with the tool's name or description; a tool result (role `tool`/`function`) last means the
-model answers in text, as real models do after a call.
+best-matching tool not yet called since the user spoke. Under `"auto"` (the default when tools are given) a tool is
+called when the last message is the user's and shares words with the tool's name or description; a tool result (role
+`tool`/`function`) last means the model answers in text, as real models do after a call.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def plan_tool_call(
     if forced is not None:
         chosen = next((f for f in functions if f.get("name") == forced), None)
     elif choice == "required":
-        chosen = _best_match(functions, last) or functions[0]
+        chosen = _required_call(functions, messages)
     elif last.get("role") == "user":
         chosen = _best_match(functions, last)
     else:
@@ -61,6 +61,28 @@ def _forced_name(choice: object) -> str | None:
         if isinstance(function, Mapping) and isinstance(function.get("name"), str):
             return str(function["name"])
     return None
+
+
+def _required_call(functions: Sequence[Mapping[str, Any]], messages: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """`required` must call something: the function the question is about, but not one already called since the
+    question, unless all were. With a tool's result in hand a model moves on (to pydantic-ai's `final_result`
+    output tool, say) rather than ask the same tool again until the client's request limit."""
+    called = _called_since_last_user(messages)
+    fresh = [function for function in functions if function.get("name") not in called] or list(functions)
+    question: Mapping[str, Any] = next((message for message in reversed(messages) if message.get("role") == "user"), {})
+    return _best_match(fresh, question) or fresh[0]
+
+
+def _called_since_last_user(messages: Sequence[Mapping[str, Any]]) -> set[str]:
+    called: set[str] = set()
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            break
+        calls = message.get("tool_calls") or []
+        functions = [call.get("function") for call in calls if isinstance(call, Mapping)]
+        functions.append(message.get("function_call"))
+        called.update(str(function.get("name")) for function in functions if isinstance(function, Mapping))
+    return called
 
 
 def _best_match(functions: Sequence[Mapping[str, Any]], message: Mapping[str, Any]) -> Mapping[str, Any] | None:
