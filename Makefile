@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint typecheck unit bench clean
+.PHONY: serve test lint typecheck unit bench compat clean
 
 serve: $(VENV)/.installed
 	$(BIN)/mockai serve --host $(HOST) --port $(PORT)
@@ -14,14 +14,19 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test lint typecheck unit
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff format --check mockai tests bench
-	$(BIN)/ruff check mockai tests bench
+	$(BIN)/ruff format --check mockai tests bench compat compat/run
+	$(BIN)/ruff check mockai tests bench compat compat/run
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# Real client frameworks (LangChain, litellm, instructor, pydantic-ai, openai-agents, the Node SDK), each in its own
+# venv or node folder under compat/, drive `mockai serve` from .venv. The first run installs them (minutes).
+compat: $(VENV)/.installed
+	$(PYTHON) compat/run
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sampler.py
@@ -40,3 +45,4 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml setup.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf compat/.venv-* compat/node/node_modules compat/.logs compat/.tiktoken-cache
