@@ -68,11 +68,18 @@ def body_not_object(kind: str) -> OpenAIError:
     return invalid_request(f"Invalid body: expected a JSON object, but got {kind} instead.", code="invalid_type")
 
 
+# curl's `-d` sends application/x-www-form-urlencoded, the most common way to meet a 415: say how to fix it.
+_CONTENT_TYPE_HINTS = {
+    "application/json": ' With curl, add -H "Content-Type: application/json" (-d alone sends a form).',
+    "multipart/form-data": " With curl, send each field with -F (e.g. -F file=@data.jsonl -F purpose=fine-tune).",
+}
+
+
 def unsupported_content_type(content_type: str, expected: str) -> OpenAIError:
     shown = content_type or "none"
     return OpenAIError(
         415,
-        f"Invalid Content-Type header ({shown}), expected {expected}.",
+        f"Invalid Content-Type header ({shown}), expected {expected}.{_CONTENT_TYPE_HINTS.get(expected, '')}",
         "invalid_request_error",
         None,
         "unsupported_content_type",
@@ -538,8 +545,8 @@ def _shown(value: object) -> str:
 
 
 def _english_list(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
+    if len(items) <= 2:
+        return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
@@ -722,3 +729,22 @@ def record_needs_upstream(mode: str) -> str:
 
 def vcr_cassette_invalid(path: str, detail: str) -> str:
     return f"{path} is not a vcrpy cassette: {detail}"
+
+
+# -- structured output: tool and response schemas (issue 14) --------------------------------------------------------
+
+
+def invalid_function_parameters(name: str, detail: str, param: str) -> OpenAIError:
+    """A tool's (or legacy function's) `parameters` no arguments can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for function '{name}': {detail}.", param=param, code="invalid_function_parameters"
+    )
+
+
+def invalid_response_schema(name: str, detail: str) -> OpenAIError:
+    """A `response_format.json_schema.schema` no answer can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for response_format '{name}': {detail}.",
+        param="response_format.json_schema.schema",
+        code="invalid_json_schema",
+    )

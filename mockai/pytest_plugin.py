@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -63,6 +65,8 @@ class _Recording(NamedTuple):
     mode: str | None  # --mockai-record, which wins over markers
 
 
+# trylast: pytest's cache provider sets `config.cache` in its own pytest_configure, and the tiktoken files go there.
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -76,6 +80,33 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RECORDING] = _Recording(
         upstream or DEFAULT_RECORD_UPSTREAM, key, config.getoption("--mockai-record", None)
     )
+    _point_tiktoken_at_the_shipped_encodings(config)
+
+
+def _point_tiktoken_at_the_shipped_encodings(config: pytest.Config) -> None:
+    """Set `TIKTOKEN_CACHE_DIR` for the session, so the code under test can use tiktoken with no network.
+
+    A variable the user set (or tiktoken's older `DATA_GYM_CACHE_DIR`) is left alone. The files go to pytest's cache
+    directory, where later runs find them (checking them costs a few milliseconds), or to a temporary directory
+    removed at the end of the session when the cache provider is off.
+    """
+    if "TIKTOKEN_CACHE_DIR" in os.environ or "DATA_GYM_CACHE_DIR" in os.environ:
+        return
+    from mockai.tiktoken_cache import write_tiktoken_cache
+
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        directory = cache.mkdir("mockai-tiktoken")
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="mockai-tiktoken-"))
+        config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+    write_tiktoken_cache(directory)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(directory)
+    config.add_cleanup(lambda: _unset("TIKTOKEN_CACHE_DIR"))
+
+
+def _unset(name: str) -> None:
+    os.environ.pop(name, None)
 
 
 class _ServerPool:
@@ -186,11 +217,15 @@ def _mockai_cassette_marker(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def openai_client(mockai: MockAI) -> Iterator[Any]:
-    """The official `openai.OpenAI` client bound to the mock, validating responses strictly, with no retries."""
+    """The official `openai.OpenAI` client bound to the mock, validating responses strictly, with no retries.
+
+    Embeddings asked for without `encoding_format` come back as the floats the SDK would decode, as with a lax
+    client: the SDK's strict types would otherwise refuse the base64 it asks for (see `mockai._sdk_clients`).
+    """
+    from mockai._sdk_clients import strict_openai_client
+
     openai = pytest.importorskip("openai")
-    client = openai.OpenAI(
-        base_url=mockai.api_base, api_key=mockai.api_key, max_retries=0, _strict_response_validation=True
-    )
+    client = strict_openai_client(openai, mockai.api_base, mockai.api_key)
     yield client
     client.close()
 
@@ -202,10 +237,10 @@ def async_openai_client(mockai: MockAI) -> Any:
     Close it in the event loop that used it (`async with async_openai_client as client: ...`): its connections
     belong to that loop, which is gone by the time fixtures are torn down.
     """
+    from mockai._sdk_clients import strict_openai_client
+
     openai = pytest.importorskip("openai")
-    return openai.AsyncOpenAI(
-        base_url=mockai.api_base, api_key=mockai.api_key, max_retries=0, _strict_response_validation=True
-    )
+    return strict_openai_client(openai, mockai.api_base, mockai.api_key, asynchronous=True)
 
 
 def _cassette_use(request: pytest.FixtureRequest, options: dict[str, Any]) -> dict[str, Any] | None:

@@ -488,7 +488,8 @@ class MockAI:
         return [raw for raw in self._admin("GET", "/rules")["data"] if raw["call_count"] == 0]
 
     def reset(self) -> None:
-        """Forget rules, requests, faults, rate-limit windows and stored state; put the clock back."""
+        """Put the server back as it started: forget requests, faults, rate-limit windows and stored state, put the
+        clock back, and keep only the rules its `--rules` file loaded (none under the pytest plugin)."""
         self._admin("POST", "/reset")
 
     def close(self) -> None:

@@ -9,10 +9,12 @@ from starlette.responses import Response
 
 from mockai import __version__, errors
 from mockai.api.endpoint import Endpoint
+from mockai.api.journal_page import journal_asset, show_journal
 from mockai.api.responses import json_response, list_response
 from mockai.api.services import services
 from mockai.cassettes.player import CassetteOptions
 from mockai.cassettes.storage import CassetteError
+from mockai.control.journal import redact_secrets
 
 
 async def health(request: Request, _: None) -> Response:
@@ -72,8 +74,10 @@ async def delete_rules(request: Request, _: None) -> Response:
 
 async def list_requests(request: Request, _: None) -> Response:
     query = request.query_params
-    status = query.get("status")
-    found = services(request).journal.filter(
+    status, after = query.get("status"), query.get("after")
+    journal = services(request).journal
+    found = journal.filter(
+        after=int(after) if after and after.isdigit() else None,
         method=query.get("method"),
         path=query.get("path"),
         status=int(status) if status and status.isdigit() else None,
@@ -81,7 +85,10 @@ async def list_requests(request: Request, _: None) -> Response:
         operation_id=query.get("operation_id"),
         model=query.get("model"),
     )
-    return list_response(event.to_json() for event in found)
+    entries = (event.to_json() for event in found)
+    if query.get("redact") == "true":  # what the journal page shows: credentials masked in bodies too
+        entries = (redact_secrets(entry) for entry in entries)
+    return list_response(entries, generation=journal.generation)
 
 
 async def clear_requests(request: Request, _: None) -> Response:
@@ -165,6 +172,9 @@ CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
 
 ADMIN_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/_mockai/health", health, "mockaiHealth", "admin", auth="none"),
+    # The journal page checks the admin token itself: it answers a browser with a sign-in form, not JSON.
+    Endpoint("GET", "/_mockai/ui", show_journal, "mockaiJournalPage", "admin", auth="none"),
+    Endpoint("GET", "/_mockai/ui/{asset}", journal_asset, "mockaiJournalAsset", "admin", auth="none"),
     Endpoint("GET", "/_mockai/clock", read_clock, "mockaiReadClock", "admin", auth="admin"),
     Endpoint(
         "POST",

@@ -38,9 +38,9 @@ from mockai.api.text_generation import (
 from mockai.control.rules import ContentReply
 from mockai.engine.chat_format import count_chat_tokens, render_chat_prompt
 from mockai.engine.generate import TokenStep
-from mockai.engine.prompt_schema import schema_in_prompt
-from mockai.engine.structured import instance_for_schema, salient_words
-from mockai.engine.tool_calls import plan_tool_call
+from mockai.engine.json_mode import requested_schema
+from mockai.engine.structured import Material, SchemaError, check_schema, instance_for_schema
+from mockai.engine.tool_calls import plan_tool_call, text_of
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -83,6 +83,7 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
     model = resolve_model(request, body["model"], "chat", "v1/chat/completions")
     check_output_limit(model, body)
     _check_options(body)
+    _check_schemas(body)
     wants_logprobs = bool(body.get("logprobs"))
     job = text_job(request, body, model, top_logprobs=(body.get("top_logprobs") or 0) if wants_logprobs else 0)
     messages = body["messages"]
@@ -155,18 +156,45 @@ def _declared_functions(body: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]
 def _structured_answer(
     response_format: Mapping[str, Any], answer: str, messages: Sequence[Mapping[str, Any]], rng: Any
 ) -> str:
-    """A JSON schema gets a valid instance of it; JSON mode follows a schema the prompt spells out, if any, and
-    otherwise answers with an object around the generated text."""
+    """A JSON schema gets a valid instance of it; JSON mode an instance of the shape the messages ask for (an
+    embedded JSON Schema or named keys), else an object around the generated text. Values come from the last user
+    message and the generated answer."""
+    last_user: Mapping[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    material = Material.from_texts(text_of(last_user), answer)
     if response_format["type"] == "json_object":
-        schema = schema_in_prompt(messages)
+        schema = requested_schema(messages)
         if schema is None:
             return json.dumps({"answer": answer}, ensure_ascii=False)
-    else:
-        schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
-    last_user: Mapping[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-    content = last_user.get("content")
-    words = salient_words(f"{content if isinstance(content, str) else ''} {answer}")
-    return json.dumps(instance_for_schema(schema, rng, words), ensure_ascii=False)
+        try:
+            return json.dumps(instance_for_schema(schema, rng, material), ensure_ascii=False)
+        except SchemaError:  # a schema quoted in a message is text, not a parameter: fall back, never refuse
+            return json.dumps({"answer": answer}, ensure_ascii=False)
+    schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
+    return json.dumps(instance_for_schema(schema, rng, material), ensure_ascii=False)
+
+
+def _check_schemas(body: Mapping[str, Any]) -> None:
+    """Every tool's parameters and the response schema must admit a value, checked before anything is generated."""
+    for index, tool in enumerate(body.get("tools") or []):
+        function = tool.get("function") or {}
+        if "parameters" in function:
+            _check_parameters(function, f"tools[{index}].function.parameters")
+    for index, function in enumerate(body.get("functions") or []):
+        if "parameters" in function:
+            _check_parameters(function, f"functions[{index}].parameters")
+    json_schema = (body.get("response_format") or {}).get("json_schema") or {}
+    if json_schema.get("schema") is not None:
+        try:
+            check_schema(json_schema["schema"])
+        except SchemaError as error:
+            raise errors.invalid_response_schema(str(json_schema.get("name", "")), error.message) from None
+
+
+def _check_parameters(function: Mapping[str, Any], param: str) -> None:
+    try:
+        check_schema(function["parameters"])
+    except SchemaError as error:
+        raise errors.invalid_function_parameters(str(function.get("name", "")), error.message, param) from None
 
 
 def _definition_tokens(body: Mapping[str, Any], job: TextJob) -> int:

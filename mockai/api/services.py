@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from starlette.requests import Request
@@ -52,6 +53,7 @@ class Services:
     transcripts: TranscriptScripts = field(default_factory=TranscriptScripts)  # scripted audio transcripts
     lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
     store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
+    start_rules: tuple[dict[str, Any], ...] = ()  # what --rules loaded: a reset puts them back
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
@@ -68,12 +70,14 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
 
     def reset(self) -> None:
-        """Forget everything a test changed: rules, journal, faults, rate-limit windows, world time."""
+        """Return to how the server started: the --rules rules only, and no journal, faults, windows or state."""
         self.rules.clear()
+        self._load_start_rules()
         self.journal.clear()
         self.faults.clear()
         self.rate_limits.reset()
@@ -85,6 +89,10 @@ class Services:
         self.dialogue.reset()
         self.fine_tunes.reset()
         self.cassettes.reset()
+
+    def _load_start_rules(self) -> None:
+        for raw in self.start_rules:
+            self.rules.add(raw)
 
     def close(self) -> None:
         """Release what the services hold (called at shutdown)."""
@@ -103,7 +111,10 @@ def build_services(
             for model, rpm, tpm in settings.model_limits
         },
     )
-    app_services = Services(
+    start_rules = load_rules(settings.rules_file) if settings.rules_file is not None else []
+    for raw in start_rules:
+        registry.validator("mockai/rule").validate(raw)
+    return Services(
         settings=settings,
         registry=registry,
         catalog=catalog,
@@ -112,12 +123,8 @@ def build_services(
         upstream=_upstream(settings, upstream_transport),
         rate_limits=limits,
         store=Store(settings.data_dir),
+        start_rules=tuple(start_rules),
     )
-    if settings.rules_file is not None:
-        for raw in load_rules(settings.rules_file):
-            registry.validator("mockai/rule").validate(raw)
-            app_services.rules.add(raw)
-    return app_services
 
 
 def build_catalog(settings: Settings, registry: SchemaRegistry) -> ModelCatalog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,35 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
         for name, value in headers.items()
         if name.lower() not in SECRET_HEADERS and "api-key" not in name.lower()
     }
+
+
+# Body fields that hold credentials by name (not `token`, which logprobs use for text) and strings shaped like keys.
+_SECRET_FIELD = re.compile(
+    r"(?i)^(?:.*[_-])?(?:api[_-]?key|secret|client[_-]?secret|password|passwd|authorization|"
+    r"(?:access|refresh|id|auth|session|bearer)[_-]?token)$"
+)
+_SECRET_TEXT = re.compile(r"\b(?:sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})")
+REDACTED = "[redacted]"
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy of a JSON value with credential fields and key-shaped strings masked, for showing to people.
+
+    >>> redact_secrets({"api_key": "k", "messages": [{"content": "my key is sk-abcdefghijklmnopqrstuv, ok?"}]})
+    {'api_key': '[redacted]', 'messages': [{'content': 'my key is [redacted], ok?'}]}
+    >>> redact_secrets({"max_tokens": 5, "token": "Hello"})
+    {'max_tokens': 5, 'token': 'Hello'}
+    """
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _SECRET_FIELD.match(str(key)) and item is not None else redact_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in value]
+    if isinstance(value, str):
+        return _SECRET_TEXT.sub(REDACTED, value)
+    return value
 
 
 @dataclass
@@ -74,6 +104,7 @@ class Journal:
         self._events: deque[tuple[ServeEvent, int]] = deque()
         self._bytes = 0
         self._ids = itertools.count(1)
+        self.generation = 0  # counts clears: ids start again at 1 after one, so readers of `after=` can tell
 
     def new_event(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> ServeEvent:
         return ServeEvent(next(self._ids), method, path, query, redact_headers(headers))
@@ -100,6 +131,7 @@ class Journal:
     def filter(
         self,
         *,
+        after: int | None = None,
         method: str | None = None,
         path: str | None = None,
         status: int | None = None,
@@ -107,7 +139,7 @@ class Journal:
         operation_id: str | None = None,
         model: str | None = None,
     ) -> list[ServeEvent]:
-        """The events that have every given value, oldest first."""
+        """The events that have every given value (and an id above `after`), oldest first."""
         wanted = {
             "method": method.upper() if method else None,
             "path": path,
@@ -117,10 +149,15 @@ class Journal:
             "model": model,
         }
         given = {name: value for name, value in wanted.items() if value is not None}
-        return [event for event in self if all(getattr(event, name) == value for name, value in given.items())]
+        return [
+            event
+            for event in self
+            if (after is None or event.id > after) and all(getattr(event, n) == v for n, v in given.items())
+        ]
 
     def clear(self) -> None:
         """Forget every event; ids start again at 1."""
         self._events.clear()
         self._bytes = 0
         self._ids = itertools.count(1)
+        self.generation += 1

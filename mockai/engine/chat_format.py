@@ -22,6 +22,7 @@ __all__ = [
     "MESSAGE_START",
     "count_chat_tokens",
     "markup_token_ids",
+    "read_chat_prompt",
     "render_chat_prompt",
 ]
 
@@ -131,6 +132,28 @@ def render_chat_prompt(messages: Sequence[Mapping[str, Any]]) -> str:
         for message in messages
     ]
     return "".join(rendered) + ASSISTANT_OPENER
+
+
+def read_chat_prompt(text: str) -> list[tuple[str, str]]:
+    """The (role, text) turns of a prompt `render_chat_prompt` wrote; any other prompt is one user turn.
+
+    The token model reads its prompt like this to know which question is the latest (user text that itself contains
+    the markers is read as more turns: it only shifts what the retrieval weighs most).
+
+    >>> read_chat_prompt(render_chat_prompt([{"role": "system", "content": "Be brief."}, {"content": "Hi"}]))
+    [('system', 'Be brief.'), ('user', 'Hi')]
+    >>> read_chat_prompt("Say this is a test")
+    [('user', 'Say this is a test')]
+    """
+    if not text.startswith(MESSAGE_START):
+        return [("user", text)] if text.strip() else []
+    turns = []
+    for piece in text.split(MESSAGE_START)[1:]:
+        role, _, rest = piece.partition("\n")
+        content = rest.rsplit(f"\n{MESSAGE_END}", 1)[0] if MESSAGE_END in rest else rest
+        if content.strip():
+            turns.append((role, content))
+    return turns
 
 
 _ROLES = ("system", "user", "assistant", "function", "tool", "developer")

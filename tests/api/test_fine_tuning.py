@@ -11,6 +11,7 @@ import pytest
 
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
+from tests.response_guard import ResponseGuard
 
 CHAT = b"".join(
     json.dumps(
@@ -36,15 +37,9 @@ def ft_server() -> Iterator[ServerThread]:
 
 
 @pytest.fixture
-def client(ft_server: ServerThread) -> Any:
-    openai = pytest.importorskip("openai")
-    return openai.OpenAI(
-        base_url=f"{ft_server.base_url}/v1",
-        api_key=API_KEY,
-        organization=ORG,
-        max_retries=0,
-        _strict_response_validation=True,
-    )
+def client(ft_server: ServerThread, response_guard: ResponseGuard) -> Any:
+    pytest.importorskip("openai")
+    return response_guard.openai(ft_server.base_url, api_key=API_KEY, organization=ORG)
 
 
 def advance(server: ServerThread, seconds: float) -> None:
@@ -102,6 +97,26 @@ def test_list_paginates_newest_first(ft_server: ServerThread, client: Any) -> No
     assert {j.id for j in client.fine_tuning.jobs.list()} >= set(made)
 
 
+def test_a_limit_of_zero_is_a_valid_page_size(client: Any) -> None:
+    # The spec sets `limit` no minimum: an empty page, with `has_more` saying whether jobs exist.
+    assert client.fine_tuning.jobs.list(limit=0).data == []
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "code"),
+    [("limit=abc", "limit", "invalid_type"), ("limit=1.5", "limit", "invalid_type")],
+)
+def test_query_parameters_are_validated_like_body_fields(
+    ft_server: ServerThread, response_guard: ResponseGuard, query: str, param: str, code: str
+) -> None:
+    http = response_guard.http(ft_server.base_url, {"Authorization": f"Bearer {API_KEY}"})
+    response = http.get(f"/v1/fine_tuning/jobs?{query}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
+    assert error["message"] == "Invalid type for 'limit': expected an integer, but got a string instead."
+
+
 def test_cancel_then_cancel_again_is_refused(client: Any) -> None:
     openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
@@ -135,11 +150,13 @@ def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, ne
         client.fine_tuning.jobs.create(**options)
 
 
-def test_jobs_are_invisible_to_other_organizations(ft_server: ServerThread, client: Any) -> None:
+def test_jobs_are_invisible_to_other_organizations(
+    ft_server: ServerThread, client: Any, response_guard: ResponseGuard
+) -> None:
     openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
-    other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)
+    other = response_guard.openai(ft_server.base_url, api_key=API_KEY, organization="org-x")
     with pytest.raises(openai.NotFoundError):
         other.fine_tuning.jobs.retrieve(job.id)
     assert list(other.fine_tuning.jobs.list()) == []
