@@ -19,6 +19,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "control": ("starlette", "uvicorn", "mockai.api"),
     "dialogue": ("starlette", "uvicorn", "mockai.api"),
     "errors.py": ("starlette", "uvicorn", "mockai.api"),
+    "strict_json.py": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.engine"),
     "contract/runner.py": ("mockai.api", "mockai.state", "mockai.engine"),
 }
 
