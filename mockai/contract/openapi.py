@@ -13,6 +13,9 @@ from mockai import __version__
 from mockai.contract.registry import SchemaRegistry
 
 _ERROR_SCHEMA = "openai/error"
+# Families that answer errors in an envelope of their own: the seed's dialogue speaks {code, msg, data}.
+_FAMILY_ERROR_SCHEMAS = {"dialogue": "mockai/dialogue-error"}
+_FAMILY_ERROR_WORDS = {"dialogue": "The dialogue's own envelope {code, msg, data}"}
 _MEDIA_TYPES = {"json": "application/json", "multipart": "multipart/form-data"}
 
 
@@ -35,6 +38,8 @@ class EndpointRow(Protocol):
     def response_schema(self) -> str | None: ...
     @property
     def streams(self) -> bool: ...
+    @property
+    def auth(self) -> str: ...
 
 
 def build_openapi(endpoints: Iterable[EndpointRow], registry: SchemaRegistry) -> dict[str, Any]:
@@ -44,7 +49,7 @@ def build_openapi(endpoints: Iterable[EndpointRow], registry: SchemaRegistry) ->
     >>> build_openapi([], default_registry())["openapi"]
     '3.1.0'
     """
-    used: set[str] = {_ERROR_SCHEMA}
+    used: set[str] = set()
     paths: dict[str, dict[str, Any]] = {}
     for row in endpoints:
         operation = _operation(row, registry, used)
@@ -76,6 +81,8 @@ def _operation(row: EndpointRow, registry: SchemaRegistry, used: set[str]) -> di
     ]
     if parameters:
         operation["parameters"] = parameters
+    if row.auth == "none":
+        operation["security"] = []  # public, like the docs and the real signed image URLs: no key needed
     if row.request_schema is not None and row.request_schema in registry:
         used.add(row.request_schema)
         media_type = _MEDIA_TYPES.get(row.body, "application/json")
@@ -99,9 +106,11 @@ def _responses(row: EndpointRow, registry: SchemaRegistry, used: set[str]) -> di
     ok: dict[str, Any] = {"description": "Success"}
     if content:
         ok["content"] = content
+    error_schema = _FAMILY_ERROR_SCHEMAS.get(row.tag, _ERROR_SCHEMA)
+    used.add(error_schema)
     error = {
-        "description": "The OpenAI error envelope",
-        "content": {"application/json": {"schema": _ref(_ERROR_SCHEMA)}},
+        "description": _FAMILY_ERROR_WORDS.get(row.tag, "The OpenAI error envelope"),
+        "content": {"application/json": {"schema": _ref(error_schema)}},
     }
     return {"200": ok, "default": error}
 
