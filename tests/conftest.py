@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -90,13 +91,11 @@ def http(base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def client(base_url: str) -> Any:
     """The official SDK, validating every response strictly against its own types."""
-    openai = pytest.importorskip("openai")
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0, _strict_response_validation=True)
 
 
 @pytest.fixture
 def async_client(base_url: str) -> Any:
-    openai = pytest.importorskip("openai")
     return openai.AsyncOpenAI(
         base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0, _strict_response_validation=True
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
+import openai
 import pytest
 from click.testing import CliRunner
 
@@ -76,7 +76,6 @@ def test_mockai_serve_answers_the_sdk(tmp_path: Path) -> None:
         for line in process.stderr:  # uvicorn announces readiness; no sleeping
             if "Uvicorn running on" in line:
                 break
-        openai: Any = pytest.importorskip("openai")
         with openai.OpenAI(
             base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-anything", _strict_response_validation=True
         ) as client:

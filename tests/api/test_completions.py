@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.api.test_chat import sse_events
@@ -70,7 +71,6 @@ def test_streaming_equals_plain(client: Any, base_url: str) -> None:
     plain = client.completions.create(**kwargs)
     # The SDK types a completion chunk with the non-streamed `Completion`, whose finish_reason may not be null; the
     # real API (and mockai) send null until the last chunk, so strict validation would reject the real API too.
-    openai = pytest.importorskip("openai")
     with openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-test") as lax:
         chunks = list(lax.completions.create(stream=True, **kwargs))
     assert "".join(chunk.choices[0].text for chunk in chunks) == plain.choices[0].text

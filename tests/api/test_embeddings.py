@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.conftest import API_KEY
@@ -53,7 +54,6 @@ def test_every_input_shape_gives_one_vector_each(client: Any) -> None:
 
 
 def test_default_sdk_client_decodes_base64_to_the_same_floats(base_url: str, client: Any) -> None:
-    openai = pytest.importorskip("openai")
     lax = openai.OpenAI(base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0)
     decoded = lax.embeddings.create(model="text-embedding-3-small", input=DOC_EXAMPLE).data[0].embedding
     floats = client.embeddings.create(model="text-embedding-3-small", input=DOC_EXAMPLE, encoding_format="float")

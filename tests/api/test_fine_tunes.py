@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.server import ServerThread
@@ -94,7 +95,6 @@ def test_the_whole_legacy_story(ft_server: ServerThread, http: httpx.Client) -> 
     listed = {m["id"]: m for m in http.get("/v1/models").json()["data"]}
     assert listed[model]["owned_by"] == "org-legacy" and listed[model]["parent"] == "curie"
     # Using the model: at temperature 0 a training prompt gets its training completion back.
-    openai = pytest.importorskip("openai")
     client = openai.OpenAI(
         base_url=f"{ft_server.base_url}/v1",
         api_key=API_KEY,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.server import ServerThread
@@ -37,7 +38,6 @@ def ft_server() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def client(ft_server: ServerThread) -> Any:
-    openai = pytest.importorskip("openai")
     return openai.OpenAI(
         base_url=f"{ft_server.base_url}/v1",
         api_key=API_KEY,
@@ -103,7 +103,6 @@ def test_list_paginates_newest_first(ft_server: ServerThread, client: Any) -> No
 
 
 def test_cancel_then_cancel_again_is_refused(client: Any) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
     assert client.fine_tuning.jobs.cancel(job.id).status == "cancelled"
@@ -128,7 +127,6 @@ def test_a_bad_training_file_fails_the_job_with_its_line(ft_server: ServerThread
     ],
 )
 def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, needle: str) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     options = {"model": "gpt-3.5-turbo-0613", "training_file": training.id, **kwargs}
     with pytest.raises(getattr(openai, error), match=needle):
@@ -136,7 +134,6 @@ def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, ne
 
 
 def test_jobs_are_invisible_to_other_organizations(ft_server: ServerThread, client: Any) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
     other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)

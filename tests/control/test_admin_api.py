@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.testing import MockAI, MockAIError, tool_call
@@ -63,7 +64,6 @@ def test_the_sdk_recovers_from_injected_errors_within_its_retries(mock: MockAI, 
 
 
 def test_the_sdk_gives_up_after_its_max_retries(mock: MockAI, client: Any) -> None:
-    openai = pytest.importorskip("openai")
     mock.faults.status(503, headers={"retry-after-ms": "5"})
     with pytest.raises(openai.InternalServerError):
         client.with_options(max_retries=2).models.list()

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from mockai.engine.chat_format import (
     ASSISTANT_OPENER,
-    IMAGE_PART_TOKENS,
     count_chat_tokens,
     markup_token_ids,
     render_chat_prompt,
@@ -89,19 +88,22 @@ def test_null_content_counts_only_the_wrapper() -> None:
     assert count_chat_tokens(messages, CL100K, model="gpt-4") == 3 + 1 + 3
 
 
-def test_text_parts_count_like_a_string_and_images_cost_a_fixed_price() -> None:
+def test_text_parts_count_like_a_string_and_each_image_costs_85_tokens() -> None:
+    # 85: the documented base price of a low-detail image (the mock never sees the pixels). A literal, so a
+    # change of the constant is a failing test rather than the constant compared with itself.
     as_string = [{"role": "user", "content": "What is in this picture?"}]
-    as_parts: list[dict[str, Any]] = [
+    in_parts: list[dict[str, Any]] = [
         {
             "role": "user",
-            "content": [
-                {"type": "text", "text": "What is in this picture?"},
-                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
-            ],
+            "content": [{"type": "text", "text": "What is in"}, {"type": "text", "text": " this picture?"}],
         }
     ]
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    with_images = [{"role": "user", "content": [*in_parts[0]["content"], image, image]}]
     base = count_chat_tokens(as_string, CL100K, model="gpt-4o")
-    assert count_chat_tokens(as_parts, CL100K, model="gpt-4o") == base + IMAGE_PART_TOKENS
+    assert base == 3 + 1 + 6 + 3  # role "user", 6 text tokens, the reply's priming
+    assert count_chat_tokens(in_parts, CL100K, model="gpt-4o") == base
+    assert count_chat_tokens(with_images, CL100K, model="gpt-4o") == base + 2 * 85
 
 
 def test_tool_calls_count_function_name_and_arguments() -> None:
