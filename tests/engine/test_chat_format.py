@@ -157,3 +157,62 @@ def test_markers_never_merge_with_message_text(name: str) -> None:
 
 def test_markup_ids_leave_the_newline_usable() -> None:
     assert not set(CL100K.encode("\n")) & markup_token_ids(CL100K)
+
+
+def _count(*messages: dict[str, Any]) -> int:
+    return count_chat_tokens(list(messages), CL100K, model="gpt-4")
+
+
+WRAPPER = 3 + 1 + 3  # per message, the role "user", the reply's priming
+
+
+@pytest.mark.parametrize(
+    ("content", "content_tokens"),
+    [
+        (["junk", {"type": "text", "text": "Hello!"}], 2),  # a part that is no object is skipped, not the rest
+        ([{"type": "text"}], 0),  # a text part without text
+        ([{"type": "image", "image": "..."}], 85),  # the newer image part type costs like image_url
+        ([{"type": "input_audio"}], 0),  # a part type with no documented price
+        (42, 0),  # content that is neither text nor parts
+        ({"type": "text", "text": "Hello!"}, 0),  # one part not in a list
+    ],
+    ids=["junk-then-text", "text-without-text", "image-type", "unknown-type", "a-number", "a-bare-part"],
+)
+def test_unusual_content_counts_what_it_carries(content: Any, content_tokens: int) -> None:
+    assert _count({"role": "user", "content": content}) == WRAPPER + content_tokens
+
+
+@pytest.mark.parametrize(
+    ("calls", "call_tokens"),
+    [
+        ({"tool_calls": [{"function": {"name": "get_weather"}}]}, 2),  # no arguments: the name alone
+        ({"tool_calls": [{"function": {"arguments": "{}"}}]}, 1),  # no name: the arguments alone
+        ({"tool_calls": [{"function": "get_weather"}]}, 0),  # a function that is no object
+        ({"tool_calls": ["junk", {"function": {"name": "get_weather"}}]}, 2),
+        ({"function_call": 42}, 0),
+    ],
+    ids=["name-only", "arguments-only", "function-not-an-object", "junk-call-skipped", "call-not-an-object"],
+)
+def test_tool_calls_count_only_their_names_and_arguments(calls: dict[str, Any], call_tokens: int) -> None:
+    assert _count({"role": "user", "content": None, **calls}) == WRAPPER + call_tokens
+
+
+def test_the_rendering_of_a_conversation_is_exact() -> None:
+    messages: list[dict[str, Any]] = [
+        {"content": "no role given"},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}],
+        },
+        {"role": "assistant", "content": None, "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}, "junk"]},
+        {"role": "assistant", "content": "Calling.", "function_call": {"name": "g", "arguments": "[]"}},
+        {"role": "tool", "content": 42},
+    ]
+    assert render_chat_prompt(messages) == (
+        "<|im_start|>user\nno role given\n<|im_end|>\n"
+        "<|im_start|>user\na b\n<|im_end|>\n"
+        "<|im_start|>assistant\nf{}\n<|im_end|>\n"
+        "<|im_start|>assistant\nCalling.g[]\n<|im_end|>\n"
+        "<|im_start|>tool\n\n<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
