@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test lint typecheck unit bench clean
+.PHONY: serve test lint typecheck unit bench mutation clean
 
 serve: $(VENV)/.installed
 	$(BIN)/mockai serve --host $(HOST) --port $(PORT)
@@ -26,6 +26,13 @@ unit: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sampler.py
 
+# Mutation testing of the sampler, the chat format and the rule matcher ([tool.mutmut] in pyproject.toml). mutmut is
+# a developer tool, not a test dependency: `make test` never needs it.
+mutation: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet mutmut
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -39,4 +46,4 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml setup.py
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants

@@ -298,7 +298,7 @@ def test_mismatches_list_only_the_failing_conditions_with_what_was_found() -> No
     pattern = Pattern.from_json(
         {
             "method": "GET",
-            "path": "/v1/chat/completions",
+            "path": "/v1/completions",
             "model": "gpt-4",
             "last_user": {"op": "regex", "value": "^Hello"},
             "headers": {"x-missing": "yes"},
@@ -307,6 +307,7 @@ def test_mismatches_list_only_the_failing_conditions_with_what_was_found() -> No
     )
     assert pattern.mismatches(CHAT) == [
         "method: expected == 'GET', got 'POST'",
+        "path: expected == '/v1/completions', got '/v1/chat/completions'",
         "last user message: expected matches '^Hello', got \"What's the weather in Paris?\"",
         "header x-missing: expected == 'yes', got nothing",
         "body tools: expected exists, got nothing",

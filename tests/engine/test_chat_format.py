@@ -204,14 +204,20 @@ def test_the_rendering_of_a_conversation_is_exact() -> None:
             "role": "user",
             "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}],
         },
-        {"role": "assistant", "content": None, "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}, "junk"]},
+        {"role": "user", "content": [{"type": "text"}, {"type": "text", "text": "c"}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}, "junk", {"function": {"name": "h"}}],
+        },
         {"role": "assistant", "content": "Calling.", "function_call": {"name": "g", "arguments": "[]"}},
         {"role": "tool", "content": 42},
     ]
     assert render_chat_prompt(messages) == (
         "<|im_start|>user\nno role given\n<|im_end|>\n"
         "<|im_start|>user\na b\n<|im_end|>\n"
-        "<|im_start|>assistant\nf{}\n<|im_end|>\n"
+        "<|im_start|>user\n c\n<|im_end|>\n"
+        "<|im_start|>assistant\nf{}h\n<|im_end|>\n"
         "<|im_start|>assistant\nCalling.g[]\n<|im_end|>\n"
         "<|im_start|>tool\n\n<|im_end|>\n"
         "<|im_start|>assistant\n"
