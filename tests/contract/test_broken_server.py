@@ -129,7 +129,8 @@ def test_a_base_url_without_v1_is_warned_about_and_fails() -> None:
 )
 def test_usage_that_does_not_add_up_is_reported(variant: str, failure: str) -> None:
     with broken_server(variant) as base_url:
-        report = run_contract(base_url, endpoints="chat", max_examples=2, seed=0)
         result = contract_cli(base_url)
-    assert failure in {title for _, title in _keys(report, "createChatCompletion")}
-    assert result.exit_code == 1 and failure in result.output
+    assert result.exit_code == 1
+    assert f"createChatCompletion · usage_arithmetic · {failure}" in result.output or (
+        f"createChatCompletion · prompt_token_count · {failure}" in result.output
+    )
