@@ -8,6 +8,7 @@ The wrapper is the only code that reads a body, so no handler can forget validat
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,7 +53,11 @@ class Endpoint:
             body_stream = None
             if self.body != "none":
                 body_stream = _BoundedBody(request.receive, self.body_limit(request))
-                request = Request(request.scope, body_stream)
+                receive: Receive = body_stream
+                boundary = _boundary(request.headers.get("content-type", ""))
+                if self.body == "multipart" and boundary:
+                    receive = _ClosedMultipart(body_stream, boundary)
+                request = Request(request.scope, receive)
             try:
                 # Inside the try: a form that fails validation still has its spooled files closed.
                 authenticate(request, self.auth)
@@ -110,6 +115,37 @@ class _BoundedBody:
         except errors.OpenAIError:
             return dataclasses.replace(refusal, headers={**refusal.headers, "connection": "close"})
         return refusal
+
+
+class _ClosedMultipart:
+    """The receive of a multipart body that refuses (400) a body ending before its closing boundary.
+
+    python-multipart parses a cut body without complaint, and Starlette then returns a form without the part it was
+    writing, whose spooled temporary file nobody closes (a missing field is reported, the spool lingers until
+    garbage collection). Refused as the body ends, the parse unwinds through the path that closes every spool.
+    """
+
+    def __init__(self, receive: Receive, boundary: bytes) -> None:
+        self._receive = receive
+        self._delimiter = b"--" + boundary + b"--"
+        self._tail = b""
+        self._closed = False
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            body: bytes = message.get("body", b"")
+            edge = self._tail + body[: len(self._delimiter)]
+            self._closed = self._closed or self._delimiter in edge or self._delimiter in body
+            self._tail = (self._tail + body)[-len(self._delimiter) :]
+            if not message.get("more_body", False) and not self._closed:
+                raise errors.invalid_multipart("the body ends before its closing boundary.")
+        return message
+
+
+def _boundary(content_type: str) -> bytes | None:
+    found = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
+    return found.group(1).encode("latin-1") if found else None
 
 
 async def read_body(request: Request, endpoint: Endpoint) -> Any:
