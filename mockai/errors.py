@@ -7,6 +7,7 @@ module so a single test can hold it against the docs. This module imports nothin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,11 +68,18 @@ def body_not_object(kind: str) -> OpenAIError:
     return invalid_request(f"Invalid body: expected a JSON object, but got {kind} instead.", code="invalid_type")
 
 
+# curl's `-d` sends application/x-www-form-urlencoded, the most common way to meet a 415: say how to fix it.
+_CONTENT_TYPE_HINTS = {
+    "application/json": ' With curl, add -H "Content-Type: application/json" (-d alone sends a form).',
+    "multipart/form-data": " With curl, send each field with -F (e.g. -F file=@data.jsonl -F purpose=fine-tune).",
+}
+
+
 def unsupported_content_type(content_type: str, expected: str) -> OpenAIError:
     shown = content_type or "none"
     return OpenAIError(
         415,
-        f"Invalid Content-Type header ({shown}), expected {expected}.",
+        f"Invalid Content-Type header ({shown}), expected {expected}.{_CONTENT_TYPE_HINTS.get(expected, '')}",
         "invalid_request_error",
         None,
         "unsupported_content_type",
@@ -269,6 +277,26 @@ def model_wrong_endpoint(model: str, endpoint_path: str) -> OpenAIError:
         "invalid_request_error",
         "model",
         None,
+    )
+
+
+def responses_only_model() -> OpenAIError:
+    return OpenAIError(
+        404,
+        "This model is only supported in v1/responses and not in v1/chat/completions.",
+        "invalid_request_error",
+        "model",
+        None,
+    )
+
+
+def max_tokens_too_large(param: str, limit: int, requested: int) -> OpenAIError:
+    """`param` is `max_tokens` or `max_completion_tokens`: the real API names the one the request sent."""
+    return invalid_request(
+        f"{param} is too large: {requested}. This model supports at most {limit} completion tokens, "
+        f"whereas you provided {requested}.",
+        param=param,
+        code="invalid_value",
     )
 
 
@@ -483,12 +511,12 @@ def injected_status(
 
 
 def control_object_not_found(kind: str, object_id: str) -> OpenAIError:
-    """A rule or fault id the admin API does not know."""
+    """A rule, scenario or fault id the admin API does not know."""
     return OpenAIError(404, f"No such {kind}: {object_id}", "invalid_request_error", "id", None)
 
 
 def invalid_control_document(detail: str) -> OpenAIError:
-    """A rule or fault that is schema-valid but cannot work (an invalid regex, say)."""
+    """A rule, scenario or fault that is schema-valid but cannot work (an invalid regex, say)."""
     return invalid_request(f"Invalid mockai control document: {detail}", code="invalid_control_document")
 
 
@@ -517,8 +545,8 @@ def _shown(value: object) -> str:
 
 
 def _english_list(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
+    if len(items) <= 2:
+        return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
 
 
@@ -627,3 +655,97 @@ def granularities_need_verbose_json() -> OpenAIError:
 
 def streaming_not_supported(model: str) -> OpenAIError:
     return invalid_request(f"Streaming is not supported for the model {model}.", param="stream", code="invalid_value")
+
+
+# -- cassettes: recorded traffic replayed (issue 15) --------------------------------------------------------------
+
+
+def cassette_miss(cassette: str, method: str, path: str, closest: str) -> OpenAIError:
+    """No recording answers the request and the cassette only replays: 404 `cassette_miss`, as WireMock answers an
+    unmatched request, and a 4xx so that SDKs fail at once instead of retrying."""
+    lines = [
+        f"mockai: no recorded interaction in cassette '{cassette}' matches {method} {path}, and the cassette only "
+        "replays (record mode 'none').",
+        closest,
+        "Record what is missing with record mode 'new': @pytest.mark.mockai(record=\"new\"), pytest "
+        "--mockai-record=new, or mockai serve --record new --record-upstream URL.",
+    ]
+    return OpenAIError(404, "\n".join(lines), "invalid_request_error", None, "cassette_miss")
+
+
+def cassette_closest(index: int, method: str, path: str, differences: Sequence[str], *, played: bool) -> str:
+    head = f"Closest recording: interaction {index} ({method} {path})"
+    if not differences:
+        return f"{head}, identical but already replayed: each recording plays once, in recorded order."
+    replayed = " (and was already replayed)" if played else ""
+    return f"{head}, which differs{replayed} in:\n" + "\n".join(f"  {line}" for line in differences)
+
+
+def cassette_empty(path: str, *, exists: bool) -> str:
+    return f"The cassette file {path} holds no recordings." if exists else f"The cassette file {path} does not exist."
+
+
+def cassette_difference(where: str, recorded: str, sent: str) -> str:
+    return f"{where}: recorded {recorded}, sent {sent}"
+
+
+def cassette_more_differences(count: int) -> str:
+    return f"... and {count} more difference{'s' if count != 1 else ''}"
+
+
+def shown_json(value: object) -> str:
+    """A value as the cassette messages quote it: JSON, non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def record_upstream_failed(upstream: str, detail: str) -> OpenAIError:
+    """The upstream a request was to be recorded from could not be reached (nothing is recorded)."""
+    return OpenAIError(
+        502,
+        f"mockai could not record this request: the upstream {upstream} failed ({detail}).",
+        "server_error",
+        None,
+        "upstream_unreachable",
+    )
+
+
+def cassette_unreadable(path: str, detail: str, line: int, column: int) -> str:
+    return f"cassette {path} is not valid JSON at line {line}, column {column}: {detail}"
+
+
+def cassette_invalid(path: str, where: str, line: int, column: int, detail: str) -> str:
+    return (
+        f"cassette {path} does not follow schemas/mockai/cassette.json at {where} (line {line}, column {column}): "
+        f"{detail}"
+    )
+
+
+def cassette_name_invalid(name: str) -> str:
+    return f"invalid cassette name {name!r}: use a relative path without '..', e.g. 'chat/streaming'"
+
+
+def record_needs_upstream(mode: str) -> str:
+    return f"record mode {mode!r} needs an upstream to record from: start mockai with --record-upstream URL"
+
+
+def vcr_cassette_invalid(path: str, detail: str) -> str:
+    return f"{path} is not a vcrpy cassette: {detail}"
+
+
+# -- structured output: tool and response schemas (issue 14) --------------------------------------------------------
+
+
+def invalid_function_parameters(name: str, detail: str, param: str) -> OpenAIError:
+    """A tool's (or legacy function's) `parameters` no arguments can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for function '{name}': {detail}.", param=param, code="invalid_function_parameters"
+    )
+
+
+def invalid_response_schema(name: str, detail: str) -> OpenAIError:
+    """A `response_format.json_schema.schema` no answer can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for response_format '{name}': {detail}.",
+        param="response_format.json_schema.schema",
+        code="invalid_json_schema",
+    )

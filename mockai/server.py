@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 
+import httpx
 import uvicorn
 
 from mockai.api.app import build_app
+from mockai.api.sse import DroppedStreamLogFilter
 from mockai.settings import Settings
 
 
-def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = None) -> uvicorn.Config:
-    app = build_app(settings, on_ready=on_ready.set if on_ready is not None else None)
-    return uvicorn.Config(
+def _uvicorn_config(
+    settings: Settings,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+) -> uvicorn.Config:
+    app = build_app(settings, on_ready=on_ready, upstream_transport=upstream_transport)
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -27,12 +35,51 @@ def _uvicorn_config(settings: Settings, *, on_ready: threading.Event | None = No
         http="auto",
         timeout_graceful_shutdown=2,
     )
+    # After Config: it (re)configures uvicorn's loggers, which keeps filters but not handlers.
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, DroppedStreamLogFilter) for known in error_log.filters):
+        error_log.addFilter(DroppedStreamLogFilter())
+    return config
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted (the programmatic twin of `mockai serve`)."""
+    """Serve until interrupted (the programmatic twin of `mockai serve`); says where it listens once ready."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    uvicorn.Server(_uvicorn_config(settings)).run()
+    announce = logging.getLogger("mockai.serve")
+    if settings.log_level not in ("error", "critical"):
+        announce.setLevel(logging.INFO)  # shown at the default `warning` too: it is the first thing users need
+    _AnnouncingServer(_uvicorn_config(settings), lambda port: announce.info(listening_line(settings, port))).run()
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, which reports the port it bound once start-up is done (the real one, also for --port 0)."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.servers and self.servers[0].sockets:
+            self._on_listening(self.servers[0].sockets[0].getsockname()[1])
+
+
+def listening_line(settings: Settings, port: int) -> str:
+    """The start-up line of `mockai serve`: where it listens, and the settings that decide what clients meet.
+
+    >>> print(listening_line(Settings(api_keys=("sk-a", "sk-b"), admin_token="t"), 8000))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    mockai listening on http://127.0.0.1:8000 (seed 0, data dir: none, fresh state per start, auth: 2 keys,
+    admin token: on); journal page: http://127.0.0.1:8000/_mockai/ui
+    """
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{port}"
+    keys = len(settings.api_keys)
+    auth = "any key" if not keys else f"{keys} key{'s' if keys > 1 else ''}"
+    data_dir = str(settings.data_dir) if settings.data_dir is not None else "none, fresh state per start"
+    admin = "on" if settings.admin_token else "off"
+    details = f"seed {settings.seed}, data dir: {data_dir}, auth: {auth}, admin token: {admin}"
+    return f"mockai listening on {base} ({details}); journal page: {base}/_mockai/ui"
 
 
 class ServerThread:
@@ -43,10 +90,11 @@ class ServerThread:
     >>> server.stop()               # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, upstream_transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """`upstream_transport`: how cassettes reach `settings.record_upstream` (tests inject one)."""
         self.settings = settings
         self._ready = threading.Event()
-        self._config = _uvicorn_config(settings, on_ready=self._ready)
+        self._config = _uvicorn_config(settings, on_ready=self._ready.set, upstream_transport=upstream_transport)
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None

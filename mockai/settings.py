@@ -32,6 +32,8 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     storage_limit_bytes: int = DEFAULT_STORAGE_LIMIT_BYTES
     rules_file: Path | None = None
+    models_file: Path | None = None  # catalog entries to add or override (schemas/mockai/models.json)
+    strict_models: bool = False  # the real 404 for any name outside the catalog: no inference
     rpm: int | None = None
     tpm: int | None = None
     model_limits: tuple[tuple[str, int | None, int | None], ...] = ()  # (model, rpm, tpm) overrides
@@ -40,6 +42,14 @@ class Settings:
     dialogue_model: str = "gpt-3.5-turbo"  # the chat model behind /app/v1/ask
     dialogue_system_prompt: str | None = None
     dialogue_reply_tokens: int = 512  # kept free in the context window for each answer (and its max_tokens)
+    cassettes_dir: Path = Path("cassettes")  # where cassettes live; names are paths below it
+    cassette: str | None = None  # the cassette in use from the start (and again after each reset)
+    record: str = "none"  # record mode of `cassette`: none | new | all
+    record_upstream: str | None = None  # the API base cassettes record from (ends in /v1)
+    record_api_key: str | None = None  # sent upstream instead of the client's key
+    replay_speed: float | None = None  # None: replay as fast as possible; 1.0: at the recorded pace
+    cassette_ignore: tuple[str, ...] = ()  # body fields never matched on, for every cassette
+    cassette_redact: tuple[str, ...] = ()  # body patterns redacted from every recording
 
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with some fields replaced (the frozen twin of assignment)."""

@@ -8,16 +8,20 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpcore  # noqa: F401  (see below)
 import httpx
-import openai
 import pytest
 from hypothesis import HealthCheck, settings
 
 from mockai.server import ServerThread
 from mockai.settings import Settings
+from tests.response_guard import ResponseGuard
 
 # pytester runs the plugin's own tests (tests/plugin) in isolated pytest sessions.
 pytest_plugins = ["pytester"]
+# httpx imports httpcore (and h11) lazily, on its first client. pytester's in-process runs drop every module first
+# imported inside them, so a later client would get a second copy whose exceptions escape httpx's mapping (tests then
+# see httpcore.RemoteProtocolError instead of httpx.RemoteProtocolError). Importing httpcore here keeps one copy.
 
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("nightly", max_examples=500, deadline=None)
@@ -61,6 +65,14 @@ socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "scripted_answers: the test scripts raw JSON answers, which mockai sends as they are, in the spec or not; "
+        "the response guard does not judge that test's answers",
+    )
+
+
 def start_server(**overrides: Any) -> ServerThread:
     options: dict[str, Any] = {"port": 0, "time_scale": 0.0, "clock_start": TEST_CLOCK_START}
     options.update(overrides)
@@ -82,20 +94,27 @@ def base_url(server: ServerThread) -> str:
 
 
 @pytest.fixture
-def http(base_url: str) -> Iterator[httpx.Client]:
+def response_guard(request: pytest.FixtureRequest) -> Iterator[ResponseGuard]:
+    """Fails the test at teardown if a /v1 answer it saw does not fit the spec's schemas (tests/response_guard.py)."""
+    guard = ResponseGuard()
+    yield guard
+    guard.close()
+    if request.node.get_closest_marker("scripted_answers") is None:
+        guard.assert_clean()
+
+
+@pytest.fixture
+def http(base_url: str, response_guard: ResponseGuard) -> httpx.Client:
     """Raw HTTP with a valid key, for status codes, headers and error envelopes."""
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as client:
-        yield client
+    return response_guard.http(base_url, {"Authorization": f"Bearer {API_KEY}"})
 
 
 @pytest.fixture
-def client(base_url: str) -> Any:
-    """The official SDK, validating every response strictly against its own types."""
-    return openai.OpenAI(base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0, _strict_response_validation=True)
+def client(base_url: str, response_guard: ResponseGuard) -> Any:
+    """The official SDK, validating every response strictly against its own types (and the guard, against the spec)."""
+    return response_guard.openai(base_url, api_key=API_KEY)
 
 
 @pytest.fixture
-def async_client(base_url: str) -> Any:
-    return openai.AsyncOpenAI(
-        base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0, _strict_response_validation=True
-    )
+def async_client(base_url: str, response_guard: ResponseGuard) -> Any:
+    return response_guard.async_openai(base_url, api_key=API_KEY)

@@ -1,7 +1,10 @@
 """The import rule, enforced: data flows one way and the engine never touches HTTP.
 
-api → control/dialogue/state/contract.registry → engine/errors. The engine imports no HTTP framework, no state and
-no API; state imports no Starlette; the contract runner can check any server, so it never imports the API layer.
+api → control/dialogue/state/cassettes/contract.registry → engine/errors. The engine imports no HTTP framework, no
+state and no API; state, control, dialogue and cassettes import no Starlette; the contract runner can check any
+server, so it never imports the API layer. Only the generation core (`engine/reply.py`) decides what a model says:
+the API layer translates requests into its input and renders its output, so it never calls tool planning, JSON-mode
+shaping or the edit corrector itself (checking a request's schemas before the core runs is validation, and allowed).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mockai"
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "engine": ("starlette", "httpx", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.contract"),
+    "api": ("mockai.engine.tool_calls", "mockai.engine.json_mode", "mockai.engine.edit"),
     "state": ("starlette", "uvicorn", "mockai.api"),
     "control": ("starlette", "uvicorn", "mockai.api"),
     "dialogue": ("starlette", "uvicorn", "mockai.api"),
+    # Cassettes know files, bodies and httpx; the HTTP side of replay and recording is api/cassettes.py.
+    "cassettes": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.engine", "mockai.dialogue"),
     "errors.py": ("starlette", "uvicorn", "mockai.api"),
     "strict_json.py": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.engine"),
     "contract/runner.py": ("mockai.api", "mockai.state", "mockai.engine"),

@@ -28,6 +28,13 @@ def test_the_wheel_ships_every_schema_and_fixture(wheel: Path) -> None:
                 assert f"mockai/_resources/{path.relative_to(ROOT).as_posix()}" in names
 
 
+def test_the_wheel_ships_the_journal_page(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    static = sorted(path.name for path in (ROOT / "mockai" / "api" / "static").iterdir())
+    assert static == ["favicon.svg", "journal.css", "journal.html", "journal.js", "signin.html"]
+    assert {f"mockai/api/static/{name}" for name in static} <= names
+
+
 def test_the_wheel_registers_the_cli_and_the_pytest_plugin(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     entry_points = archive.read(next(n for n in archive.namelist() if n.endswith("entry_points.txt"))).decode()

@@ -9,8 +9,12 @@ from starlette.responses import Response
 
 from mockai import __version__, errors
 from mockai.api.endpoint import Endpoint
+from mockai.api.journal_page import journal_asset, show_journal
 from mockai.api.responses import json_response, list_response
 from mockai.api.services import services
+from mockai.cassettes.player import CassetteOptions
+from mockai.cassettes.storage import CassetteError
+from mockai.control.journal import redact_secrets
 
 
 async def health(request: Request, _: None) -> Response:
@@ -32,7 +36,10 @@ async def read_clock(request: Request, _: None) -> Response:
 
 
 async def reset(request: Request, _: None) -> Response:
-    services(request).reset()
+    try:
+        services(request).reset()
+    except CassetteError as exc:  # the --cassette file was broken since the start
+        raise errors.invalid_control_document(str(exc)) from None
     return json_response({"reset": True})
 
 
@@ -68,18 +75,56 @@ async def delete_rules(request: Request, _: None) -> Response:
     return json_response({"deleted": True})
 
 
+async def create_scenario(request: Request, body: dict[str, Any]) -> Response:
+    try:
+        scenario = services(request).scenarios.add(body)
+    except ValueError as exc:
+        raise errors.invalid_control_document(str(exc)) from None
+    return json_response(scenario.to_json(), status=201)
+
+
+async def list_scenarios(request: Request, _: None) -> Response:
+    return list_response(scenario.to_json() for scenario in services(request).scenarios)
+
+
+async def retrieve_scenario(request: Request, _: None) -> Response:
+    scenario_id = request.path_params["scenario_id"]
+    scenario = services(request).scenarios.get(scenario_id)
+    if scenario is None:
+        raise errors.control_object_not_found("scenario", scenario_id)
+    return json_response(scenario.to_json())
+
+
+async def delete_scenario(request: Request, _: None) -> Response:
+    scenario_id = request.path_params["scenario_id"]
+    if not services(request).scenarios.remove(scenario_id):
+        raise errors.control_object_not_found("scenario", scenario_id)
+    return json_response({"id": scenario_id, "deleted": True})
+
+
+async def delete_scenarios(request: Request, _: None) -> Response:
+    services(request).scenarios.clear()
+    return json_response({"deleted": True})
+
+
 async def list_requests(request: Request, _: None) -> Response:
     query = request.query_params
-    status = query.get("status")
-    found = services(request).journal.filter(
+    status, after = query.get("status"), query.get("after")
+    journal = services(request).journal
+    found = journal.filter(
+        after=int(after) if after and after.isdigit() else None,
         method=query.get("method"),
         path=query.get("path"),
         status=int(status) if status and status.isdigit() else None,
         rule_id=query.get("rule_id"),
         operation_id=query.get("operation_id"),
         model=query.get("model"),
+        scenario=query.get("scenario"),
     )
-    return list_response(event.to_json() for event in found)
+    entries = (event.to_json() for event in found)
+    if query.get("redact") == "true":  # what the journal page shows: credentials masked in bodies too
+        entries = (redact_secrets(entry) for entry in entries)
+    return list_response(entries, generation=journal.generation)
 
 
 async def clear_requests(request: Request, _: None) -> Response:
@@ -116,6 +161,24 @@ async def script_transcript(request: Request, body: dict[str, Any]) -> Response:
     return json_response({"sha256": body["sha256"].lower(), "text": body["text"]})
 
 
+async def use_cassette(request: Request, body: dict[str, Any]) -> Response:
+    try:
+        loaded = services(request).cassettes.use(CassetteOptions.from_json(body))
+    except CassetteError as exc:
+        raise errors.invalid_control_document(str(exc)) from None
+    return json_response({"active": True, **loaded.to_json()})
+
+
+async def read_cassette(request: Request, _: None) -> Response:
+    loaded = services(request).cassettes.active
+    return json_response({"active": True, **loaded.to_json()} if loaded is not None else {"active": False})
+
+
+async def eject_cassette(request: Request, _: None) -> Response:
+    services(request).cassettes.eject()
+    return json_response({"active": False})
+
+
 def _admin(method: str, path: str, handler: Any, operation_id: str, schema: str | None = None) -> Endpoint:
     if schema is None:
         return Endpoint(method, path, handler, operation_id, "admin", auth="admin")
@@ -130,6 +193,11 @@ CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
     _admin("DELETE", "/_mockai/rules", delete_rules, "mockaiDeleteRules"),
     _admin("GET", "/_mockai/rules/{rule_id}", retrieve_rule, "mockaiRetrieveRule"),
     _admin("DELETE", "/_mockai/rules/{rule_id}", delete_rule, "mockaiDeleteRule"),
+    _admin("POST", "/_mockai/scenarios", create_scenario, "mockaiCreateScenario", "mockai/scenario"),
+    _admin("GET", "/_mockai/scenarios", list_scenarios, "mockaiListScenarios"),
+    _admin("DELETE", "/_mockai/scenarios", delete_scenarios, "mockaiDeleteScenarios"),
+    _admin("GET", "/_mockai/scenarios/{scenario_id}", retrieve_scenario, "mockaiRetrieveScenario"),
+    _admin("DELETE", "/_mockai/scenarios/{scenario_id}", delete_scenario, "mockaiDeleteScenario"),
     _admin("GET", "/_mockai/requests", list_requests, "mockaiListRequests"),
     _admin("DELETE", "/_mockai/requests", clear_requests, "mockaiClearRequests"),
     _admin("POST", "/_mockai/faults", create_fault, "mockaiCreateFault", "mockai/fault"),
@@ -137,11 +205,17 @@ CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
     _admin("DELETE", "/_mockai/faults", delete_faults, "mockaiDeleteFaults"),
     _admin("DELETE", "/_mockai/faults/{fault_id}", delete_fault, "mockaiDeleteFault"),
     _admin("POST", "/_mockai/transcripts", script_transcript, "mockaiScriptTranscript", "mockai/transcript"),
+    _admin("PUT", "/_mockai/cassette", use_cassette, "mockaiUseCassette", "mockai/cassette-use"),
+    _admin("GET", "/_mockai/cassette", read_cassette, "mockaiReadCassette"),
+    _admin("DELETE", "/_mockai/cassette", eject_cassette, "mockaiEjectCassette"),
 )
 # fmt: on
 
 ADMIN_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/_mockai/health", health, "mockaiHealth", "admin", auth="none"),
+    # The journal page checks the admin token itself: it answers a browser with a sign-in form, not JSON.
+    Endpoint("GET", "/_mockai/ui", show_journal, "mockaiJournalPage", "admin", auth="none"),
+    Endpoint("GET", "/_mockai/ui/{asset}", journal_asset, "mockaiJournalAsset", "admin", auth="none"),
     Endpoint("GET", "/_mockai/clock", read_clock, "mockaiReadClock", "admin", auth="admin"),
     Endpoint(
         "POST",

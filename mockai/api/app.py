@@ -6,15 +6,19 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockai import errors
-from mockai.api.auth import DEFAULT_ORGANIZATION
+from mockai.api.auth import DEFAULT_ORGANIZATION, authenticate
+from mockai.api.cassettes import play_cassette
+from mockai.api.endpoint import read_limited
 from mockai.api.middleware import JournalMiddleware, RequestContextMiddleware
 from mockai.api.responses import error_response, json_response
 from mockai.api.routes import ALL_ENDPOINTS
@@ -33,11 +37,13 @@ def build_app(
     *,
     registry: SchemaRegistry | None = None,
     on_ready: Callable[[], None] | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The ASGI app for `settings`. `on_ready` runs once start-up is complete (the test server waits on it)."""
+    """The ASGI app for `settings`. `on_ready` runs once start-up is complete (the test server waits on it);
+    `upstream_transport` is how cassettes reach `--record-upstream` (tests inject theirs; default: the network)."""
     registry = registry or default_registry()
     registry.compile_all()
-    app_services = build_services(settings, registry)
+    app_services = build_services(settings, registry, upstream_transport=upstream_transport)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -46,6 +52,8 @@ def build_app(
         try:
             yield
         finally:
+            if app_services.upstream is not None:
+                await app_services.upstream.aclose()
             app_services.close()
 
     app = Starlette(
@@ -67,6 +75,7 @@ def build_app(
     )
     # The real API answers `/v1/models/` with 404 Invalid URL, not a redirect.
     app.router.redirect_slashes = False
+    app.router.default = _before_not_found(app.router.not_found)
     app.state.services = app_services
     return app
 
@@ -83,6 +92,9 @@ async def render_http_exception(request: Request, exc: Exception) -> Response:
         # The seed's application layer answers in its own envelope, wrong methods included.
         refusal = dialogue_errors.method_not_allowed(method, path, allowed_methods(request))
         return json_response(refusal.envelope(), status=refusal.status, headers=refusal.headers)
+    if exc.status_code == 405 and services_of(request.app).cassettes.active is not None and path.startswith("/v1/"):
+        # A method mockai does not serve here (GET /v1/chat/completions lists stored completions) may be recorded.
+        return await _answer_from_cassette(request)
     if exc.status_code == 405:
         return error_response(errors.method_not_allowed(method, path, allowed_methods(request)))
     if exc.status_code == 404:
@@ -94,6 +106,33 @@ async def render_unexpected(request: Request, exc: Exception) -> Response:
     request_id = getattr(request.state, "request_id", "unknown")
     logger.error("unexpected error (request %s)", request_id, exc_info=exc)
     return error_response(errors.server_error(request_id))
+
+
+def _before_not_found(not_found: ASGIApp) -> ASGIApp:
+    """The router's last resort: a path no route serves may still be answered by the cassette in use (any path
+    under `/v1`, so endpoints mockai does not implement can be recorded and replayed); otherwise 404."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        app_services: Services = scope["app"].state.services
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or app_services.cassettes.active is None or not path.startswith("/v1/"):
+            await not_found(scope, receive, send)
+            return
+        response = await _answer_from_cassette(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return answer
+
+
+async def _answer_from_cassette(request: Request) -> Response:
+    """The cassette's answer to a request no endpoint of the table serves."""
+    authenticate(request, "openai")
+    limit = services_of(request.app).settings.max_upload_bytes
+    raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
+    response = await play_cassette(request, None, raw)
+    if response is None:  # content rules need an endpoint's handler, and none is here to render them
+        raise errors.invalid_url(request.method, request.url.path)
+    return response
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from mockai import errors
-from mockai.api.auth import organization
+from mockai.api.models import resolve_model
 from mockai.api.responses import json_response
 from mockai.api.scripting import scripted_content
 from mockai.api.services import services
@@ -42,7 +42,7 @@ async def create_translation(request: Request, body: dict[str, Any]) -> Response
 async def transcribe(request: Request, body: dict[str, Any], *, task: str) -> Response:
     app = services(request)
     path = "v1/audio/transcriptions" if task == "transcribe" else "v1/audio/translations"
-    model = app.catalog.require(body["model"], organization(request), "audio", path)
+    model = resolve_model(request, body["model"], "transcriptions" if task == "transcribe" else "translations", path)
     response_format = body.get("response_format") or "json"
     granularities = check_options(body, model.id, response_format)
     data, filename = await read_audio(body["file"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Literal
 
 from starlette.requests import Request
@@ -10,6 +11,11 @@ from mockai import errors
 from mockai.api.services import services
 
 DEFAULT_ORGANIZATION = "user-mockai"
+#: The cookie the journal page sets once a browser has shown the admin token (`/_mockai/ui?token=...`).
+ADMIN_COOKIE = "mockai_admin_token"
+# The cookie stands in for the Bearer header on reads only: a page on another site can make a browser send
+# cookies, so nothing that changes the server (rules, faults, reset) is ever allowed on a cookie alone.
+_COOKIE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def authenticate(request: Request, kind: Literal["openai", "admin", "none"]) -> None:
@@ -19,13 +25,28 @@ def authenticate(request: Request, kind: Literal["openai", "admin", "none"]) -> 
     settings = services(request).settings
     key = bearer_token(request)
     if kind == "admin":
-        if settings.admin_token is not None and key != settings.admin_token:
+        if not admin_allowed(request):
             raise errors.invalid_admin_token()
         return
     if not key:
         raise errors.missing_api_key()
     if settings.api_keys and key not in settings.api_keys:
         raise errors.invalid_api_key(key)
+
+
+def admin_allowed(request: Request) -> bool:
+    """Whether `request` may use the admin API: no --admin-token, its Bearer header, or (to read) the page cookie."""
+    expected = services(request).settings.admin_token
+    if expected is None:
+        return True
+    if is_admin_token(expected, bearer_token(request)):
+        return True
+    return request.method in _COOKIE_METHODS and is_admin_token(expected, request.cookies.get(ADMIN_COOKIE))
+
+
+def is_admin_token(expected: str, given: str | None) -> bool:
+    """Compare in constant time: the admin token is a password."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def bearer_token(request: Request) -> str | None:

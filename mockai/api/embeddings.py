@@ -9,16 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai import errors
-from mockai.api.auth import organization
+from mockai.api.models import resolve_model
 from mockai.api.responses import json_response
-from mockai.api.services import services
 from mockai.engine.embedding import embed_tokens, to_base64, truncate
 from mockai.engine.tokenizer import get_encoding
 from mockai.state.catalog import ModelInfo
 
 
 async def create_embedding(request: Request, body: dict[str, Any]) -> Response:
-    model = services(request).catalog.require(body["model"], organization(request), "embeddings", "v1/embeddings")
+    model = resolve_model(request, body["model"], "embeddings", "v1/embeddings")
     return embedding_response(model, body)
 
 

@@ -1,8 +1,9 @@
-"""One row of the endpoint table, and the single wrapper that authenticates, reads and validates a request body.
+"""One row of the endpoint table, and the single wrapper that authenticates, reads and validates a request.
 
 The wrapper is the only code that reads a body, so no handler can forget validation and there is one place to get
 401, 413, 415 and 400 right. Handlers receive the validated body: a dict for JSON, a dict of form fields (files as
-`UploadFile`) for multipart, `None` for bodiless operations.
+`UploadFile`) for multipart, `None` for bodiless operations. Query parameters are validated against the row's query
+schema before the body is read; handlers still read them from `request.query_params`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from starlette.types import Message, Receive
 
 from mockai import errors, strict_json
 from mockai.api.auth import authenticate
+from mockai.api.cassettes import play_cassette
+from mockai.api.fields import decode_fields
 from mockai.api.scripting import apply_controls
 from mockai.api.services import services
 from mockai.contract.validation import describe_type, validate_body
@@ -45,7 +48,8 @@ class Endpoint:
     request_schema: str | None = None  # short name under schemas/, e.g. "openai/createEmbedding.request"
     response_schema: str | None = None
     auth: AuthKind = "openai"
-    streams: bool = False  # may answer with Server-Sent Events
+    stream_schema: str | None = None  # may answer with Server-Sent Events, each payload valid under this schema
+    query_schema: str | None = None  # the query parameters, validated (and typed) before the handler runs
     model_from_path: str | None = None  # engine-routed twins: the path parameter that names the model
 
     def as_route(self) -> Route:
@@ -61,6 +65,10 @@ class Endpoint:
             try:
                 # Inside the try: a form that fails validation still has its spooled files closed.
                 authenticate(request, self.auth)
+                if self.query_schema is not None:
+                    validate_query(request, self.query_schema)
+                if self.auth == "openai" and services(request).cassettes.active is not None:
+                    return await self._answer_with_cassette(request)
                 body = await read_body(request, self)
                 scripted = await apply_controls(request, self, body)
                 return scripted if scripted is not None else await self.handler(request, body)
@@ -77,6 +85,19 @@ class Endpoint:
     def body_limit(self, request: Request) -> int:
         settings = services(request).settings
         return settings.max_json_bytes if self.body == "json" else settings.max_upload_bytes
+
+    async def _answer_with_cassette(self, request: Request) -> Response:
+        limit = self.body_limit(request)
+        raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
+        answered = await play_cassette(request, self, raw)
+        if answered is not None:
+            return answered
+        # A rule chose text: the handler renders it, from the same body read again and validated as usual.
+        again = Request(request.scope, _body_then(raw, request.receive))
+        try:
+            return await self.handler(again, await read_body(again, self))
+        finally:
+            await again.close()
 
 
 class _BoundedBody:
@@ -148,6 +169,27 @@ def _boundary(content_type: str) -> bytes | None:
     return found.group(1).encode("latin-1") if found else None
 
 
+def _body_then(raw: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives `raw` as the whole body, then whatever the connection says (a disconnect)."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def validate_query(request: Request, schema_name: str) -> None:
+    """Refuse query parameters their schema refuses (`?limit=abc`), in the same words as a body's fields."""
+    registry = services(request).registry
+    query = decode_fields(request.query_params.multi_items(), registry.document(schema_name), registry.lookup)
+    validate_body(registry, schema_name, query)
+
+
 async def read_body(request: Request, endpoint: Endpoint) -> Any:
     if endpoint.body == "none":
         return None
@@ -210,17 +252,9 @@ async def _read_multipart(request: Request, endpoint: Endpoint, limit: int) -> d
         raise errors.invalid_multipart(exc.message) from None
     except HTTPException as exc:  # Starlette reports a MultiPartException as a 400 when it runs inside an app
         raise errors.invalid_multipart(str(exc.detail)) from None
-    schema = services(request).registry.document(endpoint.request_schema) if endpoint.request_schema else {}
-    properties: dict[str, Any] = schema.get("properties", {})
-    fields: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        name = key[:-2] if key.endswith("[]") else key
-        spec = properties.get(name, {})
-        if spec.get("type") == "array":
-            fields.setdefault(name, []).append(_coerce(value, spec.get("items", {})))
-        else:
-            fields[name] = _coerce(value, spec)
-    return fields
+    registry = services(request).registry
+    schema = registry.document(endpoint.request_schema) if endpoint.request_schema else {}
+    return decode_fields(form.multi_items(), schema, registry.lookup)
 
 
 def _check_declared_length(request: Request, limit: int) -> None:
@@ -229,27 +263,14 @@ def _check_declared_length(request: Request, limit: int) -> None:
         raise errors.body_too_large(limit)
 
 
-def _coerce(value: str | UploadFile, spec: dict[str, Any]) -> Any:
-    """Form fields arrive as strings; give them the JSON type their schema declares so validation is uniform."""
-    if isinstance(value, UploadFile):
-        return value
-    wanted = spec.get("type")
-    if isinstance(wanted, list):  # nullable fields declare ["integer", "null"]; a form string is never null
-        wanted = next((kind for kind in wanted if kind != "null"), None)
-    try:
-        if wanted == "integer":
-            return int(value)
-        if wanted == "number":
-            return float(value)
-    except ValueError:
-        return value  # left as a string, the schema reports the wrong type with the field's name
-    if wanted == "boolean" and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
-
-
 def _for_validation(body: Any) -> Any:
     """Uploaded files validate as their file names (the schemas describe them as binary strings)."""
     if not isinstance(body, dict):
         return body
-    return {key: (value.filename or "") if isinstance(value, UploadFile) else value for key, value in body.items()}
+    return {key: _as_name(value) for key, value in body.items()}
+
+
+def _as_name(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_as_name(item) for item in value]
+    return (value.filename or "") if isinstance(value, UploadFile) else value

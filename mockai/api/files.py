@@ -40,8 +40,10 @@ async def create_file(request: Request, body: dict[str, Any]) -> Response:
 
 async def list_files(request: Request, _: None) -> Response:
     purpose = request.query_params.get("purpose") or None
-    found = services(request).files.list(organization(request), purpose)
-    return list_response((file.to_api() for file in found), has_more=False)
+    found = [file.to_api() for file in services(request).files.list(organization(request), purpose)]
+    # The cursors today's API sends (null for an empty list); paging by them is not implemented yet.
+    first, last = (found[0]["id"], found[-1]["id"]) if found else (None, None)
+    return list_response(found, first_id=first, last_id=last, has_more=False)
 
 
 async def retrieve_file(request: Request, _: None) -> Response:

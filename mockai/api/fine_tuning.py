@@ -9,7 +9,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockai import errors
 from mockai.api.auth import organization
 from mockai.api.responses import json_response
 from mockai.api.services import services
@@ -80,16 +79,11 @@ async def list_fine_tuning_checkpoints(request: Request, _: None) -> Response:
 def paginate(
     request: Request, newest_first: Sequence[T], key: Callable[[T], str], *, default_limit: int
 ) -> tuple[list[T], bool]:
-    """The page after the `after` cursor (an id), at most `limit` long, and whether more follow."""
+    """The page after the `after` cursor (an id), at most `limit` long, and whether more follow.
+
+    `limit` was validated as an integer against the operation's query schema; the spec sets it no bounds."""
     raw_limit = request.query_params.get("limit")
-    limit = default_limit
-    if raw_limit is not None:
-        if not raw_limit.lstrip("-").isdigit():
-            raise errors.invalid_type("limit", "an integer", "a string")
-        limit = int(raw_limit)
-        if not 1 <= limit <= 100:
-            bound = "below_min" if limit < 1 else "above_max"
-            raise errors.value_out_of_range("limit", "integer", bound, 1 if limit < 1 else 100, limit)
+    limit = default_limit if raw_limit is None else max(int(raw_limit), 0)
     items = list(newest_first)
     after = request.query_params.get("after")
     if after:

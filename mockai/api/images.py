@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai import errors
-from mockai.api.auth import organization
+from mockai.api.models import resolve_model
 from mockai.api.responses import json_response
 from mockai.api.services import services
 from mockai.engine.image import edit_png, render_png, revise_prompt, vary_png
@@ -35,36 +35,51 @@ GPT_IMAGE_ONLY = (
 
 @dataclass(frozen=True)
 class ImageModelSpec:
-    """What one image model accepts (from the API reference)."""
+    """What one line of image models accepts (from the API reference)."""
 
     sizes: tuple[str, ...]
     max_n: int
     max_prompt: int
     qualities: tuple[str, ...]
-    edits: bool  # serves edits and variations
+    operations: frozenset[str]  # of "generations", "edits", "variations"
+    gpt_image: bool = False  # takes the GPT image parameters and answers in base64 only
 
 
+#: Keyed by the catalog family, so every GPT image model (and one inferred from a new `gpt-image-*` name) follows
+#: the same rules.
 SPECS = {
-    "dall-e-2": ImageModelSpec(("256x256", "512x512", "1024x1024"), 10, 1000, ("standard",), True),
-    "dall-e-3": ImageModelSpec(("1024x1024", "1792x1024", "1024x1792"), 1, 4000, ("standard", "hd"), False),
+    "dall-e-2": ImageModelSpec(
+        ("256x256", "512x512", "1024x1024"), 10, 1000, ("standard",), frozenset({"generations", "edits", "variations"})
+    ),
+    "dall-e-3": ImageModelSpec(
+        ("1024x1024", "1792x1024", "1024x1792"), 1, 4000, ("standard", "hd"), frozenset({"generations"})
+    ),
+    "gpt-image": ImageModelSpec(
+        ("auto", "1024x1024", "1536x1024", "1024x1536"),
+        10,
+        32000,
+        ("auto", "low", "medium", "high"),
+        frozenset({"generations", "edits"}),
+        gpt_image=True,
+    ),
 }
 
 
 async def create_image(request: Request, body: dict[str, Any]) -> Response:
     model, spec = image_model(request, body, "v1/images/generations")
     prompt, n, (width, height) = check_common(body, model, spec)
-    quality, style = body.get("quality") or "standard", body.get("style") or "vivid"
+    quality, style = body.get("quality") or spec.qualities[0], body.get("style") or "vivid"
     if quality not in spec.qualities:
         raise errors.invalid_value("quality", quality, spec.qualities)
     seed = services(request).settings.seed
     variants = [_variant(seed, quality, style, i) for i in range(n)]
     pngs = [render_png(prompt, width, height, variant=v) for v in variants]
     revised = [revise_prompt(prompt, style=style, variant=v) for v in variants] if model == "dall-e-3" else None
-    return images_response(request, pngs, body, model, revised)
+    return images_response(request, pngs, body, model, revised, base64_only=spec.gpt_image)
 
 
 async def create_image_edit(request: Request, body: dict[str, Any]) -> Response:
-    model, spec = image_model(request, body, "v1/images/edits", needs_edits=True)
+    model, spec = image_model(request, body, "v1/images/edits", operation="edits")
     prompt, n, size = check_common(body, model, spec)
     uploads = body["image"] if isinstance(body["image"], list) else [body["image"]]
     if len(uploads) > 1:
@@ -79,11 +94,11 @@ async def create_image_edit(request: Request, body: dict[str, Any]) -> Response:
         if (mask.width, mask.height) != (image.width, image.height):
             raise errors.mask_size_mismatch((mask.width, mask.height), (image.width, image.height))
     pngs = [edit_png(image, prompt, mask=mask, variant=i, size=size) for i in range(n)]
-    return images_response(request, pngs, body, model, None)
+    return images_response(request, pngs, body, model, None, base64_only=spec.gpt_image)
 
 
 async def create_image_variation(request: Request, body: dict[str, Any]) -> Response:
-    model, spec = image_model(request, body, "v1/images/variations", needs_edits=True)
+    model, spec = image_model(request, body, "v1/images/variations", operation="variations")
     _, n, size = check_common({"prompt": "", **body}, model, spec)
     image = await read_upload(body["image"], "image")
     pngs = [vary_png(image, variant=i, size=size) for i in range(n)]
@@ -100,16 +115,23 @@ async def get_image_file(request: Request, _: None) -> Response:
     return Response(png, media_type="image/png")
 
 
-def image_model(request: Request, body: dict[str, Any], path: str, *, needs_edits: bool = False) -> tuple[str, Any]:
+def image_model(
+    request: Request, body: dict[str, Any], path: str, *, operation: str = "generations"
+) -> tuple[str, ImageModelSpec]:
     model_id = body.get("model") or "dall-e-2"
-    model = services(request).catalog.require(model_id, organization(request), "images", path)
-    spec = SPECS.get(model.id)
-    if spec is None or (needs_edits and not spec.edits):
-        raise errors.invalid_value("model", model_id, [m for m, s in SPECS.items() if s.edits or not needs_edits])
-    for name in GPT_IMAGE_ONLY:
+    model = resolve_model(request, model_id, "images", path)
+    spec = SPECS.get(model.family or model.id)
+    if spec is None or operation not in spec.operations:
+        raise errors.invalid_value("model", model_id, [m for m, s in _NAMED.items() if operation in s.operations])
+    refused = ("response_format",) if spec.gpt_image else GPT_IMAGE_ONLY
+    for name in refused:
         if body.get(name) is not None:
             raise errors.image_parameter_not_supported(name, model.id)
     return model.id, spec
+
+
+#: The model each line is named by in the real API's "Supported values" lists.
+_NAMED = {"dall-e-2": SPECS["dall-e-2"], "dall-e-3": SPECS["dall-e-3"], "gpt-image-1": SPECS["gpt-image"]}
 
 
 def check_common(body: dict[str, Any], model: str, spec: ImageModelSpec) -> tuple[str, int, tuple[int, int]]:
@@ -123,7 +145,7 @@ def check_common(body: dict[str, Any], model: str, spec: ImageModelSpec) -> tupl
     size = body.get("size") or "1024x1024"
     if size not in spec.sizes:
         raise errors.invalid_value("size", size, spec.sizes)
-    width, height = (int(part) for part in size.split("x"))
+    width, height = (int(part) for part in ("1024x1024" if size == "auto" else size).split("x"))
     return prompt, n, (width, height)
 
 
@@ -144,13 +166,19 @@ async def read_upload(upload: Any, param: str) -> PngImage:
 
 
 def images_response(
-    request: Request, pngs: list[bytes], body: dict[str, Any], model: str, revised: list[str] | None
+    request: Request,
+    pngs: list[bytes],
+    body: dict[str, Any],
+    model: str,
+    revised: list[str] | None,
+    *,
+    base64_only: bool = False,
 ) -> Response:
     app = services(request)
     now = app.clock.now()
     data = []
     for index, png in enumerate(pngs):
-        if body.get("response_format") == "b64_json":
+        if base64_only or body.get("response_format") == "b64_json":
             item: dict[str, Any] = {"b64_json": base64.b64encode(png).decode("ascii")}
         else:
             image_id = "img-" + hashlib.sha256(png).hexdigest()[:32]

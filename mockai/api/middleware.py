@@ -15,6 +15,8 @@ from mockai.api.services import Services
 from mockai.control.journal import ServeEvent
 
 OPENAI_VERSION = "2020-10-01"
+#: Set on every response by `RequestContextMiddleware` (a replayed recording's own copies are not sent).
+STAMPED_HEADERS = frozenset({"x-request-id", "openai-processing-ms", "openai-version", "openai-organization"})
 
 
 class RequestContextMiddleware:
@@ -86,16 +88,10 @@ class JournalMiddleware:
             scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), _headers(scope)
         )
         event.started_at = app_services.clock.now()
+        journal_notes(scope)["id"] = event.id  # so the control plane can name this request in near misses
         request_body = _Capture()
         response = _Capture()
         started = time.perf_counter()
-
-        async def receive_and_keep() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.add(message.get("body", b""))
-            return message
-
         recorded = False
 
         def record() -> None:
@@ -106,6 +102,12 @@ class JournalMiddleware:
                 _finish(event, scope, request_body, response)
                 app_services.journal.record(event, size=len(request_body.data) + len(response.data))
 
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
+            return message
+
         async def send_and_keep(message: Message) -> None:
             if message["type"] == "http.response.start":
                 event.status = message["status"]
@@ -113,14 +115,15 @@ class JournalMiddleware:
             elif message["type"] == "http.response.body":
                 response.add(message.get("body", b""))
                 if not message.get("more_body", False):
-                    # Before the client can see the end: a test that reads the journal next must find this request.
+                    # Recorded before the last byte leaves: a client that has read the whole response (a test that
+                    # checks `requests.last` right after a stream's [DONE]) always finds it in the journal.
                     record()
             await send(message)
 
         try:
             await self.app(scope, receive_and_keep, send_and_keep)
         finally:
-            record()  # a response that never finished (a dropped stream, a crash) is journaled too
+            record()  # responses that never finish (a dropped stream, a crash) are journaled all the same
 
 
 class _Capture:
@@ -173,9 +176,13 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     event.request_id = scope.get("state", {}).get("request_id")
     event.operation_id = notes.get("operation_id")
     event.model = notes.get("model")
+    event.model_inferred = notes.get("model_inferred")
     event.rule_id = notes.get("rule_id")
     event.near_misses = notes.get("near_misses", [])
+    event.scenario = notes.get("scenario")
+    event.scenario_misses = notes.get("scenario_misses", [])
     event.faults = notes.get("faults", [])
+    event.cassette = notes.get("cassette")
     # The wrapper's parsed body (form files summarised) when it got that far; else what arrived, if it was JSON.
     event.json = notes["json"] if "json" in notes else request_body.recorded()
     if response.content_type.startswith("text/event-stream"):

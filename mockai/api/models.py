@@ -11,21 +11,31 @@ from starlette.responses import Response
 from mockai import errors
 from mockai.api.auth import organization
 from mockai.api.responses import json_response, list_response
+from mockai.api.scripting import journal_notes
 from mockai.api.services import services
 from mockai.state.catalog import ModelInfo
 
 
+def resolve_model(request: Request, model_id: str, family: str, endpoint_path: str) -> ModelInfo:
+    """The model a request names, as its organization sees it, if it serves `family`; an inferred name is noted in
+    the request's journal entry."""
+    model = services(request).catalog.require(model_id, organization(request), family, endpoint_path)
+    _note_inference(request, model)
+    return model
+
+
+def _note_inference(request: Request, model: ModelInfo) -> None:
+    if model.inferred is not None:
+        journal_notes(request.scope)["model_inferred"] = model.inferred.to_json()
+
+
 def model_object(model: ModelInfo) -> dict[str, Any]:
-    """The documented model object, with the legacy `permission` list the 0.28 SDK and the docs show."""
-    return {
-        "id": model.id,
-        "object": "model",
-        "created": model.created,
-        "owned_by": model.owned_by,
-        "permission": [_permission(model)],
-        "root": model.parent or model.id,
-        "parent": model.parent,
-    }
+    """The model object: today's four fields, plus the 2023 `permission` list, `root` and `parent` for the seed
+    era's models (the 0.28 SDK and the 2023 docs show them)."""
+    found = {"id": model.id, "object": "model", "created": model.created, "owned_by": model.owned_by}
+    if model.legacy_object:
+        found.update(permission=[_permission(model)], root=model.parent or model.id, parent=model.parent)
+    return found
 
 
 def engine_object(model: ModelInfo) -> dict[str, Any]:
@@ -64,6 +74,7 @@ async def list_models(request: Request, _: None) -> Response:
 
 async def retrieve_model(request: Request, _: None) -> Response:
     model = services(request).catalog.get(request.path_params["model"], organization(request))
+    _note_inference(request, model)
     return json_response(model_object(model))
 
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai import errors
-from mockai.api.auth import organization
+from mockai.api.models import resolve_model
 from mockai.api.responses import json_response
 from mockai.api.services import services
 from mockai.engine.moderation import CATEGORIES, ModerationScores, score_categories
@@ -28,10 +28,10 @@ IMAGE_CATEGORIES = frozenset(
 async def create_moderation(request: Request, body: dict[str, Any]) -> Response:
     app = services(request)
     model_id = body.get("model") or DEFAULT_MODEL
-    model = app.catalog.require(model_id, organization(request), "moderations", "v1/moderations")
+    model = resolve_model(request, model_id, "moderations", "v1/moderations")
     results = []
     for text, has_image in moderation_inputs(body["input"]):
-        if has_image and not model.id.startswith("omni-"):
+        if has_image and "image" not in model.modalities.input:
             raise errors.image_inputs_not_supported(model.id)
         results.append(result_object(score_categories(text, app.lexicon), has_text=bool(text), has_image=has_image))
     digest = hashlib.blake2b(f"{app.settings.seed}:{json.dumps(body, sort_keys=True)}".encode(), digest_size=16)

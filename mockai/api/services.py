@@ -6,22 +6,29 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx
 from starlette.requests import Request
 
 from mockai._paths import resource_dir
+from mockai.cassettes.player import CassetteOptions, CassettePlayer, RecordMode
+from mockai.cassettes.upstream import Upstream
 from mockai.contract.integers import IntegerFields
 from mockai.contract.registry import SchemaRegistry
 from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
 from mockai.control.journal import Journal
 from mockai.control.ratelimit import Limits, RateLimiter
-from mockai.control.rules import RuleBook, load_rules
+from mockai.control.rules import RuleBook, load_rules, load_scenarios
+from mockai.control.scenarios import ScenarioBook
+from mockai.control.transcript import ConversationHistory
 from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
+from mockai.state.catalog_document import read_model_file
 from mockai.state.clock import ClockMark, SimulatedClock
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
@@ -42,7 +49,13 @@ class Services:
     registry: SchemaRegistry
     catalog: ModelCatalog
     clock: SimulatedClock
+    cassettes: CassettePlayer  # the cassette in use, if any: replayed, and recorded from `upstream`
+    upstream: Upstream | None = None  # --record-upstream
     rules: RuleBook = field(default_factory=RuleBook)
+    scenarios: ScenarioBook = field(default_factory=ScenarioBook)
+    # Stored responses and conversations that Responses requests continue (`previous_response_id`, `conversation`),
+    # read by the conversation matchers and scenarios; the Responses API's store provides it.
+    history: ConversationHistory | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
     rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(Limits()))
@@ -53,6 +66,8 @@ class Services:
     lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
     store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
     integers: IntegerFields = field(init=False)  # where each request schema holds integers (2.0 becomes 2)
+    start_rules: tuple[dict[str, Any], ...] = ()  # what --rules loaded: a reset puts them back
+    start_scenarios: tuple[dict[str, Any], ...] = ()  # likewise
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
@@ -70,6 +85,7 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
         # A durable store keeps where world time got to, so a restarted server never goes back (see ClockMark).
@@ -77,8 +93,11 @@ class Services:
         self.mark_clock()
 
     def reset(self) -> None:
-        """Forget everything a test changed: rules, journal, faults, rate-limit windows, world time."""
+        """Return to how the server started: the --rules rules and scenarios only, and no journal, faults, windows
+        or state."""
         self.rules.clear()
+        self.scenarios.clear()
+        self._load_start_rules()
         self.journal.clear()
         self.faults.clear()
         self.rate_limits.reset()
@@ -90,6 +109,13 @@ class Services:
         self.store.reset()
         self.dialogue.reset()
         self.fine_tunes.reset()
+        self.cassettes.reset()
+
+    def _load_start_rules(self) -> None:
+        for raw in self.start_rules:
+            self.rules.add(raw)
+        for raw in self.start_scenarios:
+            self.scenarios.add(raw)
 
     def mark_clock(self) -> None:
         """Save where world time is now, if the store is durable (read back by `build_services`)."""
@@ -103,8 +129,10 @@ class Services:
         self.store.close()
 
 
-def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
-    catalog = ModelCatalog.from_file(resource_dir("fixtures") / "models.json")
+def build_services(
+    settings: Settings, registry: SchemaRegistry, *, upstream_transport: httpx.AsyncBaseTransport | None = None
+) -> Services:
+    catalog = build_catalog(settings, registry)
     store = Store(settings.data_dir)
     clock = SimulatedClock(time_scale=settings.time_scale, start=_clock_start(settings, store))
     limits = RateLimiter(
@@ -114,19 +142,54 @@ def build_services(settings: Settings, registry: SchemaRegistry) -> Services:
             for model, rpm, tpm in settings.model_limits
         },
     )
-    app_services = Services(
+    start_rules = load_rules(settings.rules_file) if settings.rules_file is not None else []
+    for raw in start_rules:
+        registry.validator("mockai/rule").validate(raw)
+    start_scenarios = load_scenarios(settings.rules_file) if settings.rules_file is not None else []
+    for raw in start_scenarios:
+        registry.validator("mockai/scenario").validate(raw)
+    return Services(
         settings=settings,
         registry=registry,
         catalog=catalog,
         clock=clock,
+        cassettes=_cassette_player(settings, registry),
+        upstream=_upstream(settings, upstream_transport),
         rate_limits=limits,
         store=store,
+        start_rules=tuple(start_rules),
+        start_scenarios=tuple(start_scenarios),
     )
-    if settings.rules_file is not None:
-        for raw in load_rules(settings.rules_file):
-            registry.validator("mockai/rule").validate(raw)
-            app_services.rules.add(raw)
-    return app_services
+
+
+def build_catalog(settings: Settings, registry: SchemaRegistry) -> ModelCatalog:
+    """The built-in catalog, with `--models` entries on top (each validated first) and inference unless strict."""
+    extra = read_model_file(settings.models_file) if settings.models_file is not None else []
+    for entry in extra:
+        registry.validator("mockai/models").validate(entry)
+    path = resource_dir("fixtures") / "models.json"
+    return ModelCatalog.from_file(path, extra=extra, strict=settings.strict_models)
+
+
+def _cassette_player(settings: Settings, registry: SchemaRegistry) -> CassettePlayer:
+    start = CassetteOptions(settings.cassette, RecordMode(settings.record)) if settings.cassette else None
+    player = CassettePlayer(
+        settings.cassettes_dir,
+        registry.validator("mockai/cassette"),
+        can_record=settings.record_upstream is not None,
+        start=start,
+        ignore=settings.cassette_ignore,
+        redact=settings.cassette_redact,
+        replay_speed=settings.replay_speed,
+    )
+    player.reset()  # puts the --cassette one in use; a broken file fails the start, naming file and position
+    return player
+
+
+def _upstream(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> Upstream | None:
+    if settings.record_upstream is None:
+        return None
+    return Upstream(settings.record_upstream, api_key=settings.record_api_key, transport=transport)
 
 
 def _clock_start(settings: Settings, store: Store) -> float:

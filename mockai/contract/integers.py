@@ -55,33 +55,64 @@ class IntegerFields:
     def _plan(self, schema_name: str) -> _Plan | None:
         with self._lock:
             if schema_name not in self._plans:
-                plan = _learn(self._registry.bundled(schema_name), depth=0)
+                document = self._registry.document(schema_name)
+                plan = _Learner(self._registry).learn(document, document.get("$id", ""), depth=0)
                 self._plans[schema_name] = None if plan.empty() else plan
             return self._plans[schema_name]
 
 
-_MAX_SCHEMA_DEPTH = 64  # bundled schemas are finite; this only bounds a pathological one
+_MAX_SCHEMA_DEPTH = 64  # the derived schemas are finite graphs; this only bounds a pathological one
 
 
-def _learn(schema: Any, *, depth: int) -> _Plan:
-    plan = _Plan()
-    if not isinstance(schema, dict) or depth > _MAX_SCHEMA_DEPTH:
+class _Learner:
+    """Walks one schema, following `$ref` into the registry's documents. Each referenced schema is learned once:
+    the derived components are shared by many operations and some are recursive (a reference reached again while
+    its own plan is being learned contributes what is known so far, which ends the recursion)."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self._registry = registry
+        self._by_node: dict[int, _Plan] = {}
+
+    def learn(self, schema: Any, base: str, *, depth: int) -> _Plan:
+        plan = _Plan()
+        if not isinstance(schema, dict) or depth > _MAX_SCHEMA_DEPTH:
+            return plan
+        types = schema.get("type")
+        declared = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+        plan.integer = "integer" in declared and "number" not in declared
+        reference = schema.get("$ref")
+        if isinstance(reference, str):
+            _merge(plan, self._referenced(reference, base, depth))
+        for keyword in _BRANCHES:
+            branches = schema.get(keyword)
+            for branch in branches if isinstance(branches, list) else [branches] if branches is not None else []:
+                _merge(plan, self.learn(branch, base, depth=depth + 1))
+        properties = schema.get("properties")
+        for name, child in properties.items() if isinstance(properties, dict) else ():
+            _merge_child(plan.properties, name, self.learn(child, base, depth=depth + 1))
+        for keyword, slot in (("additionalProperties", "additional"), ("items", "items")):
+            child_plan = self.learn(schema.get(keyword), base, depth=depth + 1)
+            if not child_plan.empty():
+                current = getattr(plan, slot)
+                setattr(plan, slot, child_plan if current is None else _merge(_copy(current), child_plan))
         return plan
-    types = schema.get("type")
-    declared = [types] if isinstance(types, str) else types if isinstance(types, list) else []
-    plan.integer = "integer" in declared and "number" not in declared
-    for keyword in _BRANCHES:
-        branches = schema.get(keyword)
-        for branch in branches if isinstance(branches, list) else [branches] if branches is not None else []:
-            _merge(plan, _learn(branch, depth=depth + 1))
-    for name, child in (schema.get("properties") or {}).items():
-        _merge_child(plan.properties, name, _learn(child, depth=depth + 1))
-    for keyword, slot in (("additionalProperties", "additional"), ("items", "items")):
-        child_plan = _learn(schema.get(keyword), depth=depth + 1)
-        if not child_plan.empty():
-            current = getattr(plan, slot)
-            setattr(plan, slot, child_plan if current is None else _merge(current, child_plan))
-    return plan
+
+    def _referenced(self, reference: str, base: str, depth: int) -> _Plan:
+        try:
+            target, target_base = self._registry.resolve(reference, base)
+        except KeyError:
+            return _Plan()  # validation has already refused a body whose schema names nothing
+        known = self._by_node.get(id(target))
+        if known is not None:
+            return known
+        plan = self._by_node[id(target)] = _Plan()  # in progress: a recursive reference sees it as it grows
+        _merge(plan, self.learn(target, target_base, depth=depth + 1))
+        return plan
+
+
+def _copy(plan: _Plan) -> _Plan:
+    """A plan that can be merged into without changing `plan`, which a referenced schema's plan shares."""
+    return _Plan(plan.integer, dict(plan.properties), plan.additional, plan.items)
 
 
 def _merge(into: _Plan, other: _Plan) -> _Plan:
@@ -90,16 +121,16 @@ def _merge(into: _Plan, other: _Plan) -> _Plan:
         _merge_child(into.properties, name, child)
     for slot in ("additional", "items"):
         theirs = getattr(other, slot)
-        if theirs is not None:
+        if theirs is not None and theirs is not getattr(into, slot):
             mine = getattr(into, slot)
-            setattr(into, slot, theirs if mine is None else _merge(mine, theirs))
+            setattr(into, slot, theirs if mine is None else _merge(_copy(mine), theirs))
     return into
 
 
 def _merge_child(children: dict[str, _Plan], name: str, child: _Plan) -> None:
-    if child.empty():
+    if child.empty() or children.get(name) is child:
         return
-    children[name] = _merge(children[name], child) if name in children else child
+    children[name] = _merge(_copy(children[name]), child) if name in children else child
 
 
 def _apply(plan: _Plan, value: Any) -> Any:

@@ -1,22 +1,26 @@
 """Build an OpenAPI 3.1 document from an endpoint table and the schema registry.
 
-OpenAPI 3.1 speaks JSON Schema 2020-12, so the schemas go in as they are (bundled, one component each). The table
-arrives as plain rows (anything with the `EndpointRow` attributes), so this module needs nothing from `mockai.api`.
+OpenAPI 3.1 speaks JSON Schema 2020-12, so the schemas go in as they are: each request, query, response and stream
+document becomes a component, and so does every `$defs` entry they reach (the derived schemas are recursive, so
+they are referenced, not inlined), with `$ref`s rewritten to `#/components/schemas/...`. The table arrives as
+plain rows (anything with the `EndpointRow` attributes), so this module needs nothing from `mockai.api`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, Protocol
+from urllib.parse import urldefrag, urljoin
 
 from mockai import __version__
-from mockai.contract.registry import SchemaRegistry
+from mockai.contract.registry import SCHEMA_BASE_URI, SchemaRegistry
 
 _ERROR_SCHEMA = "openai/error"
 # Families that answer errors in an envelope of their own: the seed's dialogue speaks {code, msg, data}.
 _FAMILY_ERROR_SCHEMAS = {"dialogue": "mockai/dialogue-error"}
 _FAMILY_ERROR_WORDS = {"dialogue": "The dialogue's own envelope {code, msg, data}"}
 _MEDIA_TYPES = {"json": "application/json", "multipart": "multipart/form-data"}
+_DROPPED = frozenset({"$schema", "$id", "$defs", "$comment"})
 
 
 class EndpointRow(Protocol):
@@ -35,9 +39,11 @@ class EndpointRow(Protocol):
     @property
     def request_schema(self) -> str | None: ...
     @property
+    def query_schema(self) -> str | None: ...
+    @property
     def response_schema(self) -> str | None: ...
     @property
-    def streams(self) -> bool: ...
+    def stream_schema(self) -> str | None: ...
     @property
     def auth(self) -> str: ...
 
@@ -49,11 +55,11 @@ def build_openapi(endpoints: Iterable[EndpointRow], registry: SchemaRegistry) ->
     >>> build_openapi([], default_registry())["openapi"]
     '3.1.0'
     """
-    used: set[str] = set()
+    components = _Components(registry)
+    components.ref(_ERROR_SCHEMA)
     paths: dict[str, dict[str, Any]] = {}
     for row in endpoints:
-        operation = _operation(row, registry, used)
-        paths.setdefault(row.path, {})[row.method.lower()] = operation
+        paths.setdefault(row.path, {})[row.method.lower()] = _operation(row, components)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -65,60 +71,112 @@ def build_openapi(endpoints: Iterable[EndpointRow], registry: SchemaRegistry) ->
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": {_component(name): registry.bundled(name) for name in sorted(used)},
+            "schemas": dict(sorted(components.schemas.items())),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
     }
 
 
-def _operation(row: EndpointRow, registry: SchemaRegistry, used: set[str]) -> dict[str, Any]:
+def _operation(row: EndpointRow, components: _Components) -> dict[str, Any]:
     operation: dict[str, Any] = {"operationId": row.operation_id, "tags": [row.tag]}
     parameters = [
         {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
         for part in row.path.split("/")
         if part.startswith("{") and part.endswith("}")
     ]
+    parameters.extend(_query_parameters(row, components))
     if parameters:
         operation["parameters"] = parameters
     if row.auth == "none":
         operation["security"] = []  # public, like the docs and the real signed image URLs: no key needed
-    if row.request_schema is not None and row.request_schema in registry:
-        used.add(row.request_schema)
+    if row.request_schema is not None and row.request_schema in components.registry:
         media_type = _MEDIA_TYPES.get(row.body, "application/json")
-        operation["requestBody"] = {"required": True, "content": {media_type: {"schema": _ref(row.request_schema)}}}
-    operation["responses"] = _responses(row, registry, used)
+        schema = components.ref(row.request_schema)
+        operation["requestBody"] = {"required": True, "content": {media_type: {"schema": schema}}}
+    operation["responses"] = _responses(row, components)
     return operation
 
 
-def _responses(row: EndpointRow, registry: SchemaRegistry, used: set[str]) -> dict[str, Any]:
+def _query_parameters(row: EndpointRow, components: _Components) -> list[dict[str, Any]]:
+    if row.query_schema is None or row.query_schema not in components.registry:
+        return []
+    document = components.registry.document(row.query_schema)
+    required = set(document.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": components.inline(schema, document)}
+        for name, schema in document.get("properties", {}).items()
+    ]
+
+
+def _responses(row: EndpointRow, components: _Components) -> dict[str, Any]:
     content: dict[str, Any] = {}
-    response_schema = row.response_schema or f"openai/{row.operation_id}.response"
-    if response_schema in registry:
-        used.add(response_schema)
-        content["application/json"] = {"schema": _ref(response_schema)}
-    chunk_schema = f"openai/{row.operation_id}.chunk"
-    if row.streams and chunk_schema in registry:
-        used.add(chunk_schema)
-        description = "Server-sent events: each `data:` line is one chunk, then `data: [DONE]`."
-        content["text/event-stream"] = {"schema": {"type": "string"}, "x-chunk-schema": _ref(chunk_schema)}
-        content["text/event-stream"]["description"] = description
+    if row.response_schema is not None and row.response_schema in components.registry:
+        content["application/json"] = {"schema": components.ref(row.response_schema)}
+    if row.stream_schema is not None and row.stream_schema in components.registry:
+        content["text/event-stream"] = {
+            "schema": {"type": "string"},
+            "x-event-schema": components.ref(row.stream_schema),
+            "description": "Server-sent events: each `data:` line is one event or chunk, then `data: [DONE]`.",
+        }
     ok: dict[str, Any] = {"description": "Success"}
     if content:
         ok["content"] = content
     error_schema = _FAMILY_ERROR_SCHEMAS.get(row.tag, _ERROR_SCHEMA)
-    used.add(error_schema)
     error = {
         "description": _FAMILY_ERROR_WORDS.get(row.tag, "The OpenAI error envelope"),
-        "content": {"application/json": {"schema": _ref(error_schema)}},
+        "content": {"application/json": {"schema": components.ref(error_schema)}},
     }
     return {"200": ok, "default": error}
 
 
-def _component(name: str) -> str:
-    # Component keys must match ^[a-zA-Z0-9.\-_]+$, so the folder separator becomes a dot.
-    return name.replace("/", ".")
+class _Components:
+    """The components section being built: documents and `$defs` entries, added as references reach them."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self.registry = registry
+        self.schemas: dict[str, Any] = {}
+
+    def ref(self, name: str) -> dict[str, str]:
+        """A reference to the whole document `name`, adding it (and all it reaches) to the components."""
+        document = self.registry.document(name)
+        return self._ref_to(document["$id"], "")
+
+    def inline(self, schema: Any, document: dict[str, Any]) -> Any:
+        """A schema found inside `document`, its references rewritten (used for query parameters)."""
+        return self._rewritten(schema, document["$id"])
+
+    def _ref_to(self, uri: str, fragment: str) -> dict[str, str]:
+        key = _key(uri, fragment)
+        if key not in self.schemas:
+            self.schemas[key] = {}  # reserved first: recursive schemas reach themselves
+            target, base = self.registry.resolve(f"{uri}#{fragment}", uri)
+            self.schemas[key] = self._rewritten(target, base)
+        return {"$ref": f"#/components/schemas/{key}"}
+
+    def _rewritten(self, node: Any, base: str) -> Any:
+        if isinstance(node, list):
+            return [self._rewritten(item, base) for item in node]
+        if not isinstance(node, dict):
+            return node
+        rewritten = {key: self._rewritten(value, base) for key, value in node.items() if key not in _DROPPED}
+        if "$ref" in node:
+            rewritten.update(self._ref_to(*urldefrag(urljoin(base, node["$ref"]))))
+        if "discriminator" in node:  # its property name is data; its mapping names schemas
+            mapping = node["discriminator"].get("mapping", {})
+            rewritten["discriminator"] = dict(node["discriminator"])
+            if mapping:
+                targets = {
+                    value: self._ref_to(*urldefrag(urljoin(base, ref)))["$ref"] for value, ref in mapping.items()
+                }
+                rewritten["discriminator"]["mapping"] = targets
+        return rewritten
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{_component(name)}"}
+def _key(uri: str, fragment: str) -> str:
+    """`.../openai/components.json` + `/$defs/Model` → `openai.components.Model`. Component keys must match
+    ^[a-zA-Z0-9.\\-_]+$, so the folder separator becomes a dot."""
+    name = uri.removeprefix(SCHEMA_BASE_URI).removesuffix(".json").replace("/", ".")
+    if not fragment:
+        return name
+    return name + "." + fragment.removeprefix("/$defs/").replace("/", ".").replace("$", "")

@@ -1,7 +1,8 @@
 """Load every JSON Schema in `schemas/` once; compiled 2020-12 validators keyed by short name and by `$id`.
 
 Short names are paths below `schemas/` without `.json`: `openai/createChatCompletion.request`. One registry feeds the
-server's request validation, `/openapi.json` and the hypothesis strategies.
+server's request validation, `/openapi.json` and the hypothesis strategies. `schemas/openai/` is derived from the
+official spec (`python -m mockai.contract.sync`); its unions follow their discriminators (`contract/discriminator.py`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -19,6 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockai._paths import resource_dir
+from mockai.contract.discriminator import discriminating_validator
 
 SCHEMA_BASE_URI = "https://mockai.test/schemas/"
 
@@ -33,6 +36,8 @@ class SchemaRegistry:
 
     def __init__(self, documents: dict[str, dict[str, Any]]) -> None:
         self._documents = documents
+        self._by_uri = {document["$id"]: document for document in documents.values()}
+        self._validator_class = discriminating_validator(self.lookup)
         self._referencing: Registry[Any] = Registry().with_resources(
             (document["$id"], Resource.from_contents(document, default_specification=DRAFT202012))
             for document in documents.values()
@@ -66,7 +71,7 @@ class SchemaRegistry:
 
     def validator(self, name: str) -> Draft202012Validator:
         if name not in self._validators:
-            self._validators[name] = Draft202012Validator(
+            self._validators[name] = self._validator_class(
                 self.document(name),
                 registry=self._referencing,
                 format_checker=Draft202012Validator.FORMAT_CHECKER,
@@ -79,54 +84,59 @@ class SchemaRegistry:
 
     def compile_all(self) -> None:
         """Build every validator now (at start-up), so a broken schema fails fast and requests stay quick.
-        Done once per registry: a second app sharing it (the plugin's seeded server) starts without the cost."""
+        Done once per registry: a second app sharing it (the plugin's seeded server) starts without the cost.
+
+        The derived `openai/` schemas are not checked against the metaschema here: that takes two seconds for
+        their components, and the suite checks every derived file (tests/contract/test_schemas.py) instead."""
         if self._compiled:
             return
         for name in self._documents:
-            Draft202012Validator.check_schema(self._documents[name])
+            if not name.startswith("openai/"):
+                Draft202012Validator.check_schema(self._documents[name])
             self.validator(name)
         self._compiled = True
+
+    def examples(self, name: str) -> list[Any]:
+        """The examples a hand-written schema carries (the derived ones carry none: prose is not derived).
+
+        >>> default_registry().examples("openai/createChatCompletion.request")
+        []
+        """
+        return copy.deepcopy(list(self.document(name).get("examples", [])))  # callers may edit their copy
+
+    def validator_for(self, schema: Mapping[str, Any], base: str) -> Draft202012Validator:
+        """A validator for a schema found inside one of the documents, its references resolving against `base`."""
+        framed = {**schema, "$id": urljoin(base, "mockai-subschema.json")}  # a name no document has, in base's folder
+        validator: Draft202012Validator = self._validator_class(
+            framed, registry=self._referencing, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+        return validator
+
+    def lookup(self, reference: str, base: str = SCHEMA_BASE_URI + "openai/") -> dict[str, Any]:
+        """The schema a `$ref` names, resolved against `base` (the derived files' folder, where every reference
+        names its file).
+
+        >>> default_registry().lookup("components.json#/$defs/Model")["required"]
+        ['id', 'object', 'created', 'owned_by']
+        """
+        return self.resolve(reference, base)[0]
+
+    def resolve(self, reference: str, base: str) -> tuple[dict[str, Any], str]:
+        """The schema a `$ref` names and the base URI its own references resolve against."""
+        uri, fragment = urldefrag(urljoin(base, reference))
+        try:
+            node: Any = self._by_uri[uri]
+            for token in fragment.lstrip("/").split("/") if fragment else ():
+                node = node[token.replace("~1", "/").replace("~0", "~")]
+        except KeyError:
+            raise KeyError(f"{reference!r} (from {base}) names no schema in schemas/") from None
+        if not isinstance(node, dict):
+            raise KeyError(f"{reference!r} (from {base}) is not a schema object")
+        return node, uri
 
     @property
     def referencing(self) -> Registry[Any]:
         return self._referencing
-
-    def bundled(self, name: str) -> dict[str, Any]:
-        """The schema with every `$ref` inlined: one self-contained document for generators.
-
-        hypothesis-jsonschema resolves no cross-file references, and our schemas are not recursive, so inlining is
-        total. Documentation keywords (`examples`, `$comment`, titles) are dropped on the way.
-
-        >>> "$ref" in json.dumps(default_registry().bundled("openai/createChatCompletion.request"))
-        False
-        """
-        document = self.document(name)
-        bundled: dict[str, Any] = _inline(document, self._referencing.resolver(base_uri=document["$id"]))
-        return bundled
-
-    def examples(self, name: str) -> list[Any]:
-        """The documented examples carried by the schema (the API reference's own, fixed to be valid JSON)."""
-        return copy.deepcopy(list(self.document(name).get("examples", [])))  # callers may edit their copy
-
-
-_DOCUMENTATION_KEYWORDS = frozenset({"$schema", "$id", "$comment", "title", "description", "examples"})
-
-
-# `referencing` exports no public name for its Resolver type, hence `Any` for the resolver.
-def _inline(node: Any, resolver: Any) -> Any:
-    if isinstance(node, list):
-        return [_inline(item, resolver) for item in node]
-    if not isinstance(node, dict):
-        return node
-    inlined = {key: _inline(value, resolver) for key, value in node.items() if key not in _DOCUMENTATION_KEYWORDS}
-    inlined.pop("$defs", None)
-    reference = inlined.pop("$ref", None)
-    if reference is None:
-        return inlined
-    resolved = resolver.lookup(reference)
-    target = _inline(resolved.contents, resolved.resolver)
-    # A `$ref` beside other keywords means "both apply" in 2020-12; allOf says the same in draft-07 words.
-    return {"allOf": [target, inlined]} if inlined else target
 
 
 @functools.cache

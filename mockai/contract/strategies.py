@@ -1,6 +1,6 @@
 """Hypothesis strategies for OpenAI request bodies: valid ones from the schemas, and ones breaking one bound each.
 
-`requests(op)` draws from the operation's bundled request schema, narrowed by a documented *overlay*: the schema
+`requests(op)` draws from the operation's request schema, narrowed by a documented *overlay*: the schema
 allows every parameter the SDK can send, but a contract run wants requests any conforming server answers quickly
 and without semantic refusals (a catalog model that serves the endpoint, `max_tokens` ≤ 16, `n` ≤ 3, no tools or
 audio). Every overlay only narrows, so each drawn body still validates against the full schema (a test checks it).
@@ -8,23 +8,25 @@ audio). Every overlay only narrows, so each drawn body still validates against t
 `invalid_requests(op)` takes a valid body and breaks exactly one documented constraint of the full schema (a bound,
 an enum, a type, a required or unknown parameter), paired with the `param` the error must name.
 
-hypothesis-jsonschema 0.23.1 works only with hypothesis < 6.170.10 (see the `contract` extra's pin).
+Values come from `contract/generate.py`, the kit's own JSON Schema generator (it follows the derived schemas' `$ref`s
+into their components file).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
-from jsonschema import Draft202012Validator
 
+from mockai.contract.generate import from_schema
 from mockai.contract.operations import OPERATIONS, Operation
 from mockai.contract.registry import SchemaRegistry, default_registry
 
 Schema = dict[str, Any]
+Lookup = Callable[[str], Schema]
 
 #: Models that serve each family in both mockai's catalog and the real API; `models=` overrides them.
 DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
@@ -210,8 +212,9 @@ def requests(
     True
     """
     operation = _operation_with_body(operation_id)
+    registry = registry or default_registry()
     schema = generation_schema(operation, registry=registry, models=models)
-    return from_schema(schema, allow_x00=False).map(_as_dict)
+    return from_schema(schema, registry=registry).map(_as_dict)
 
 
 def invalid_requests(
@@ -224,9 +227,9 @@ def invalid_requests(
     """
     operation = _operation_with_body(operation_id)
     registry = registry or default_registry()
-    full = registry.bundled(operation.request_schema or "")
-    breakers = _breakers(full, json_body=operation.body == "json")
-    validator = Draft202012Validator(full)
+    name = operation.request_schema or ""
+    breakers = _breakers(registry.document(name), json_body=operation.body == "json", lookup=registry.lookup)
+    validator = registry.validator(name)
 
     def broken(pair: tuple[dict[str, Any], _Breaker]) -> InvalidRequest | None:
         body, breaker = pair
@@ -241,9 +244,9 @@ def invalid_requests(
 def generation_schema(
     operation: Operation, *, registry: SchemaRegistry | None = None, models: tuple[str, ...] | None = None
 ) -> Schema:
-    """The bundled request schema narrowed by the operation's overlay (see `OVERLAYS`)."""
+    """The request schema narrowed by the operation's overlay (see `OVERLAYS`)."""
     registry = registry or default_registry()
-    schema = registry.bundled(operation.request_schema or "")
+    schema = {key: value for key, value in registry.document(operation.request_schema or "").items() if key != "$id"}
     overlay = OVERLAYS.get(operation.operation_id, {"properties": {}})
     kept: dict[str, Any] = dict(overlay["properties"])
     chosen = models if models is not None else DEFAULT_MODELS.get(operation.family)
@@ -305,26 +308,50 @@ _WRONG_TYPES: tuple[tuple[str, Any], ...] = (
 _TYPE_OF_CONSTANT = {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}
 
 
-def _allowed_types(spec: Schema) -> set[str]:
-    """The JSON types a (bundled) schema admits at its top level; empty when it does not say."""
+def _facets(spec: Any, lookup: Lookup, depth: int = 0) -> Iterator[Schema]:
+    """The schema and the schemas it is made of (through `$ref`, `allOf`, `anyOf`, `oneOf`), each with its bounds."""
+    if not isinstance(spec, dict) or depth > 4:
+        return
+    yield spec
+    if "$ref" in spec:
+        yield from _facets(lookup(spec["$ref"]), lookup, depth + 1)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for branch in spec.get(keyword, []):
+            yield from _facets(branch, lookup, depth + 1)
+
+
+def _allowed_types(spec: Any, lookup: Lookup, depth: int = 0) -> set[str]:
+    """The JSON types a schema admits at its top level; empty when it does not say (or admits everything)."""
+    if not isinstance(spec, dict) or depth > 4:
+        return set()
     if "const" in spec or "enum" in spec:
         return {_TYPE_OF_CONSTANT.get(type(value), "object") for value in spec.get("enum", [spec.get("const")])}
     kinds = spec.get("type")
     allowed = {kinds} if isinstance(kinds, str) else set(kinds or [])
-    for branch in spec.get("anyOf", []) + spec.get("oneOf", []):
-        branch_types = _allowed_types(branch)
-        if not branch_types:
-            return set()  # an untyped branch admits everything
-        allowed |= branch_types
+    parts = [lookup(spec["$ref"])] if "$ref" in spec else []
+    for part in [*parts, *spec.get("allOf", [])]:
+        part_types = _allowed_types(part, lookup, depth + 1)
+        allowed = (allowed & part_types if allowed else part_types) if part_types else allowed
+    branches = spec.get("anyOf", []) + spec.get("oneOf", [])
+    if branches:
+        union: set[str] = set()
+        for branch in branches:
+            branch_types = _allowed_types(branch, lookup, depth + 1)
+            if not branch_types:
+                return allowed  # an untyped branch admits everything the rest allows
+            union |= branch_types
+        allowed = allowed & union if allowed else union
+    if "number" in allowed:
+        allowed.add("integer")
     return allowed
 
 
-def _breakers(schema: Schema, *, json_body: bool) -> list[_Breaker]:
+def _breakers(schema: Schema, *, json_body: bool, lookup: Lookup) -> list[_Breaker]:
     found: list[_Breaker] = []
     for name, spec in schema["properties"].items():
-        found.extend(_bound_breakers(name, spec))
+        found.extend(_bound_breakers(name, spec, lookup))
         # A form field is always a string on the wire, so only JSON bodies can carry a value of the wrong type.
-        allowed = _allowed_types(spec)
+        allowed = _allowed_types(spec, lookup)
         wrong = next((value for kind, value in _WRONG_TYPES if allowed and kind not in allowed), None)
         if json_body and wrong is not None:
             found.append(_Breaker(name, "wrong type", wrong))
@@ -335,9 +362,9 @@ def _breakers(schema: Schema, *, json_body: bool) -> list[_Breaker]:
     return found
 
 
-def _bound_breakers(name: str, spec: Schema) -> list[_Breaker]:
+def _bound_breakers(name: str, spec: Schema, lookup: Lookup) -> list[_Breaker]:
     found: list[_Breaker] = []
-    for facet in [spec, *spec.get("anyOf", [])]:
+    for facet in _facets(spec, lookup):
         kind = _numeric_kind(facet)
         step = 1 if kind == "integer" else 0.5
         if kind and "minimum" in facet:

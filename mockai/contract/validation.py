@@ -153,16 +153,38 @@ def _most_relevant(problems: list[ValidationError]) -> ValidationError:
 
 
 def _all_type_mismatches(problem: ValidationError) -> bool:
-    return bool(problem.context) and all(sub.validator == "type" and not sub.relative_path for sub in problem.context)
+    """Every branch of the union refused the value for its JSON type (nested unions included)."""
+    return bool(problem.context) and all(
+        any(_type_mismatch(error) for error in errors) for errors in _by_branch(problem).values()
+    )
+
+
+def _type_mismatch(error: ValidationError) -> bool:
+    if error.relative_path:
+        return False
+    return error.validator == "type" or (error.validator in ("anyOf", "oneOf") and _all_type_mismatches(error))
+
+
+def _by_branch(problem: ValidationError) -> dict[Any, list[ValidationError]]:
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in problem.context:
+        branches.setdefault(sub.relative_schema_path[0] if sub.relative_schema_path else None, []).append(sub)
+    return branches
 
 
 def _branch_types(problem: ValidationError) -> list[str]:
     wanted: list[str] = []
     for sub in problem.context:
         value: Any = sub.validator_value
-        for name in [value] if isinstance(value, str) else value:
-            if name not in wanted:
-                wanted.append(name)
+        if sub.relative_path:
+            continue
+        if sub.validator in ("anyOf", "oneOf"):
+            names = _branch_types(sub)
+        elif sub.validator == "type":
+            names = [value] if isinstance(value, str) else list(value)
+        else:
+            names = []
+        wanted.extend(name for name in names if name not in wanted)
     return wanted
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,35 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+# Body fields that hold credentials by name (not `token`, which logprobs use for text) and strings shaped like keys.
+_SECRET_FIELD = re.compile(
+    r"(?i)^(?:.*[_-])?(?:api[_-]?key|secret|client[_-]?secret|password|passwd|authorization|"
+    r"(?:access|refresh|id|auth|session|bearer)[_-]?token)$"
+)
+_SECRET_TEXT = re.compile(r"\b(?:sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})")
+REDACTED = "[redacted]"
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy of a JSON value with credential fields and key-shaped strings masked, for showing to people.
+
+    >>> redact_secrets({"api_key": "k", "messages": [{"content": "my key is sk-abcdefghijklmnopqrstuv, ok?"}]})
+    {'api_key': '[redacted]', 'messages': [{'content': 'my key is [redacted], ok?'}]}
+    >>> redact_secrets({"max_tokens": 5, "token": "Hello"})
+    {'max_tokens': 5, 'token': 'Hello'}
+    """
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _SECRET_FIELD.match(str(key)) and item is not None else redact_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in value]
+    if isinstance(value, str):
+        return _SECRET_TEXT.sub(REDACTED, value)
+    return value
+
+
 @dataclass
 class ServeEvent:
     """One served request: what came in, what went out, and which rule (if any) answered."""
@@ -42,10 +72,15 @@ class ServeEvent:
     response: Any = None  # the JSON response body, or a stream summary {"stream": true, "chunks": n, ...}
     operation_id: str | None = None
     model: str | None = None
+    # The model was not in the catalog: {"like": the catalog model it was served as, "reason": the rule that chose it}.
+    model_inferred: dict[str, str] | None = None
     rule_id: str | None = None
     near_misses: list[dict[str, Any]] = field(default_factory=list)
+    scenario: dict[str, Any] | None = None  # the scenario step the request reached: {id, step, of, key}
+    scenario_misses: list[dict[str, Any]] = field(default_factory=list)  # scenarios whose next step it missed, and why
     faults: list[str] = field(default_factory=list)
     request_id: str | None = None
+    cassette: dict[str, Any] | None = None  # how the cassette in use answered (replayed, recorded, missed)
     started_at: float = 0.0  # world time
     duration_ms: float = 0.0  # real time spent serving
 
@@ -71,6 +106,7 @@ class Journal:
         self._events: deque[tuple[ServeEvent, int]] = deque()
         self._bytes = 0
         self._ids = itertools.count(1)
+        self.generation = 0  # counts clears: ids start again at 1 after one, so readers of `after=` can tell
 
     def new_event(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> ServeEvent:
         return ServeEvent(next(self._ids), method, path, query, redact_headers(headers))
@@ -97,14 +133,17 @@ class Journal:
     def filter(
         self,
         *,
+        after: int | None = None,
         method: str | None = None,
         path: str | None = None,
         status: int | None = None,
         rule_id: str | None = None,
         operation_id: str | None = None,
         model: str | None = None,
+        scenario: str | None = None,
     ) -> list[ServeEvent]:
-        """The events that have every given value, oldest first."""
+        """The events that have every given value (`scenario`: a scenario's id, and an id above `after`), oldest
+        first."""
         wanted = {
             "method": method.upper() if method else None,
             "path": path,
@@ -114,10 +153,17 @@ class Journal:
             "model": model,
         }
         given = {name: value for name, value in wanted.items() if value is not None}
-        return [event for event in self if all(getattr(event, name) == value for name, value in given.items())]
+        return [
+            event
+            for event in self
+            if (after is None or event.id > after)
+            and all(getattr(event, n) == v for n, v in given.items())
+            and (scenario is None or (event.scenario or {}).get("id") == scenario)
+        ]
 
     def clear(self) -> None:
         """Forget every event; ids start again at 1."""
         self._events.clear()
         self._bytes = 0
         self._ids = itertools.count(1)
+        self.generation += 1

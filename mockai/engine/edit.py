@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from mockai._paths import resource_dir
+from mockai.engine.corpus import read_corpus
 
 _WORD = re.compile(r"[A-Za-z]+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -67,6 +67,5 @@ def _match_case(original: str, word: str) -> str:
 
 @functools.cache
 def corpus_vocabulary() -> Vocabulary:
-    """The vocabulary of `fixtures/corpus/*.txt` (the same text the token model learns from)."""
-    folder = resource_dir("fixtures") / "corpus"
-    return Vocabulary(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.txt")))
+    """The vocabulary of the corpus (`mockai.engine.corpus`: the same text the token model learns from)."""
+    return Vocabulary(text for pair in read_corpus() for text in (*pair.questions, pair.answer))

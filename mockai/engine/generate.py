@@ -27,6 +27,7 @@ from typing import Literal, Protocol
 
 import tiktoken
 
+from mockai.engine.guard import ReplyGuard
 from mockai.engine.sampler import SamplingParams, sample_next_token
 
 __all__ = ["DEFAULT_MAX_TOKENS", "GenerationRun", "NextTokenModel", "TokenStep", "TopLogprob", "token_display"]
@@ -139,7 +140,8 @@ class GenerationRun:
     Generation ends when the end token is sampled ("stop"; it is neither text nor counted), when a stop
     sequence appears in the text ("stop"; it and anything after it are cut), or after `max_tokens` tokens
     ("length"). `completion_tokens` counts the yielded steps, including those that produced a stop sequence.
-    While a UTF-8 character is incomplete, only tokens that continue it are offered to the sampler.
+    While a UTF-8 character is incomplete, only tokens that continue it are offered to the sampler, and a
+    `ReplyGuard` keeps the reply out of loops and ends it only where its text ends naturally.
     """
 
     def __init__(
@@ -179,15 +181,19 @@ class GenerationRun:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         context = self._prompt_ids
         counts: dict[int, int] = {}
+        guard = ReplyGuard(
+            functools.partial(_token_bytes, self._encoding), self._end_token, frozenset(self._params.logit_bias)
+        )
         pending: TokenStep | None = None  # each step waits one token so the last can take held-back text
         while self.completion_tokens < self._max_tokens:
             logits = self._allowed(self._model.next_token_logits(context), decoder.getstate()[0])
-            sampled = sample_next_token(logits, counts, self._params, self._rng)
+            sampled = sample_next_token(guard.adjust(logits), counts, self._params, self._rng)
             if sampled.token == self._end_token:
                 break
             if pending is not None:
                 yield pending
             token_bytes = _token_bytes(self._encoding, sampled.token)
+            guard.advance(sampled.token)
             context.append(sampled.token)
             counts[sampled.token] = counts.get(sampled.token, 0) + 1
             self.completion_tokens += 1

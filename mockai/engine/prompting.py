@@ -1,26 +1,31 @@
-"""Conditioning the token model on a prompt: a prompt-copy cache, a topic boost, and the prompt's script.
+"""Conditioning the token model on a prompt: grounding in retrieved answers, a prompt-copy cache, a topic boost and
+the prompt's script.
 
-`TokenModel.for_prompt(ids)` returns a `PromptedModel`: it mixes in a *cache* model of the prompt's own content
-(what followed each token there, weighted towards the latest turns), boosts tokens of the corpus documents most
-related to the prompt, and scales down tokens of a script the prompt hardly uses. Replies therefore follow the topic
-and the language of the conversation, and change with every turn.
+`TokenModel.for_prompt(ids)` returns a `PromptedModel`. It reads the prompt back as conversation turns, retrieves the
+corpus answers they ask for (`mockai.engine.grounding`) and mixes an n-gram of those answers in, strongly while the
+reply follows one of them; it also mixes in a *cache* model of the prompt's own content (what followed each token
+there, weighted towards the latest turns), boosts tokens of the retrieved answers, and scales down tokens of a script
+the prompt hardly uses. Replies therefore answer the last question, in its language, and change with every turn.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from mockai.engine.chat_format import ASSISTANT_OPENER, read_chat_prompt
+from mockai.engine.grounding import ORDER as GROUNDING_ORDER
+from mockai.engine.grounding import reply_context
 from mockai.engine.ngram import NgramTable, candidates, count_into, interpolate_all
 from mockai.engine.scripts import LATIN, NEUTRAL, script_factors
 
 if TYPE_CHECKING:
     from mockai.engine.token_model import TokenModel
 
-__all__ = ["PromptedModel", "TopicIndex"]
+__all__ = ["PromptedModel"]
 
 CACHE_CANDIDATES = 8  # continuations copied from the prompt
 CACHE_FREQUENT = 4  # the prompt's most frequent content tokens
@@ -29,51 +34,14 @@ CACHE_FREQUENT = 4  # the prompt's most frequent content tokens
 CACHE_WEIGHTS = (0.04, 0.15, 0.3)
 CACHE_HALF_LIFE = 64.0  # tokens; older turns still count, at no less than RECENCY_FLOOR
 RECENCY_FLOOR = 0.25
-TOPIC_DOCUMENTS = 6  # corpus documents most related to the prompt
-# A token of those documents is up to this much likelier. The reply's first tokens get the strong boost: they
-# pick its language and opening; later the n-gram context carries both, and a mild boost keeps it fluent.
+# A token of the retrieved answers is up to this much likelier. The reply's first tokens get the strong boost:
+# they pick its language and opening; later the n-gram context carries both, and a mild boost keeps it fluent.
 OPENING_BOOST = 20.0
 OPENING_TOKENS = 2
 TOPIC_BOOST = 4.0
 _PROMPTED_CACHE_SIZE = 256  # prompted distributions per prompted model (pure: seeded repeats are lookups)
-
-
-class TopicIndex:
-    """Which corpus documents contain which tokens, to find the documents most related to a prompt."""
-
-    def __init__(self, documents: Sequence[Sequence[int]], ignored: frozenset[int]) -> None:
-        present = [frozenset(doc) - ignored for doc in documents]
-        frequency: Counter[int] = Counter()
-        for tokens in present:
-            frequency.update(tokens)
-        total = len(present)
-        # Tokens in over half the documents (punctuation, "the") say nothing about topic or language, and
-        # tokens in (nearly) all of them (the reply opener's newline) say nothing about a prompt either.
-        self.idf = {token: math.log(total / seen) for token, seen in frequency.items() if seen * 2 <= total}
-        self.ubiquitous = frozenset(token for token, seen in frequency.items() if seen * 10 >= total * 9)
-        self.members = [frozenset(token for token in tokens if token in self.idf) for tokens in present]
-        self.postings: dict[int, list[int]] = {}
-        for index, members in enumerate(self.members):
-            for token in members:
-                self.postings.setdefault(token, []).append(index)
-
-    def boosts(self, weights: dict[int, float]) -> dict[int, float]:
-        """Per-token topic weight in [0, 1]: the relevance share of the best-matching documents containing it."""
-        scores: dict[int, float] = {}
-        for token, weight in weights.items():
-            idf = self.idf.get(token, 0.0)
-            for index in self.postings.get(token, ()):
-                scores[index] = scores.get(index, 0.0) + weight * idf
-        best = sorted(scores, key=lambda index: (-scores[index], index))[:TOPIC_DOCUMENTS]
-        if not best:
-            return {}
-        norm = sum(scores[index] for index in best)
-        boosts: dict[int, float] = {}
-        for index in best:
-            share = scores[index] / norm
-            for token in self.members[index]:
-                boosts[token] = boosts.get(token, 0.0) + share
-        return boosts
+_WHITESPACE = frozenset((b" ", b"\t", b"\r", b"\n"))
+_SENTENCE_ENDS = tuple(mark.encode() for mark in ".!?。！？")
 
 
 def _opens_latin_message(model: TokenModel, prompt_ids: Sequence[int], position: int) -> bool:
@@ -92,19 +60,21 @@ def _recency(distance: int) -> float:
 
 
 class PromptedModel:
-    """A `TokenModel` conditioned on one prompt: boosted n-gram mixed with a prompt-copy cache.
+    """A `TokenModel` conditioned on one prompt.
 
-    p(w | h) = (1 − λ_h) · p_ngram(w | h) · boost(w) / Z + λ_h · p_cache(w | h), then the fine-tuning overlay (if
-    any). boost(w) combines the topic boost (tokens of the corpus documents most related to the prompt) and the
-    script factor; Z keeps the n-gram's candidate mass unchanged. The cache is a small Witten-Bell
+    p(w | h) = (1 − g_h) · [(1 − λ_h) · p_ngram(w | h) · boost(w) / Z + λ_h · p_cache(w | h)] + g_h · p_answers(w | r),
+    then the fine-tuning overlay (if any). boost(w) combines the topic boost (tokens of the retrieved answers) and
+    the script factor; Z keeps the n-gram's candidate mass unchanged. The cache is a small Witten-Bell
     bigram/trigram over the prompt's content tokens (chat markup removed), each occurrence weighted by recency,
     so the last user message counts most but earlier turns stay; λ_h grows with the cache context matched.
+    p_answers is the grounding n-gram read over the reply so far (r), and g_h its weight: the retrieval's confidence
+    times how closely the reply follows one of the answers.
     """
 
-    def __init__(self, model: TokenModel, prompt_ids: Sequence[int]) -> None:
+    def __init__(self, model: TokenModel, prompt_ids: Sequence[int], *, grounded: bool = True) -> None:
         self.model = model
         self.end_token = model.end_token
-        ignored = model.markup_tokens | model.topics.ubiquitous | {model.end_token}
+        ignored = model.markup_tokens | model.ubiquitous | {model.end_token}
         # A message's last token often carries the renderer's newline ("?\n"); copying it mid-reply splices a
         # line break into the text, so tokens right before markup are left out too.
         markup = model.markup_tokens
@@ -125,28 +95,55 @@ class PromptedModel:
             for position in range(len(prompt_ids))
             if _opens_latin_message(model, prompt_ids, position)
         }
-        unigram = counts[0].get((), {})
-        self._topic = model.topics.boosts(unigram)
+        # The prompt's own word heads: a token it continued with a piece of the same word (" bons" of " bonsai").
+        self._word_heads = model.word_heads | {
+            token
+            for token, after in itertools.pairwise(prompt_ids)
+            if model.script(token) == LATIN and model.is_word_piece(after)
+        }
+        text = model.decode(prompt_ids)
+        # A chat reply starts on the line after the assistant's opener: a leading space there is a stray one.
+        self._chat = text.endswith(ASSISTANT_OPENER)
+        grounding = model.ground(read_chat_prompt(text))
+        # Without grounding the retrieved answers still say what the prompt is about, and in which language.
+        self._topic = self._topic_boosts(grounding.topics if grounding else {})
+        self._grounding = grounding if grounded else None
         self._prompt_length = len(prompt_ids)
         self._script_factors = script_factors([model.script(token) for token in tokens], weights)
-        self._span = model.context_span
+        self._span = max(model.context_span, GROUNDING_ORDER - 1)
         self._memo = functools.lru_cache(maxsize=_PROMPTED_CACHE_SIZE)(self._distribution)
+
+    def _topic_boosts(self, answers: Mapping[tuple[int, ...], float]) -> dict[int, float]:
+        """Per-token topic weight in [0, 1]: the retrieval-score share of the answers containing it."""
+        norm = sum(answers.values())
+        boosts: dict[int, float] = {}
+        for answer, score in answers.items():
+            for token in set(answer) - self.model.common_tokens:
+                boosts[token] = boosts.get(token, 0.0) + score / norm
+        return boosts
 
     def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
         """Natural-log scores over a small candidate set, conditioned on the prompt."""
-        opening = len(context) - self._prompt_length < OPENING_TOKENS
-        return dict(self._memo(opening, tuple(context[-self._span :])))
+        reply_length = min(max(len(context) - self._prompt_length, 0), GROUNDING_ORDER - 1)
+        return dict(self._memo(reply_length, tuple(context[-self._span :])))
 
-    def _distribution(self, opening: bool, context: tuple[int, ...]) -> dict[int, float]:
+    def _distribution(self, reply_length: int, context: tuple[int, ...]) -> dict[int, float]:
         nodes, base = self.model.base_distribution(context)
         cache_nodes = self._cache.matched(context)
-        copies = candidates(cache_nodes, CACHE_CANDIDATES, self._uncopyable, CACHE_FREQUENT)
+        copies = candidates(cache_nodes, CACHE_CANDIDATES, self._uncopyable)
         if self.model.unfinished(context) and len(cache_nodes) < 2:
-            copies = {}  # the prompt never continued this partial character: a copy would garble it
+            copies = {}  # the prompt never continued this partial character or word: a copy would garble it
+        elif cache_nodes:
+            # The prompt's frequent tokens may come up anywhere, but a piece of a word ("dough" of "sourdough") only
+            # where the prompt had it: elsewhere it would splice a new word ("library.dough").
+            frequent = (token for token in cache_nodes[0].top if token not in self._uncopyable)
+            copies.update(
+                dict.fromkeys([token for token in frequent if not self.model.is_word_piece(token)][:CACHE_FREQUENT])
+            )
         extra = [token for token in copies if token not in base]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *interpolate_all(nodes, extra, self.model.floor)]
-        topic, strength = self._topic.get, OPENING_BOOST if opening else TOPIC_BOOST
+        topic, strength = self._topic.get, OPENING_BOOST if reply_length < OPENING_TOKENS else TOPIC_BOOST
         script, factors = self.model.scripts.get, self._script_factors
         probs = [
             prob * (1.0 + strength * topic(token, 0.0)) * factors[script(token, NEUTRAL)]
@@ -163,5 +160,28 @@ class PromptedModel:
             copied_probs = interpolate_all(cache_nodes, [tokens[index] for index in copied], 0.0)
             for index, prob in zip(copied, copied_probs, strict=True):
                 probs[index] += cache_weight * prob
-        mixed = self.model.with_overlay(context, dict(zip(tokens, probs, strict=True)))
+        mixed = self._grounded(reply_length, context, dict(zip(tokens, probs, strict=True)))
+        if context and context[-1] in self._word_heads:
+            # Inside a word: only a piece that finishes it may follow, never a new word ("bons tree").
+            mixed = {token: prob for token, prob in mixed.items() if self.model.is_word_piece(token)} or mixed
+        if reply_length == 0 and self._chat:
+            mixed = {token: prob for token, prob in mixed.items() if not self._starts_with_space(token)} or mixed
+        mixed = self.model.with_overlay(context, mixed)
         return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
+
+    def _grounded(self, reply_length: int, context: tuple[int, ...], probs: dict[int, float]) -> dict[int, float]:
+        """Mix the grounding answers' n-gram in, by its weight at this point of the reply."""
+        if self._grounding is None:
+            return probs
+        sentence_start = reply_length > 0 and self.model.token_bytes(context[-1]).rstrip().endswith(_SENTENCE_ENDS)
+        node, weight = self._grounding.matched(reply_context(context, reply_length), sentence_start)
+        if node is None or weight == 0.0:
+            return probs
+        mixed = {token: (1.0 - weight) * prob for token, prob in probs.items()}
+        share = weight / node.total
+        for token, count in node.counts.items():
+            mixed[token] = mixed.get(token, 0.0) + share * count
+        return mixed
+
+    def _starts_with_space(self, token: int) -> bool:
+        return token != self.end_token and self.model.token_bytes(token)[:1] in _WHITESPACE

@@ -10,7 +10,16 @@ from collections.abc import Callable, Sequence
 
 import tiktoken
 
-__all__ = ["LATIN", "NEUTRAL", "NON_ASCII", "SCRIPT_FLOOR", "UNFINISHED", "encoding_script", "script_factors"]
+__all__ = [
+    "LATIN",
+    "NEUTRAL",
+    "NON_ASCII",
+    "SCRIPT_FLOOR",
+    "UNFINISHED",
+    "encoding_script",
+    "ends_inside_a_character",
+    "script_factors",
+]
 
 NEUTRAL, LATIN, NON_ASCII = 0, 1, 2
 # A non-ASCII token ending inside a UTF-8 character (byte-level BPE splits CJK characters): only the
@@ -32,7 +41,8 @@ def script_factors(scripts: Sequence[int], weights: Sequence[float]) -> tuple[fl
     return (1.0, max(shares[LATIN] / dominant, SCRIPT_FLOOR), other, other)
 
 
-def _ends_inside_a_character(raw: bytes) -> bool:
+def ends_inside_a_character(raw: bytes) -> bool:
+    """Whether `raw` stops inside a multi-byte UTF-8 character."""
     for back in range(1, min(4, len(raw)) + 1):
         byte = raw[-back]
         if byte >= 0xC0:  # the last lead byte: does the token hold all of its character?
@@ -57,7 +67,7 @@ def encoding_script(encoding: tiktoken.Encoding) -> Callable[[int], int]:
         except KeyError:
             return NEUTRAL
         if max(raw, default=0) >= 0x80:
-            return UNFINISHED if _ends_inside_a_character(raw) else NON_ASCII
+            return UNFINISHED if ends_inside_a_character(raw) else NON_ASCII
         return LATIN if any(65 <= byte <= 90 or 97 <= byte <= 122 for byte in raw) else NEUTRAL
 
     return script

@@ -50,10 +50,10 @@ def speech_text(
         context = primer + " " + " ".join(pieces[-3:])
         prompt_ids = encoding.encode(context, disallowed_special=())
         budget = 2 * (target - _length(pieces, chinese)) + 8
+        prompted = model.for_prompt(prompt_ids, grounded=False)
         run = GenerationRun(
-            model.for_prompt(prompt_ids), prompt_ids, _PARAMS, rng, encoding=encoding, max_tokens=budget,
-            end_token=model.end_token,
-        )  # fmt: skip
+            prompted, prompt_ids, _PARAMS, rng, encoding=encoding, max_tokens=budget, end_token=model.end_token
+        )
         text = _clean("".join(step.text for step in run))
         if text:
             pieces.append(text)

@@ -1,10 +1,13 @@
-"""A tiny real language model over token ids: an interpolated n-gram, prompt conditioning and fine-tune overlays.
+"""A tiny real language model over token ids: an interpolated n-gram, grounding, prompt conditioning, fine-tunes.
 
-The base model is an interpolated Witten-Bell n-gram (order 4, `mockai.engine.ngram`) trained on the hand-written
-corpus in `fixtures/corpus/`. Two layers sit on top, both cheap enough to build per request:
+The base model is an interpolated Witten-Bell n-gram (order 4, `mockai.engine.ngram`) trained on the answers of the
+hand-written question-and-answer corpus in `fixtures/corpus/` (`mockai.engine.corpus`); `fit_corpus_model` builds it
+together with everything else derived from the corpus (the retrieval index, `mockai.engine.grounding.Knowledge`), so
+one object holds, and a cache of it keeps, the whole fit. Two layers sit on top, both cheap enough to build per
+request:
 
-- `TokenModel.for_prompt(ids)` returns a `PromptedModel` (`mockai.engine.prompting`) that follows the prompt's
-  topic and language.
+- `TokenModel.for_prompt(ids)` returns a `PromptedModel` (`mockai.engine.prompting`) that answers from the retrieved
+  corpus answers and follows the prompt's topic and language.
 - `TokenModel.adapted(docs)` returns a model with a high-order *overlay* trained on fine-tuning documents that
   dominates wherever it has seen the context, so a fine-tuned model reproduces its training completions.
 
@@ -20,16 +23,21 @@ from __future__ import annotations
 import functools
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
-from mockai._paths import resource_dir
+import tiktoken
+
 from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
+from mockai.engine.corpus import read_corpus
+from mockai.engine.grounding import Grounding, Knowledge
 from mockai.engine.ngram import NgramTable, Node, candidates, interpolate, interpolate_all
-from mockai.engine.prompting import PromptedModel, TopicIndex
-from mockai.engine.scripts import NEUTRAL, UNFINISHED, encoding_script
+from mockai.engine.prompting import PromptedModel
+from mockai.engine.retrieval import AnswerIndex
+from mockai.engine.scripts import LATIN, NEUTRAL, UNFINISHED, encoding_script
 from mockai.engine.tokenizer import get_encoding
 
-__all__ = ["TokenModel", "corpus_model"]
+__all__ = ["TokenModel", "corpus_model", "fit_corpus_model"]
 
 # Candidate-set sizes: the sampler only ever sees these tokens, which keeps one step to tens of microseconds.
 NGRAM_CANDIDATES = 36  # continuations of the matched contexts, longest context first
@@ -79,8 +87,9 @@ class TokenModel:
         end_token: int,
         markup_tokens: frozenset[int],
         overlay: _Overlay | None = None,
-        topics: TopicIndex | None = None,
         script: Callable[[int], int] | None = None,
+        encoding: tiktoken.Encoding | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self._table = table
         self._documents = documents
@@ -90,19 +99,39 @@ class TokenModel:
         vocabulary = max((max(doc) for doc in documents if doc), default=end_token)
         self.floor = 1.0 / (max(vocabulary, end_token) + 1)
         self._overlay = overlay
-        self.topics = topics or TopicIndex(documents, markup_tokens | {end_token})
+        self.encoding = encoding
+        self.knowledge = knowledge
+        self.common_tokens, self.ubiquitous = _frequent_tokens(documents, markup_tokens | {end_token})
         self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
         self._prompted = functools.lru_cache(maxsize=_PROMPT_CACHE_SIZE)(self._build_prompted)
         self._script_of = script
         # Filled for every corpus and overlay token up front, so the per-step lookup is a plain dict.get.
         self.scripts: dict[int, int] = {}
-        for document in (*documents, *(overlay.documents if overlay else ())):
-            for token in document:
-                self.script(token)
+        for token in set().union(*documents, *(overlay.documents if overlay else ())):
+            self.script(token)
+        self.word_heads = self._word_heads(table)
+
+    def _word_heads(self, table: NgramTable) -> frozenset[int]:
+        """Latin tokens the corpus only ever continues with a piece of the same word (" mock" of " mockai"): after
+        one, the reply must finish the word, so it takes no backed-off candidates (see `unfinished`)."""
+        if self.encoding is None:
+            return frozenset()
+        return frozenset(
+            context[0]
+            for context, following in table.counts(1).items()
+            if self.scripts.get(context[0]) == LATIN
+            and self.token_bytes(context[0])[-1:].isalpha()
+            and all(self.is_word_piece(token) for token in following)
+        )
+
+    def is_word_piece(self, token: int) -> bool:
+        """A token that continues a Latin word rather than starting one: it begins with a letter, no space."""
+        return self.token_bytes(token)[:1].isalpha()
 
     def unfinished(self, context: Sequence[int]) -> bool:
-        """Whether the context ends inside a UTF-8 character (as far as the script classifier knows)."""
-        return bool(context) and self.scripts.get(context[-1]) == UNFINISHED
+        """Whether the context ends inside a UTF-8 character (as far as the script classifier knows) or inside a
+        word the corpus always continues (a word head)."""
+        return bool(context) and (self.scripts.get(context[-1]) == UNFINISHED or context[-1] in self.word_heads)
 
     def script(self, token: int) -> int:
         """NEUTRAL, LATIN, NON_ASCII or UNFINISHED (NEUTRAL for all when trained without a classifier)."""
@@ -111,6 +140,25 @@ class TokenModel:
             found = self._script_of(token) if self._script_of is not None else NEUTRAL
             self.scripts[token] = found
         return found
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """The text of token ids ("" without an encoding: such a model reads no text)."""
+        return self.encoding.decode(list(ids), errors="replace") if self.encoding is not None else ""
+
+    def token_bytes(self, token: int) -> bytes:
+        if self.encoding is None:
+            return b""
+        try:
+            return self.encoding.decode_single_token_bytes(token)
+        except KeyError:
+            return b""
+
+    def ground(self, turns: Sequence[tuple[str, str]]) -> Grounding | None:
+        """The retrieved answers a conversation asks for (None without a corpus index or a question)."""
+        if self.knowledge is None or self.encoding is None or not turns:
+            return None
+        encoding = self.encoding
+        return self.knowledge.ground(turns, self.end_token, lambda text: encoding.encode(text, disallowed_special=()))
 
     @classmethod
     def train(
@@ -121,12 +169,16 @@ class TokenModel:
         order: int = 4,
         markup_tokens: Iterable[int] = (),
         script: Callable[[int], int] | None = None,
+        encoding: tiktoken.Encoding | None = None,
+        knowledge: Knowledge | None = None,
     ) -> TokenModel:
         """Train on documents (token lists, each ending in `end_token`).
 
         `markup_tokens` are prompt-formatting tokens (chat markers): counted as context, never proposed as
         output, and left out of prompt conditioning. `script` classifies a token as NEUTRAL, LATIN or NON_ASCII
-        (see `encoding_script`), so prompted replies keep to the prompt's script.
+        (see `encoding_script`), so prompted replies keep to the prompt's script. With the `encoding` the model
+        reads its prompts as text, and with `knowledge` (see `fit_corpus_model`) it grounds replies in the answers
+        the prompt asks for.
         """
         if order < 1:
             raise ValueError(f"{order=} must be at least 1")
@@ -137,6 +189,8 @@ class TokenModel:
             end_token=end_token,
             markup_tokens=frozenset(markup_tokens),
             script=script,
+            encoding=encoding,
+            knowledge=knowledge,
         )
 
     def _base_distribution(self, suffix: tuple[int, ...]) -> tuple[list[Node], dict[int, float]]:
@@ -179,12 +233,13 @@ class TokenModel:
             prob = (1.0 - weight) * prob + weight * interpolate(overlay, token, self.floor)
         return math.log(prob)
 
-    def for_prompt(self, prompt_ids: Sequence[int]) -> PromptedModel:
-        """This model conditioned on a prompt (see `PromptedModel`); recent prompts are reused."""
-        return self._prompted(tuple(prompt_ids))
+    def for_prompt(self, prompt_ids: Sequence[int], *, grounded: bool = True) -> PromptedModel:
+        """This model conditioned on a prompt (see `PromptedModel`); recent prompts are reused. `grounded=False`
+        leaves out the retrieved answers: for prose that answers no question (a transcript of unscripted audio)."""
+        return self._prompted(tuple(prompt_ids), grounded)
 
-    def _build_prompted(self, prompt_ids: tuple[int, ...]) -> PromptedModel:
-        return PromptedModel(self, prompt_ids)
+    def _build_prompted(self, prompt_ids: tuple[int, ...], grounded: bool) -> PromptedModel:
+        return PromptedModel(self, prompt_ids, grounded=grounded)
 
     @property
     def context_span(self) -> int:
@@ -206,8 +261,9 @@ class TokenModel:
             end_token=self.end_token,
             markup_tokens=self.markup_tokens,
             overlay=overlay,
-            topics=self.topics,
             script=self._script_of,
+            encoding=self.encoding,
+            knowledge=self.knowledge,
         )
 
     def evaluate(self, documents: Sequence[Sequence[int]]) -> tuple[float, float]:
@@ -234,17 +290,44 @@ class TokenModel:
         return nll / count, hits / count
 
 
-def _corpus_documents(encoding_name: str) -> tuple[list[list[int]], int, frozenset[int]]:
+def _frequent_tokens(
+    documents: Sequence[Sequence[int]], ignored: frozenset[int]
+) -> tuple[frozenset[int], frozenset[int]]:
+    """Tokens in over half the documents (punctuation, "the": they say nothing about a topic), and those in nearly
+    all of them (the reply opener's newline: they say nothing about a prompt either)."""
+    seen: Counter[int] = Counter()
+    for document in documents:
+        seen.update(set(document))
+    total = len(documents)
+    common = frozenset(token for token, count in seen.items() if count * 2 > total) | ignored
+    ubiquitous = frozenset(token for token, count in seen.items() if count * 10 >= total * 9)
+    return common, ubiquitous
+
+
+def fit_corpus_model(encoding_name: str) -> TokenModel:
+    """Fit everything the corpus gives one encoding: the n-gram over its answers and the retrieval index.
+
+    Each document is an answer as a chat reply would start (the assistant opener), so a rendered chat prompt's
+    final tokens lead into answer openings. Everything derived from the corpus lives in the returned object.
+    """
     encoding = get_encoding(encoding_name)
-    # Each document starts like a chat reply, so a rendered chat prompt's final tokens lead into answer openings.
+    pairs = read_corpus()
     opener = encoding.encode(ASSISTANT_OPENER, disallowed_special=())
+    answers = [tuple(encoding.encode_ordinary(pair.answer)) for pair in pairs]
     end = encoding.eot_token
-    documents = []
-    for path in sorted((resource_dir("fixtures") / "corpus").glob("*.txt")):
-        for paragraph in path.read_text(encoding="utf-8").split("\n\n"):
-            if paragraph.strip():
-                documents.append(opener + encoding.encode(paragraph.strip(), disallowed_special=()) + [end])
-    return documents, end, markup_token_ids(encoding)
+    knowledge = Knowledge(
+        AnswerIndex((pair.questions, pair.answer) for pair in pairs),
+        tuple(answers),
+        tuple(pair.source.split("/")[0] for pair in pairs),
+    )
+    return TokenModel.train(
+        [[*opener, *ids, end] for ids in answers],
+        end_token=end,
+        markup_tokens=markup_token_ids(encoding),
+        script=encoding_script(encoding),
+        encoding=encoding,
+        knowledge=knowledge,
+    )
 
 
 class _CorpusModels:
@@ -258,10 +341,7 @@ class _CorpusModels:
         with self._lock:
             model = self._models.get(encoding_name)
             if model is None:
-                documents, end, markup = _corpus_documents(encoding_name)
-                script = encoding_script(get_encoding(encoding_name))
-                model = TokenModel.train(documents, end_token=end, markup_tokens=markup, script=script)
-                self._models[encoding_name] = model
+                model = self._models[encoding_name] = fit_corpus_model(encoding_name)
             return model
 
 
@@ -269,5 +349,5 @@ _CORPUS_MODELS = _CorpusModels()
 
 
 def corpus_model(encoding_name: str) -> TokenModel:
-    """The model trained on `fixtures/corpus/*.txt` encoded with `encoding_name` (cached per encoding)."""
+    """The model fitted on `fixtures/corpus/` encoded with `encoding_name` (cached per encoding)."""
     return _CORPUS_MODELS.get(encoding_name)

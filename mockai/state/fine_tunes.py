@@ -168,7 +168,7 @@ class FineTuneEvent:
             "level": self.level,
             "message": self.message,
             "type": "message" if self.data is None else "metrics",
-            "data": self.data,
+            "data": {} if self.data is None else self.data,  # an object in the spec, empty for a message event
         }
 
 

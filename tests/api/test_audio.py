@@ -158,7 +158,7 @@ REFUSALS = [
     ("stream", upload("a.wav", wav(1.0)), {"stream": "true"}, 400, "invalid_request_error", "stream", "invalid_value"),
     ("temperature-2", upload("a.wav", wav(1.0)), {"temperature": "2"}, 400, "invalid_request_error", "temperature",
      "decimal_above_max_value"),
-    ("unknown-model", upload("a.wav", wav(1.0)), {"model": "whisper-9"}, 404, "invalid_request_error", None,
+    ("unknown-model", upload("a.wav", wav(1.0)), {"model": "wav2vec-9"}, 404, "invalid_request_error", None,
      "model_not_found"),
     ("chat-model", upload("a.wav", wav(1.0)), {"model": "gpt-4"}, 404, "invalid_request_error", "model", None),
     ("missing-file", {}, {"dummy": None}, 400, "invalid_request_error", "file", "missing_required_parameter"),

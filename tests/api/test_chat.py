@@ -52,7 +52,8 @@ def test_max_tokens_cuts_with_finish_reason_length(client: Any) -> None:
 
 
 def test_the_same_seed_gives_the_same_bytes(http: httpx.Client) -> None:
-    body = {"model": "gpt-3.5-turbo", "messages": HELLO, "seed": 42, "temperature": 1.2}
+    rice = [{"role": "user", "content": "How do I cook rice?"}]
+    body = {"model": "gpt-3.5-turbo", "messages": rice, "seed": 42, "temperature": 1.2}
     first, second = http.post("/v1/chat/completions", json=body), http.post("/v1/chat/completions", json=body)
     assert first.content == second.content
     other = http.post("/v1/chat/completions", json={**body, "seed": 43})
@@ -233,10 +234,50 @@ def test_refusals(http: httpx.Client, body: dict[str, Any], status: int, param: 
         assert error["code"] == code
 
 
-def test_a_wrong_role_names_the_field(http: httpx.Client) -> None:
+def test_a_wrong_role_names_the_field_and_the_roles_there_are(http: httpx.Client) -> None:
     body = {"model": "gpt-3.5-turbo", "messages": [{"role": "robot", "content": "hi"}]}
     error = http.post("/v1/chat/completions", json=body).json()["error"]
-    assert error["param"].startswith("messages[0]")
+    assert (error["param"], error["code"]) == ("messages[0].role", "invalid_value")
+    assert error["message"] == (
+        "Invalid value: 'robot'. Supported values are: 'developer', 'system', 'user', 'assistant', 'tool', and "
+        "'function'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "param", "code"),
+    [
+        ({"role": "tool", "content": "22 degrees"}, "messages[1].tool_call_id", "missing_required_parameter"),
+        ({"role": "user", "content": 7}, "messages[1].content", "invalid_type"),
+        ({"role": "user", "content": [{"type": "text"}]}, "messages[1].content[0].text", "missing_required_parameter"),
+        ({"role": "user", "content": [{"type": "picture"}]}, "messages[1].content[0].type", "invalid_value"),
+        ({"content": "hi"}, "messages[1].role", "missing_required_parameter"),
+    ],
+    ids=["tool message without its call id", "content of the wrong type", "text part without text",
+         "unknown part type", "no role"],
+)  # fmt: skip
+def test_a_bad_field_inside_a_message_is_named(
+    http: httpx.Client, message: dict[str, Any], param: str, code: str
+) -> None:
+    body = {"model": "gpt-3.5-turbo", "messages": [*HELLO, message]}
+    error = http.post("/v1/chat/completions", json=body).json()["error"]
+    assert (error["param"], error["code"]) == (param, code)
+
+
+def test_an_unknown_top_level_parameter_is_refused_in_the_real_words(http: httpx.Client) -> None:
+    response = http.post("/v1/chat/completions", json={"model": "gpt-3.5-turbo", "messages": HELLO, "colour": "red"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "message": "Unrecognized request argument supplied: colour",
+        "type": "invalid_request_error",
+        "param": "colour",
+        "code": "unknown_parameter",
+    }
+
+
+def test_unknown_fields_inside_a_message_are_as_welcome_as_the_spec_makes_them(http: httpx.Client) -> None:
+    message = {"role": "user", "content": "hi", "x_trace": "kept by a client library"}
+    assert http.post("/v1/chat/completions", json={"model": "gpt-3.5-turbo", "messages": [message]}).status_code == 200
 
 
 def test_the_context_window_message_is_the_real_one(http: httpx.Client) -> None:

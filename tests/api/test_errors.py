@@ -152,9 +152,17 @@ def test_missing_key_message_is_the_real_one(base_url: str) -> None:
 
 
 def test_enum_refusals_list_the_supported_values_in_json_terms(http: httpx.Client) -> None:
+    error = http.post("/v1/images/generations", json={"prompt": "x", "quality": "ultra"}).json()["error"]
+    assert error["message"].startswith("Invalid value: 'ultra'. Supported values are: 'standard', 'hd', 'low'")
+    assert error["message"].endswith(", 'auto', and null.")
+    assert (error["param"], error["code"]) == ("quality", "invalid_value")
+
+
+def test_a_size_the_model_cannot_draw_lists_the_models_sizes(http: httpx.Client) -> None:
+    # The spec types `size` as any string (new models bring new sizes), so the model's own sizes decide.
     error = http.post("/v1/images/generations", json={"prompt": "x", "size": "100x100"}).json()["error"]
-    assert error["message"].startswith("Invalid value: '100x100'. Supported values are: 'auto', '256x256'")
-    assert "None" not in error["message"]
+    assert error["message"] == "Invalid value: '100x100'. Supported values are: '256x256', '512x512', and '1024x1024'."
+    assert error["param"] == "size"
 
 
 def test_messages_use_the_real_api_wording(http: httpx.Client) -> None:
@@ -198,3 +206,27 @@ def test_an_unexpected_exception_is_a_500_server_error(small_server: ServerThrea
     error = response.json()["error"]
     assert (response.status_code, error["type"]) == (500, "server_error")
     assert "req_" in error["message"]
+
+
+def test_a_curl_form_post_is_told_how_to_send_json(http: httpx.Client) -> None:
+    # What `curl .../v1/chat/completions -d '{...}'` sends without -H "Content-Type: application/json".
+    body = b'{"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hi"}]}'
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = http.post("/v1/chat/completions", content=body, headers=headers)
+    error = response.json()["error"]
+    assert (response.status_code, error["type"], error["param"], error["code"]) == (
+        415,
+        "invalid_request_error",
+        None,
+        "unsupported_content_type",
+    )
+    assert error["message"] == (
+        "Invalid Content-Type header (application/x-www-form-urlencoded), expected application/json. "
+        'With curl, add -H "Content-Type: application/json" (-d alone sends a form).'
+    )
+
+
+def test_a_json_upload_is_told_to_send_a_multipart_form(http: httpx.Client) -> None:
+    response = http.post("/v1/files", json={"purpose": "fine-tune"})
+    assert response.status_code == 415
+    assert "With curl, send each field with -F" in response.json()["error"]["message"]

@@ -12,6 +12,7 @@ import pytest
 
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
+from tests.response_guard import ResponseGuard
 
 TRAIN = b'{"prompt": "Hi ->", "completion": " there\\n"}\n' * 3
 
@@ -24,23 +25,46 @@ def files_server() -> Iterator[ServerThread]:
 
 
 @pytest.fixture
-def http(files_server: ServerThread) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=files_server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}) as client:
-        yield client
+def http(files_server: ServerThread, response_guard: ResponseGuard) -> httpx.Client:
+    return response_guard.http(files_server.base_url, {"Authorization": f"Bearer {API_KEY}"})
 
 
-def sdk(server: ServerThread, organization: str | None = None) -> Any:
-    return openai.OpenAI(
-        base_url=f"{server.base_url}/v1",
-        api_key=API_KEY,
-        organization=organization,
-        max_retries=0,
-        _strict_response_validation=True,
-    )
+def sdk(server: ServerThread, guard: ResponseGuard, organization: str | None = None) -> Any:
+    return guard.openai(server.base_url, api_key=API_KEY, organization=organization)
 
 
-def test_the_sdk_uploads_lists_downloads_and_deletes(files_server: ServerThread, http: httpx.Client) -> None:
-    client = sdk(files_server, "org-sdk")
+def test_an_expiry_policy_passes_validation(files_server: ServerThread, response_guard: ResponseGuard) -> None:
+    # The SDK sends it as form fields `expires_after[anchor]` and `expires_after[seconds]`; keeping the policy is
+    # later work, refusing it would break every caller that sets one.
+    client = sdk(files_server, response_guard)
+    expires_after = {"anchor": "created_at", "seconds": 3600}
+    created = client.files.create(file=("batch.jsonl", TRAIN), purpose="batch", expires_after=expires_after)
+    assert created.filename == "batch.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("fields", "param", "code"),
+    [
+        ({"expires_after[anchor]": "created_at", "expires_after[seconds]": "soon"}, "expires_after.seconds",
+         "invalid_type"),
+        ({"expires_after[anchor]": "created_at", "expires_after[seconds]": "60"}, "expires_after.seconds",
+         "integer_below_min_value"),
+        ({"expires_after[seconds]": "3600"}, "expires_after.anchor", "missing_required_parameter"),
+    ],
+    ids=["seconds not a number", "seconds below an hour", "no anchor"],
+)  # fmt: skip
+def test_an_expiry_policy_is_validated_field_by_field(
+    http: httpx.Client, fields: dict[str, str], param: str, code: str
+) -> None:
+    response = http.post("/v1/files", files={"file": ("a.jsonl", TRAIN)}, data={"purpose": "batch", **fields})
+    error = response.json()["error"]
+    assert (response.status_code, error["param"], error["code"]) == (400, param, code)
+
+
+def test_the_sdk_uploads_lists_downloads_and_deletes(
+    files_server: ServerThread, http: httpx.Client, response_guard: ResponseGuard
+) -> None:
+    client = sdk(files_server, response_guard, "org-sdk")
     created = client.files.create(file=("mydata.jsonl", TRAIN), purpose="fine-tune")
     assert (created.bytes, created.filename, created.purpose, created.status) == (
         len(TRAIN),
@@ -59,9 +83,9 @@ def test_the_sdk_uploads_lists_downloads_and_deletes(files_server: ServerThread,
         client.files.retrieve(created.id)
 
 
-def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread) -> None:
-    mine = sdk(files_server, "org-owner").files.create(file=("a.txt", b"secret"), purpose="assistants")
-    theirs = sdk(files_server, "org-other")
+def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread, response_guard: ResponseGuard) -> None:
+    mine = sdk(files_server, response_guard, "org-owner").files.create(file=("a.txt", b"secret"), purpose="assistants")
+    theirs = sdk(files_server, response_guard, "org-other")
     assert [f.id for f in theirs.files.list()] == []
     for call in (theirs.files.retrieve, theirs.files.content, theirs.files.delete):
         with pytest.raises(openai.NotFoundError):
@@ -135,9 +159,9 @@ def test_fifty_parallel_uploads_give_fifty_distinct_ids(files_server: ServerThre
 def test_files_and_jobs_survive_a_restart_on_a_data_dir(tmp_path: Any) -> None:
     def serve() -> tuple[ServerThread, httpx.Client]:
         running = start_server(data_dir=tmp_path)
-        # 30 s: creating the first fine-tune trains the corpus model in the request (~5 s on a busy 2-core host).
-        auth = {"Authorization": f"Bearer {API_KEY}"}
-        return running, httpx.Client(base_url=running.base_url, headers=auth, timeout=30)
+        # The first fine-tune of a fresh server trains the token model: seconds on a loaded machine.
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        return running, httpx.Client(base_url=running.base_url, headers=headers, timeout=60)
 
     first, http = serve()
     file_id = http.post("/v1/files", files={"file": ("t.jsonl", TRAIN)}, data={"purpose": "fine-tune"}).json()["id"]

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import openai
 import pytest
 
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
+from tests.response_guard import ResponseGuard
 
 EXAMPLES = [
     {"prompt": f"Capital of {country} ->", "completion": f" {capital}, of course.\n"}
@@ -28,15 +28,14 @@ def ft_server() -> Iterator[ServerThread]:
     running.stop()
 
 
-def client_for(server: ServerThread, org: str) -> httpx.Client:
+def client_for(server: ServerThread, guard: ResponseGuard, org: str) -> httpx.Client:
     headers = {"Authorization": f"Bearer {API_KEY}", "OpenAI-Organization": org}
-    return httpx.Client(base_url=server.base_url, headers=headers, timeout=60)
+    return guard.http(server.base_url, headers, timeout=60)
 
 
 @pytest.fixture
-def http(ft_server: ServerThread) -> Iterator[httpx.Client]:
-    with client_for(ft_server, "org-legacy") as client:
-        yield client
+def http(ft_server: ServerThread, response_guard: ResponseGuard) -> httpx.Client:
+    return client_for(ft_server, response_guard, "org-legacy")
 
 
 def advance(http: httpx.Client, seconds: float) -> None:
@@ -57,7 +56,7 @@ def read_stream(http: httpx.Client, job_id: str, frames: list[str]) -> None:
         frames.extend(line.removeprefix("data: ") for line in response.iter_lines() if line.startswith("data: "))
 
 
-def test_the_whole_legacy_story(ft_server: ServerThread, http: httpx.Client) -> None:
+def test_the_whole_legacy_story(ft_server: ServerThread, http: httpx.Client, response_guard: ResponseGuard) -> None:
     job = http.post("/v1/fine-tunes", json={"training_file": uploaded(http), "n_epochs": 2}).json()
     assert (job["object"], job["model"], job["status"]) == ("fine-tune", "curie", "pending")
     assert job["events"][0]["message"] == "Job enqueued. Waiting for jobs ahead to complete. Queue number: 0."
@@ -95,17 +94,11 @@ def test_the_whole_legacy_story(ft_server: ServerThread, http: httpx.Client) -> 
     listed = {m["id"]: m for m in http.get("/v1/models").json()["data"]}
     assert listed[model]["owned_by"] == "org-legacy" and listed[model]["parent"] == "curie"
     # Using the model: at temperature 0 a training prompt gets its training completion back.
-    client = openai.OpenAI(
-        base_url=f"{ft_server.base_url}/v1",
-        api_key=API_KEY,
-        organization="org-legacy",
-        max_retries=0,
-        _strict_response_validation=True,
-    )
+    client = response_guard.openai(ft_server.base_url, api_key=API_KEY, organization="org-legacy")
     for example in EXAMPLES:
         answer = client.completions.create(model=model, prompt=example["prompt"], temperature=0, max_tokens=16)
         assert answer.model == model and answer.choices[0].text == example["completion"]
-    with client_for(ft_server, "org-stranger") as other:
+    with client_for(ft_server, response_guard, "org-stranger") as other:
         refused = other.post("/v1/completions", json={"model": model, "prompt": "x"})
         assert refused.status_code == 404 and refused.json()["error"]["code"] == "model_not_found"
 
@@ -144,9 +137,11 @@ def test_a_file_still_processing_is_refused(http: httpx.Client) -> None:
     assert response.status_code == 400 and "still being processed" in response.json()["error"]["message"]
 
 
-def test_other_organizations_see_nothing(ft_server: ServerThread, http: httpx.Client) -> None:
+def test_other_organizations_see_nothing(
+    ft_server: ServerThread, http: httpx.Client, response_guard: ResponseGuard
+) -> None:
     job = http.post("/v1/fine-tunes", json={"training_file": uploaded(http)}).json()
-    with client_for(ft_server, "org-stranger") as other:
+    with client_for(ft_server, response_guard, "org-stranger") as other:
         assert other.get(f"/v1/fine-tunes/{job['id']}").status_code == 404
         assert other.get(f"/v1/fine-tunes/{job['id']}/events").status_code == 404
         assert other.post(f"/v1/fine-tunes/{job['id']}/cancel").status_code == 404

@@ -12,6 +12,7 @@ import pytest
 
 from mockai.server import ServerThread
 from tests.conftest import API_KEY, start_server
+from tests.response_guard import ResponseGuard
 
 CHAT = b"".join(
     json.dumps(
@@ -37,14 +38,8 @@ def ft_server() -> Iterator[ServerThread]:
 
 
 @pytest.fixture
-def client(ft_server: ServerThread) -> Any:
-    return openai.OpenAI(
-        base_url=f"{ft_server.base_url}/v1",
-        api_key=API_KEY,
-        organization=ORG,
-        max_retries=0,
-        _strict_response_validation=True,
-    )
+def client(ft_server: ServerThread, response_guard: ResponseGuard) -> Any:
+    return response_guard.openai(ft_server.base_url, api_key=API_KEY, organization=ORG)
 
 
 def advance(server: ServerThread, seconds: float) -> None:
@@ -102,6 +97,26 @@ def test_list_paginates_newest_first(ft_server: ServerThread, client: Any) -> No
     assert {j.id for j in client.fine_tuning.jobs.list()} >= set(made)
 
 
+def test_a_limit_of_zero_is_a_valid_page_size(client: Any) -> None:
+    # The spec sets `limit` no minimum: an empty page, with `has_more` saying whether jobs exist.
+    assert client.fine_tuning.jobs.list(limit=0).data == []
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "code"),
+    [("limit=abc", "limit", "invalid_type"), ("limit=1.5", "limit", "invalid_type")],
+)
+def test_query_parameters_are_validated_like_body_fields(
+    ft_server: ServerThread, response_guard: ResponseGuard, query: str, param: str, code: str
+) -> None:
+    http = response_guard.http(ft_server.base_url, {"Authorization": f"Bearer {API_KEY}"})
+    response = http.get(f"/v1/fine_tuning/jobs?{query}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["type"], error["param"], error["code"]) == ("invalid_request_error", param, code)
+    assert error["message"] == "Invalid type for 'limit': expected an integer, but got a string instead."
+
+
 def test_cancel_then_cancel_again_is_refused(client: Any) -> None:
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
@@ -133,10 +148,43 @@ def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, ne
         client.fine_tuning.jobs.create(**options)
 
 
-def test_jobs_are_invisible_to_other_organizations(ft_server: ServerThread, client: Any) -> None:
+def test_jobs_are_invisible_to_other_organizations(
+    ft_server: ServerThread, client: Any, response_guard: ResponseGuard
+) -> None:
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
-    other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)
+    other = response_guard.openai(ft_server.base_url, api_key=API_KEY, organization="org-x")
     with pytest.raises(openai.NotFoundError):
         other.fine_tuning.jobs.retrieve(job.id)
     assert list(other.fine_tuning.jobs.list()) == []
+
+
+def test_gpt_4o_mini_2024_07_18_fine_tunes_end_to_end(ft_server: ServerThread, client: Any) -> None:
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id, suffix="marv")
+    assert (job.model, job.status) == ("gpt-4o-mini-2024-07-18", "validating_files")
+    hello = [{"role": "user", "content": "Hello!"}]
+    with pytest.raises(openai.NotFoundError):  # the name is the job's, not yet a model: never inferred meanwhile
+        client.chat.completions.create(model=f"ft:gpt-4o-mini-2024-07-18:modern:marv:{job.id[6:14]}", messages=hello)
+
+    advance(ft_server, 3600)
+    done = client.fine_tuning.jobs.retrieve(job.id)
+    assert done.status == "succeeded"
+    assert done.fine_tuned_model == f"ft:gpt-4o-mini-2024-07-18:modern:marv:{job.id[6:14]}"
+    assert {m.id: m.owned_by for m in client.models.list()}[done.fine_tuned_model] == ORG
+    question = [
+        {"role": "system", "content": "You are Marv, a sarcastic bot."},
+        {"role": "user", "content": "What is 3 plus 3?"},
+    ]
+    reply = client.chat.completions.create(model=done.fine_tuned_model, messages=question, temperature=0, max_tokens=20)
+    assert reply.choices[0].message.content.endswith(", obviously.")
+    # Its tokens are its base's o200k ones (cl100k counts this text as 16 tokens, o200k as 9).
+    russian = [{"role": "user", "content": "Привет, как дела у тебя сегодня?"}]
+    counted = client.chat.completions.create(model=done.fine_tuned_model, messages=russian, max_tokens=1)
+    base = client.chat.completions.create(model="gpt-4o-mini-2024-07-18", messages=russian, max_tokens=1)
+    older = client.chat.completions.create(model="gpt-3.5-turbo-0125", messages=russian, max_tokens=1)
+    assert counted.usage.prompt_tokens == base.usage.prompt_tokens == older.usage.prompt_tokens - 7
+
+    other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)
+    with pytest.raises(openai.NotFoundError):  # another organization's model is not inferred into existence
+        other.chat.completions.create(model=done.fine_tuned_model, messages=russian, max_tokens=1)

@@ -82,7 +82,7 @@ GENERATION_REFUSALS = [
     ("gpt-image-parameter", {"prompt": "x", "output_format": "webp"}, 400, "output_format", "unsupported_parameter"),
     ("n-11", {"prompt": "x", "n": 11}, 400, "n", "integer_above_max_value"),
     ("empty-prompt", {"prompt": ""}, 400, "prompt", "empty_string"),
-    ("unknown-model", {"prompt": "x", "model": "dall-e-9"}, 404, None, "model_not_found"),
+    ("unknown-model", {"prompt": "x", "model": "stable-diffusion-9"}, 404, None, "model_not_found"),
     ("chat-model", {"prompt": "x", "model": "gpt-4"}, 404, "model", None),
 ]
 

@@ -63,11 +63,11 @@ def test_models_keep_the_legacy_permission_list(http: httpx.Client) -> None:
 
 def test_an_unknown_model_is_404_model_not_found(client: Any) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
-        client.models.retrieve("gpt-99")
+        client.models.retrieve("llama-99")
     error = caught.value.body
     assert error["code"] == "model_not_found"
     assert error["type"] == "invalid_request_error"
-    assert "`gpt-99` does not exist" in error["message"]
+    assert "`llama-99` does not exist" in error["message"]
 
 
 def test_deleting_a_base_model_is_refused(http: httpx.Client) -> None:

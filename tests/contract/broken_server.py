@@ -2,7 +2,7 @@
 
 Planted defects (the title `mockai contract` must report for each is in `PLANTED`):
 - `GET /v1/models` sends `created` as a string; `GET /v1/models/{id}` leaves out `owned_by`.
-- `POST /v1/chat/completions` answers without `usage`, accepts any body (no 400 for invalid requests), and streams
+- `POST /v1/chat/completions` answers without `created`, accepts any body (no 400 for invalid requests), and streams
   well-framed events that never end with `data: [DONE]`.
 - `POST /v1/completions` streams bare JSON lines as `application/json` (no SSE framing at all).
 - `POST /v1/embeddings` sends the vector's numbers as strings.
@@ -41,7 +41,7 @@ PLANTED: dict[str, tuple[str, str]] = {
         "response violates createEmbedding.response at data[*].embedding: anyOf",
     ),
 }
-MISSING_USAGE = ("response_schema_conformance", "response violates createChatCompletion.response at (root): required")
+MISSING_FIELD = ("response_schema_conformance", "response violates createChatCompletion.response at (root): required")
 ACCEPTS_INVALID = ("status_code_conformance", "expected 400, got 200")
 
 
@@ -68,9 +68,9 @@ async def _chat(request: Request) -> Response:
     if body.get("stream"):
         frames = [f"data: {_chunk('Hi', None)}\n\n", f"data: {_chunk(None, 'stop')}\n\n"]
         return StreamingResponse(iter(frames), media_type="text/event-stream")
-    message = {"role": "assistant", "content": "Hi"}
+    message = {"role": "assistant", "content": "Hi", "refusal": None}
     choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
-    return JSONResponse({"id": "c1", "object": "chat.completion", "created": 1, "model": "m1", "choices": [choice]})
+    return JSONResponse({"id": "c1", "object": "chat.completion", "model": "m1", "choices": [choice]})
 
 
 async def _completions(request: Request) -> Response:

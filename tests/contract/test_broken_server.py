@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from mockai.cli import main
 from mockai.contract.report import ContractReport
 from mockai.contract.runner import run_contract
-from tests.contract.broken_server import ACCEPTS_INVALID, MISSING_USAGE, PLANTED, broken_server
+from tests.contract.broken_server import ACCEPTS_INVALID, MISSING_FIELD, PLANTED, broken_server
 
 FAMILIES = "models,chat,completions,embeddings,files,fine-tuning"
 
@@ -42,7 +42,7 @@ def test_each_planted_defect_is_reported(report: ContractReport, operation_id: s
 
 
 def test_a_missing_field_and_accepting_invalid_requests_are_reported(report: ContractReport) -> None:
-    assert {MISSING_USAGE, ACCEPTS_INVALID} <= _keys(report, "createChatCompletion")
+    assert {MISSING_FIELD, ACCEPTS_INVALID} <= _keys(report, "createChatCompletion")
 
 
 def test_each_failure_is_reported_once_with_its_example(report: ContractReport) -> None:
@@ -92,7 +92,7 @@ def test_the_cli_says_when_nothing_listens(tmp_path: Path) -> None:
 
 def test_shrinking_leaves_the_smallest_example_of_a_defect_every_request_shows(report: ContractReport) -> None:
     result = next(result for result in report.results if result.operation_id == "createChatCompletion")
-    failure = next(failure for failure in result.failures if failure.key == MISSING_USAGE)
+    failure = next(failure for failure in result.failures if failure.key == MISSING_FIELD)
     assert failure.request is not None
     body = failure.request.body
     assert set(body) == {"model", "messages", "max_tokens"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -49,8 +50,26 @@ def test_status_code_conformance(status: int, expected: int | str, ok: bool) -> 
         assert found[0].title == f"expected {expected}, got {status}"
 
 
-def test_response_schema_conformance_passes_the_docs_example() -> None:
-    body = default_registry().examples("openai/createChatCompletion.response")[0]
+# A chat completion as the real API sends it today (the spec requires `refusal` and `logprobs`, null here).
+CHAT_COMPLETION: dict[str, Any] = {
+    "id": "chatcmpl-123",
+    "object": "chat.completion",
+    "created": 1677652288,
+    "model": "gpt-4o-mini",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hello there, how may I assist you today?", "refusal": None},
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21},
+}
+
+
+def test_response_schema_conformance_passes_a_real_answer() -> None:
+    body = copy.deepcopy(CHAT_COMPLETION)
     exchange = _exchange(200, body)
     assert (
         checks.response_schema_conformance(exchange, default_registry(), "openai/createChatCompletion.response") == []
@@ -58,7 +77,7 @@ def test_response_schema_conformance_passes_the_docs_example() -> None:
 
 
 def test_one_defect_in_every_choice_is_one_failure_whatever_the_index() -> None:
-    body = default_registry().examples("openai/createChatCompletion.response")[0]
+    body = copy.deepcopy(CHAT_COMPLETION)
     body["choices"] = [dict(body["choices"][0], index=i, finish_reason="sleepy") for i in range(3)]
     found = checks.response_schema_conformance(
         _exchange(200, body), default_registry(), "openai/createChatCompletion.response"
@@ -130,7 +149,7 @@ def test_stream_invariants_report_each_planted_defect(events: list[str], title: 
 
 
 def test_stream_matches_response_compares_each_choice_text() -> None:
-    plain = _exchange(200, default_registry().examples("openai/createChatCompletion.response")[0])
+    plain = _exchange(200, CHAT_COMPLETION)
     text = plain.response.json()["choices"][0]["message"]["content"]
 
     def text_of(choice: dict[str, Any]) -> str | None:

@@ -77,8 +77,9 @@ def test_chat_requests_stay_small_enough_to_answer_fast(body: dict[str, Any]) ->
 
 
 def test_every_documented_bound_is_among_the_breakers() -> None:
-    schema = default_registry().bundled("openai/createChatCompletion.request")
-    found = {(b.param, b.violation) for b in strategies._breakers(schema, json_body=True)}
+    registry = default_registry()
+    schema = registry.document("openai/createChatCompletion.request")
+    found = {(b.param, b.violation) for b in strategies._breakers(schema, json_body=True, lookup=registry.lookup)}
     for expected in [
         ("temperature", "above maximum"),
         ("temperature", "below minimum"),

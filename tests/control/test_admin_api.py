@@ -41,6 +41,7 @@ def test_an_error_rule_takes_the_real_wording_unless_told_otherwise(mock: MockAI
     assert http.get("/v1/models").status_code == 200
 
 
+@pytest.mark.scripted_answers
 def test_rules_can_match_a_path_parameter_model(mock: MockAI, http: httpx.Client) -> None:
     mock.models.respond({"id": "scripted"}, when=mock.match(model="gpt-4"))
     assert http.get("/v1/models/gpt-4").json() == {"id": "scripted"}
@@ -70,6 +71,7 @@ def test_the_sdk_gives_up_after_its_max_retries(mock: MockAI, client: Any) -> No
     assert mock.requests.call_count == 3
 
 
+@pytest.mark.scripted_answers
 def test_a_sequence_over_http_and_its_listing(mock: MockAI, http: httpx.Client) -> None:
     mock.models.reply_sequence([{"kind": "json", "body": "A"}, {"kind": "json", "body": "B"}])
     assert [http.get("/v1/models").json() for _ in range(2)] == ["A", "B"]
@@ -77,6 +79,7 @@ def test_a_sequence_over_http_and_its_listing(mock: MockAI, http: httpx.Client) 
     assert [(rule["call_count"], rule["times"]) for rule in listed] == [(2, 2)]
 
 
+@pytest.mark.scripted_answers
 def test_rules_are_deleted_one_by_one_or_all_together(mock: MockAI, http: httpx.Client) -> None:
     first = mock.models.respond("first")
     mock.models.respond("second", priority=9)
@@ -111,6 +114,7 @@ def test_an_invalid_regex_is_refused_by_the_handle(mock: MockAI) -> None:
         mock.models.respond({}, when=mock.match(model__regex="("))
 
 
+@pytest.mark.scripted_answers
 def test_the_journal_records_bodies_statuses_and_the_answering_rule(mock: MockAI, http: httpx.Client) -> None:
     rule = mock.embeddings.respond({"object": "list", "data": []}, when=mock.match(json__input="hello"))
     http.post("/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "hello"})
@@ -208,3 +212,69 @@ def test_rules_load_from_a_file_at_start(tmp_path: Path) -> None:
         assert response.json() == {"from": "file"}
     finally:
         server.stop()
+
+
+def test_a_reset_returns_to_the_rules_the_file_loaded(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("- id: from-file\n  match: {path: /v1/models}\n  reply: {kind: json, body: {from: file}}\n")
+    server = start_server(rules_file=rules)
+    try:
+        with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+            http.get("/v1/models")
+            http.delete("/_mockai/rules/from-file")
+            http.post("/_mockai/rules", json={"match": {"path": "/v1/models"}, "reply": {"kind": "json", "body": 1}})
+            assert http.post("/_mockai/reset").status_code == 200
+            listed = http.get("/_mockai/rules").json()["data"]
+            assert [(rule["id"], rule["call_count"]) for rule in listed] == [("from-file", 0)]
+            assert http.get("/v1/models").json() == {"from": "file"}
+    finally:
+        server.stop()
+
+
+def test_the_journal_feed_sends_what_is_new_with_secrets_masked(mock: MockAI, http: httpx.Client) -> None:
+    http.get("/v1/models")
+    http.post("/v1/embeddings", json={"model": "text-embedding-ada-002", "input": "key sk-abcdefghijklmnopqrstuvwx"})
+    everything = http.get("/_mockai/requests").json()
+    newer = http.get("/_mockai/requests", params={"after": everything["data"][0]["id"], "redact": "true"}).json()
+    assert [entry["path"] for entry in newer["data"]] == ["/v1/embeddings"]
+    assert newer["data"][0]["json"]["input"] == "key [redacted]"
+    assert everything["data"][1]["json"]["input"] == "key sk-abcdefghijklmnopqrstuvwx"  # the API keeps what came
+    assert newer["generation"] == everything["generation"]
+    mock.reset()
+    assert http.get("/_mockai/requests").json()["generation"] == everything["generation"] + 1
+
+
+def test_the_journal_page_cookie_reads_but_never_changes_the_server() -> None:
+    server = start_server(admin_token="page-token")
+    try:
+        with httpx.Client(base_url=f"{server.base_url}/_mockai") as browser:
+            signed_in = browser.get("/ui", params={"token": "page-token"})
+            assert (signed_in.status_code, signed_in.headers["location"]) == (303, "ui")
+            assert (
+                "HttpOnly" in signed_in.headers["set-cookie"] and "SameSite=strict" in signed_in.headers["set-cookie"]
+            )
+            assert browser.get("/requests").status_code == 200  # the cookie came back with it
+            assert browser.get("/ui").status_code == 200
+            assert browser.post("/reset").status_code == 401
+            assert browser.delete("/requests").status_code == 401
+            assert browser.post("/reset", headers={"Authorization": "Bearer page-token"}).status_code == 200
+        assert httpx.get(f"{server.base_url}/_mockai/requests").status_code == 401
+        wrong = httpx.get(f"{server.base_url}/_mockai/ui", params={"token": "guess"})
+        assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+    finally:
+        server.stop()
+
+
+def test_the_journal_page_is_served_from_the_package_with_a_strict_policy(http: httpx.Client) -> None:
+    page = http.get("/_mockai/ui")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="ui/journal.js" defer></script>' in page.text
+    assets = {name: http.get(f"/_mockai/ui/{name}") for name in ("journal.js", "journal.css", "favicon.svg")}
+    assert {name: r.headers["content-type"].split(";")[0] for name, r in assets.items()} == {
+        "journal.js": "text/javascript",
+        "journal.css": "text/css",
+        "favicon.svg": "image/svg+xml",
+    }
+    assert "innerHTML" not in assets["journal.js"].text  # rows are built from text nodes only
+    assert http.get("/_mockai/ui/journal.html").status_code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockai.control.journal import Journal, redact_headers
+from mockai.control.journal import REDACTED, Journal, redact_headers, redact_secrets
 
 
 def test_credentials_never_reach_the_journal() -> None:
@@ -48,3 +48,40 @@ def test_the_journal_also_bounds_the_bytes_it_holds() -> None:
     assert [event.path for event in journal] == ["/v1/3", "/v1/4"]
     journal.record(journal.new_event("POST", "/v1/huge", "", {}), size=10_000)
     assert [event.path for event in journal] == ["/v1/huge"]  # the newest entry is always kept
+
+
+def _masked(*names: str) -> dict[str, str]:
+    return dict.fromkeys(names, REDACTED)
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ({"api_key": "k", "client_secret": "s", "x-api-key": 7}, _masked("api_key", "client_secret", "x-api-key")),
+        ({"access_token": "t", "refreshToken": "t", "passwd": "p"}, _masked("access_token", "refreshToken", "passwd")),
+        ({"token": "Hello", "max_tokens": 5, "tokens": [1, 2]}, {"token": "Hello", "max_tokens": 5, "tokens": [1, 2]}),
+        ({"api_key": None}, {"api_key": None}),
+        ("key sk-abcdefghijklmnop1234 here", f"key {REDACTED} here"),
+        ("sk-proj-abcdefghijklmnop_1234-xyz", REDACTED),
+        ("Authorization: Bearer abc.def-ghi_jkl", f"Authorization: {REDACTED}"),
+        ("sk-short and a ski-lift", "sk-short and a ski-lift"),
+        ([{"content": ["nested sk-abcdefghijklmnopqrstu"]}], [{"content": [f"nested {REDACTED}"]}]),
+    ],
+    ids=["key names", "token names", "token counts are not secrets", "null stays null", "key in prose", "project key",
+         "bearer header", "short look-alikes", "nested"],
+)  # fmt: skip
+def test_secrets_are_masked_for_display(shown: object, expected: object) -> None:
+    assert redact_secrets(shown) == expected
+
+
+def test_readers_can_ask_for_what_is_new_and_tell_a_clear() -> None:
+    journal = Journal()
+    for path in ("/a", "/b", "/c"):
+        journal.record(journal.new_event("GET", path, "", {}))
+    assert [event.path for event in journal.filter(after=1)] == ["/b", "/c"]
+    assert journal.filter(after=3) == []
+    generation = journal.generation
+    journal.clear()
+    journal.record(journal.new_event("GET", "/d", "", {}))
+    assert journal.generation == generation + 1
+    assert [(event.id, event.path) for event in journal.filter(after=0)] == [(1, "/d")]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -57,8 +59,18 @@ def test_zero_max_tokens_yields_nothing() -> None:
     assert (steps, run.text, run.finish_reason) == ([], "", "length")
 
 
+def _distinct_words(count: int) -> list[int]:
+    """Tokens that are each a whole word (" word"): no repeats, no sentence end, so nothing may end the text."""
+    words = (
+        token
+        for token in range(1000, CL100K.n_vocab)
+        if re.fullmatch(rb" [a-z]{3,}", CL100K.decode_single_token_bytes(token))
+    )
+    return list(itertools.islice(words, count))
+
+
 def test_no_max_tokens_means_the_documented_cap() -> None:
-    script = Script([CL100K.encode(" la")[0]] * (DEFAULT_MAX_TOKENS + 10), prompt_length=1, end=CL100K.eot_token)
+    script = Script(_distinct_words(DEFAULT_MAX_TOKENS + 10), prompt_length=1, end=CL100K.eot_token)
     run = GenerationRun(script, [0], GREEDY, random.Random(0), encoding=CL100K, max_tokens=None, end_token=100257)
     assert sum(1 for _ in run) == DEFAULT_MAX_TOKENS and run.finish_reason == "length"
 

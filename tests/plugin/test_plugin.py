@@ -14,7 +14,12 @@ def test_the_fixtures_and_the_marker_are_registered(pytester: pytest.Pytester) -
     listed = fixtures.stdout.str()
     assert all(f"\n{name} " in listed for name in ("mockai_server", "mockai", "openai_client", "async_openai_client"))
     markers = pytester.runpytest("--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.mockai(seed=0, api_key=None, assert_all_rules_used=True)*"])
+    markers.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.mockai(seed=0, api_key=None, assert_all_rules_used=True, assert_all_steps_reached=True, "
+            "cassette=None, record=None, *)*"
+        ]
+    )
 
 
 def test_code_under_test_finds_the_mock_through_the_environment(pytester: pytest.Pytester) -> None:
@@ -173,3 +178,65 @@ def test_each_xdist_worker_runs_its_own_server(pytester: pytest.Pytester) -> Non
         """
     )
     pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider").assert_outcomes(passed=6)
+
+
+def test_a_dropped_stream_leaves_no_server_error_in_the_output(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import openai
+        import pytest
+
+        def test_client_survives_a_dropped_stream(openai_client, mockai):
+            mockai.chat.reply("Sunny and warm all week long")
+            mockai.faults.drop_stream(after_chunks=2)
+            stream = openai_client.chat.completions.create(
+                model="gpt-3.5-turbo", messages=[{"role": "user", "content": "Weather?"}], stream=True
+            )
+            with pytest.raises(openai.APIConnectionError):
+                list(stream)
+            assert mockai.requests.last.response["done"] is False
+        """
+    )
+    result = pytester.runpytest_subprocess("-s")  # uncaptured: whatever the server logs reaches the output
+    result.assert_outcomes(passed=1)
+    output = result.stdout.str() + result.stderr.str()
+    assert "ASGI callable returned without completing response" not in output
+
+
+def test_the_strict_clients_embed_without_naming_an_encoding_format(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        import openai
+
+        TEXTS = ["The quick brown fox", "jumps over the lazy dog"]
+
+        def lax_vectors(mockai, **options):
+            with openai.OpenAI(base_url=mockai.api_base, api_key=mockai.api_key) as lax:  # decodes base64 itself
+                return [item.embedding for item in lax.embeddings.create(input=TEXTS, **options).data]
+
+        def test_sync(openai_client, mockai):
+            response = openai_client.embeddings.create(model="text-embedding-ada-002", input=TEXTS)
+            assert mockai.requests.last.json["encoding_format"] == "base64"  # what the SDK asked for
+            vectors = [item.embedding for item in response.data]
+            assert [len(vector) for vector in vectors] == [1536, 1536]
+            assert vectors == lax_vectors(mockai, model="text-embedding-ada-002")  # the very same floats
+
+        def test_explicit_float_is_untouched(openai_client, mockai):
+            response = openai_client.embeddings.create(
+                model="text-embedding-3-small", input=TEXTS, encoding_format="float", dimensions=8
+            )
+            expected = lax_vectors(mockai, model="text-embedding-3-small", encoding_format="float", dimensions=8)
+            assert [item.embedding for item in response.data] == expected
+
+        def test_async(async_openai_client, mockai):
+            async def embed():
+                async with async_openai_client as client:
+                    return await client.embeddings.create(model="text-embedding-ada-002", input=TEXTS)
+
+            vectors = [item.embedding for item in asyncio.run(embed()).data]
+            assert vectors == lax_vectors(mockai, model="text-embedding-ada-002")
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=3)
