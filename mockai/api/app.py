@@ -65,7 +65,7 @@ def build_app(
         middleware=[
             Middleware(
                 RequestContextMiddleware,
-                seed=settings.seed,
+                services=app_services,
                 default_organization=DEFAULT_ORGANIZATION,
             ),
             Middleware(JournalMiddleware),

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockai import strict_json
 from mockai.api.scripting import journal_notes
-from mockai.api.services import Services
+from mockai.api.services import SERVICES_KEY, Services
 from mockai.control.journal import ServeEvent
 
 OPENAI_VERSION = "2020-10-01"
@@ -21,14 +21,15 @@ STAMPED_HEADERS = frozenset({"x-request-id", "openai-processing-ms", "openai-ver
 
 class RequestContextMiddleware:
     """Give each request an id and stamp `x-request-id`, `openai-processing-ms`, `openai-version` and
-    `openai-organization` on its response.
+    `openai-organization` on its response; put the app's services in its scope (`SERVICES_KEY`).
 
     Request ids are derived from the server seed and a counter, so a run is reproducible end to end.
     """
 
-    def __init__(self, app: ASGIApp, *, seed: int, default_organization: str) -> None:
+    def __init__(self, app: ASGIApp, *, services: Services, default_organization: str) -> None:
         self.app = app
-        self._seed = seed
+        self._services = services
+        self._seed = services.settings.seed
         self._default_organization = default_organization
         self._counter = itertools.count()
 
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope[SERVICES_KEY] = self._services  # what `services(request)` reads, a dict lookup on every call
         request_id = self._next_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         organization = self._organization(scope)
@@ -83,7 +85,7 @@ class JournalMiddleware:
         if scope["type"] != "http" or scope["path"].startswith("/_mockai"):
             await self.app(scope, receive, send)
             return
-        app_services: Services = scope["app"].state.services
+        app_services: Services = scope[SERVICES_KEY]
         event = app_services.journal.new_event(
             scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), _headers(scope)
         )
@@ -145,12 +147,17 @@ class _Capture:
             self.frames += chunk.count(b"\n\ndata: ") + 1
             self.last_frame = chunk
 
+    def whole(self) -> bytes | None:
+        """The body, if there was one and all of it was kept."""
+        return bytes(self.data) if self.data and self.size <= _CAPTURE_LIMIT else None
+
     def decoded(self) -> Any:
         """The body as JSON when it is (strictly) JSON and was kept whole; else `None`."""
-        if self.size > _CAPTURE_LIMIT or not self.data:
+        whole = self.whole()
+        if whole is None:
             return None
         try:
-            return strict_json.loads(bytes(self.data))
+            return strict_json.loads(whole)
         except strict_json.RefusedJSON:
             return None
 
@@ -188,7 +195,7 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     if response.content_type.startswith("text/event-stream"):
         event.response = response.stream_summary()
     else:
-        event.response = response.decoded()
+        event.response_body = response.whole()  # parsed when the journal is read (ServeEvent.to_json)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

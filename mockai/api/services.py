@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from mockai.cassettes.upstream import Upstream
 
 CLOCK_MARK_KEY = "clock_mark"
+SERVICES_KEY = "mockai.services"  # where a request's scope holds the app's `Services`
 
 
 @dataclass
@@ -218,6 +219,7 @@ def _clock_start(settings: Settings, store: Store) -> float:
 
 
 def services(request: Request) -> Services:
-    """The app's services (set on `app.state` by `build_app`)."""
-    found: Services = request.app.state.services
+    """The app's services, which `RequestContextMiddleware` puts in every request's scope (handlers ask for them
+    several times a request, and `request.app.state` costs two Python-level lookups each time)."""
+    found: Services = request.scope[SERVICES_KEY]
     return found
