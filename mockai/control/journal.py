@@ -9,6 +9,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mockai import strict_json
+
 DEFAULT_CAPACITY = 1000
 # Bodies are kept up to 1 MiB each, so a count alone could hold gigabytes of image or embedding payloads.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -83,9 +85,22 @@ class ServeEvent:
     cassette: dict[str, Any] | None = None  # how the cassette in use answered (replayed, recorded, missed)
     started_at: float = 0.0  # world time
     duration_ms: float = 0.0  # real time spent serving
+    # A JSON response as sent, parsed into `response` when the event is first shown: most events never are.
+    response_body: bytes | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        if self.response_body is not None:
+            self.response, self.response_body = _json_or_none(self.response_body), None
+        shown = asdict(self)
+        del shown["response_body"]
+        return shown
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return strict_json.loads(body)
+    except strict_json.RefusedJSON:
+        return None
 
 
 class Journal:
