@@ -58,7 +58,20 @@ _LEGACY_MODELS = frozenset({"gpt-3.5-turbo-0301"})
 _REPLY_PRIMING_TOKENS = 3  # every reply is primed with <|start|>assistant<|message|>
 
 
+#: Texts up to this many characters have their token counts remembered (`_remembered_len`).
+_REMEMBERED_TEXT_CHARS = 16_384
+
+
 def _encode_len(text: str, encoding: tiktoken.Encoding) -> int:
+    if len(text) <= _REMEMBERED_TEXT_CHARS:
+        return _remembered_len(text, encoding)
+    return len(encoding.encode(text, disallowed_special=()))
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered_len(text: str, encoding: tiktoken.Encoding) -> int:
+    """A message's token count, kept: an agent resends its whole conversation every turn and a test suite its
+    prompts every run, so each message is counted once (at most 2048 texts of up to 16 K characters each)."""
     return len(encoding.encode(text, disallowed_special=()))
 
 
