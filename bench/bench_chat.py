@@ -21,7 +21,6 @@ are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import socket
@@ -182,8 +181,15 @@ def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
 def drive(client: Path, port: int, pid: int, seconds: float, row: Row) -> Run:
     before = cpu_seconds(pid)
     out = subprocess.run(
-        [sys.executable, str(client), str(port), str(seconds), str(row.connections), json.dumps(row.body)]
-        + ["1" if row.distinct else "0"],
+        [
+            sys.executable,
+            str(client),
+            str(port),
+            str(seconds),
+            str(row.connections),
+            json.dumps(row.body),
+            "1" if row.distinct else "0",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -191,9 +197,7 @@ def drive(client: Path, port: int, pid: int, seconds: float, row: Row) -> Run:
     cpu = cpu_seconds(pid) - before
     result = json.loads(out)
     count = result["frames"] if row.stream else result["requests"]
-    return Run(
-        count / result["elapsed"], result["p50"] * 1000, result["p99"] * 1000, cpu / result["requests"] * 1e6
-    )
+    return Run(count / result["elapsed"], result["p50"] * 1000, result["p99"] * 1000, cpu / result["requests"] * 1e6)
 
 
 def main() -> None:
