@@ -220,6 +220,7 @@ def _clock_start(settings: Settings, store: Store) -> float:
 
 def services(request: Request) -> Services:
     """The app's services, which `RequestContextMiddleware` puts in every request's scope (handlers ask for them
-    several times a request, and `request.app.state` costs two Python-level lookups each time)."""
-    found: Services = request.scope[SERVICES_KEY]
-    return found
+    several times a request, and `request.app.state` costs two Python-level lookups each time); a request built
+    around the middleware (a test's own scope) finds them on `app.state`, where `build_app` sets them."""
+    found: Services | None = request.scope.get(SERVICES_KEY)
+    return found if found is not None else request.app.state.services
