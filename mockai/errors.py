@@ -411,6 +411,22 @@ def cannot_cancel(job_id: str, status: str) -> OpenAIError:
     return invalid_request(f"Cannot cancel a job that has already {done}: {job_id}.", code="job_not_cancellable")
 
 
+def cannot_pause(job_id: str, status: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot pause fine-tuning job {job_id}: only a running job can be paused, and this one is {status}.",
+        param="fine_tuning_job_id",
+        code="job_not_pausable",
+    )
+
+
+def cannot_resume(job_id: str, status: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot resume fine-tuning job {job_id}: only a paused job can be resumed, and this one is {status}.",
+        param="fine_tuning_job_id",
+        code="job_not_resumable",
+    )
+
+
 # Training-file problems are stored as a file's `status_details` and quoted in job errors, so they are strings.
 
 

@@ -72,7 +72,12 @@ class Services:
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
-        self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
+        self.clock.on_advance(self._catch_up)
+
+    def _catch_up(self, _now: float) -> None:
+        """Bring every clocked resource up to the present: jobs progress, expired files go."""
+        self.fine_tunes.catch_up_all()
+        self.files.expire_due()
 
     def reset(self) -> None:
         """Return to how the server started: the --rules rules only, and no journal, faults, windows or state."""
