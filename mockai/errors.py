@@ -329,6 +329,16 @@ def context_length_exceeded(limit: int, requested: int, prompt: int, completion:
     return invalid_request(message, param=param, code="context_length_exceeded")
 
 
+# -- stored chat completions ------------------------------------------------------------------------------------
+
+
+def chat_completion_not_found(completion_id: str) -> OpenAIError:
+    """As the real API answers for a completion that was not stored, was deleted, or is another organization's."""
+    return OpenAIError(
+        404, f"Completion {completion_id} not found", "invalid_request_error", "completion_id", "not_found"
+    )
+
+
 # -- files and fine-tunes ----------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from mockai import errors
 from mockai.api.responses import json_response
 from mockai.api.scripting import scripted_content
 from mockai.api.sse import event_stream
+from mockai.api.stored_chat import store_completion, store_streamed
 from mockai.api.text_generation import (
     FixedRun,
     TextJob,
@@ -99,13 +100,21 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = _chunks(header, replies, prompt_tokens, wants_logprobs=wants_logprobs, include_usage=include_usage)
+        if body.get("store"):
+            total = lambda: usage(prompt_tokens, sum(reply.completion_tokens for reply in replies))  # noqa: E731
+            chunks = store_streamed(request, body, chunks, total)
         return event_stream(request, chunks, model=model.id)
     choices = [_choice(index, reply, wants_logprobs) for index, reply in enumerate(replies)]
     completion_tokens = sum(reply.completion_tokens for reply in replies)
-    return json_response(
-        {**header, "object": "chat.completion", "choices": choices, "usage": usage(prompt_tokens, completion_tokens)},
-        model=model.id,
-    )
+    completion = {
+        **header,
+        "object": "chat.completion",
+        "choices": choices,
+        "usage": usage(prompt_tokens, completion_tokens),
+    }
+    if body.get("store"):
+        store_completion(request, body, completion)
+    return json_response(completion, model=model.id)
 
 
 def _reply(job: TextJob, body: Mapping[str, Any], prompt_ids: list[int], index: int, budget: int) -> ChatReply:

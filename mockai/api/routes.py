@@ -20,6 +20,7 @@ from mockai.api import (
     models,
     moderations,
     openapi,
+    stored_chat,
 )
 from mockai.api.admin import ADMIN_ENDPOINTS
 from mockai.api.endpoint import Endpoint
@@ -42,6 +43,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              body="json", request_schema="openai/createChatCompletion.request",
              response_schema="openai/createChatCompletion.response",
              stream_schema="openai/createChatCompletion.chunk"),
+    Endpoint("GET", "/v1/chat/completions", stored_chat.list_chat_completions, "listChatCompletions", "chat",
+             query_schema="openai/listChatCompletions.query", response_schema="openai/listChatCompletions.response"),
+    Endpoint("GET", "/v1/chat/completions/{completion_id}", stored_chat.get_chat_completion, "getChatCompletion",
+             "chat", response_schema="openai/getChatCompletion.response"),
+    Endpoint("POST", "/v1/chat/completions/{completion_id}", stored_chat.update_chat_completion,
+             "updateChatCompletion", "chat", body="json", request_schema="openai/updateChatCompletion.request",
+             response_schema="openai/updateChatCompletion.response"),
+    Endpoint("DELETE", "/v1/chat/completions/{completion_id}", stored_chat.delete_chat_completion,
+             "deleteChatCompletion", "chat", response_schema="openai/deleteChatCompletion.response"),
+    Endpoint("GET", "/v1/chat/completions/{completion_id}/messages", stored_chat.get_chat_completion_messages,
+             "getChatCompletionMessages", "chat", query_schema="openai/getChatCompletionMessages.query",
+             response_schema="openai/getChatCompletionMessages.response"),
     # -- edits -----------------------------------------------------------------------------------------------------
     Endpoint("POST", "/v1/edits", edits.create_edit, "createEdit", "edits",
              body="json", request_schema="openai/createEdit.request", response_schema="openai/createEdit.response"),

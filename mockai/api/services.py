@@ -23,6 +23,7 @@ from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
+from mockai.state.chat_completions import StoredChatCompletions
 from mockai.state.clock import SimulatedClock
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
@@ -57,6 +58,7 @@ class Services:
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
+    chat_completions: StoredChatCompletions = field(init=False)  # `store: true` completions
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
 
     def __post_init__(self) -> None:
@@ -69,6 +71,7 @@ class Services:
             self.store, self.ids, self.clock, self.files, self.catalog, TokenModelTrainer(), seed=self.settings.seed
         )
         self.catalog.attach(self.fine_tunes)
+        self.chat_completions = StoredChatCompletions(self.store)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
