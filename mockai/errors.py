@@ -437,6 +437,69 @@ def cannot_resume(job_id: str, status: str) -> OpenAIError:
     )
 
 
+# -- uploads -------------------------------------------------------------------------------------------------------
+
+
+def upload_not_found(upload_id: str) -> OpenAIError:
+    return OpenAIError(404, f"No such Upload object: {upload_id}", "invalid_request_error", "upload_id", None)
+
+
+def upload_too_large(size: int, limit: int) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'bytes': an Upload can hold at most {limit} bytes (8 GB), but {size} bytes were requested.",
+        param="bytes",
+        code="invalid_value",
+    )
+
+
+def invalid_mime_type(mime_type: str, purpose: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'mime_type': '{mime_type}' is not a supported MIME type for files with purpose '{purpose}'.",
+        param="mime_type",
+        code="invalid_value",
+    )
+
+
+def upload_not_pending(upload_id: str, status: str, action: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot {action} Upload {upload_id}: its status is '{status}', and only a pending Upload can be changed.",
+        param="upload_id",
+        code="invalid_upload_status",
+    )
+
+
+def upload_part_too_large(limit: int) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'data': an Upload part can be at most {limit} bytes (64 MB).", param="data", code="invalid_value"
+    )
+
+
+def upload_part_not_found(part_id: str, upload_id: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'part_ids': {part_id} is not a part of Upload {upload_id}.", param="part_ids", code="invalid_value"
+    )
+
+
+def upload_part_repeated() -> OpenAIError:
+    return invalid_request(
+        "Invalid 'part_ids': each part may be named only once.", param="part_ids", code="invalid_value"
+    )
+
+
+def upload_size_mismatch(received: int, expected: int) -> OpenAIError:
+    return invalid_request(
+        f"The parts of this Upload add up to {received} bytes, but it was created for {expected} bytes.",
+        param="part_ids",
+        code="invalid_value",
+    )
+
+
+def upload_md5_mismatch(md5: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'md5': {md5} is not the MD5 checksum of the uploaded bytes.", param="md5", code="invalid_value"
+    )
+
+
 # Training-file problems are stored as a file's `status_details` and quoted in job errors, so they are strings.
 
 

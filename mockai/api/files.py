@@ -36,7 +36,7 @@ async def create_file(request: Request, body: dict[str, Any]) -> Response:
             organization(request),
             upload.filename or "upload",
             body["purpose"],
-            _slices(upload.file),
+            file_slices(upload.file),
             expires_after=(body.get("expires_after") or {}).get("seconds"),
         )
     )
@@ -81,6 +81,7 @@ def content_type(filename: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def _slices(handle: IO[bytes]) -> Iterator[bytes]:
+def file_slices(handle: IO[bytes]) -> Iterator[bytes]:
+    """A spooled upload's bytes from its start, in slices."""
     handle.seek(0)
     yield from iter(lambda: handle.read(CHUNK_BYTES), b"")

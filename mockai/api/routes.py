@@ -21,6 +21,7 @@ from mockai.api import (
     moderations,
     openapi,
     stored_chat,
+    uploads,
 )
 from mockai.api.admin import ADMIN_ENDPOINTS
 from mockai.api.endpoint import Endpoint
@@ -90,6 +91,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              response_schema="openai/retrieveFile.response"),
     # The spec calls the file's bytes a JSON string; they are sent as they were uploaded, so no response schema.
     Endpoint("GET", "/v1/files/{file_id}/content", files.download_file, "downloadFile", "files"),
+    # -- uploads ---------------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/uploads", uploads.create_upload, "createUpload", "uploads", body="json",
+             request_schema="openai/createUpload.request", response_schema="openai/createUpload.response"),
+    Endpoint("POST", "/v1/uploads/{upload_id}/parts", uploads.add_upload_part, "addUploadPart", "uploads",
+             body="multipart", request_schema="openai/addUploadPart.request",
+             response_schema="openai/addUploadPart.response"),
+    Endpoint("POST", "/v1/uploads/{upload_id}/complete", uploads.complete_upload, "completeUpload", "uploads",
+             body="json", request_schema="openai/completeUpload.request",
+             response_schema="openai/completeUpload.response"),
+    Endpoint("POST", "/v1/uploads/{upload_id}/cancel", uploads.cancel_upload, "cancelUpload", "uploads",
+             response_schema="openai/cancelUpload.response"),
     # -- fine-tunes (issue 5) --------------------------------------------------------------------------------------
     Endpoint("POST", "/v1/fine-tunes", fine_tunes.create_fine_tune, "createFineTune", "fine-tunes", body="json",
              request_schema="openai/createFineTune.request", response_schema="openai/createFineTune.response"),

@@ -32,6 +32,7 @@ from mockai.state.images import ImageFiles
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
+from mockai.state.uploads import UploadService
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Services:
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
     chat_completions: StoredChatCompletions = field(init=False)  # `store: true` completions
+    uploads: UploadService = field(init=False)  # files sent in parts
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
 
     def __post_init__(self) -> None:
@@ -72,15 +74,17 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.chat_completions = StoredChatCompletions(self.store)
+        self.uploads = UploadService(self.store, self.ids, self.clock, self.files)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(self._catch_up)
 
     def _catch_up(self, _now: float) -> None:
-        """Bring every clocked resource up to the present: jobs progress, expired files go."""
+        """Bring every clocked resource up to the present: jobs progress, expired files and uploads go."""
         self.fine_tunes.catch_up_all()
         self.files.expire_due()
+        self.uploads.expire_due()
 
     def reset(self) -> None:
         """Return to how the server started: the --rules rules only, and no journal, faults, windows or state."""

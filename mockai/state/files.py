@@ -157,6 +157,28 @@ class FileService:
             raise
         return file
 
+    def create_generated(
+        self, org: str, filename: str, purpose: str, data: bytes, *, expires_after: int | None = None
+    ) -> FileObject:
+        """A file mockai writes itself (a batch's output, say): stored and processed at once."""
+        file_id = self._ids.new("file")
+        size = self._store.write_blob(file_id, [data])
+        now = int(self._clock.now())
+        file = FileObject(
+            id=file_id,
+            org=org,
+            filename=filename,
+            purpose=purpose,
+            bytes=size,
+            created_at=now,
+            ready_at=float(now),
+            status=FileStatus.PROCESSED,
+            expires_at=None if expires_after is None else now + expires_after,
+        )
+        with self._store.transaction() as tx:
+            self.insert(tx, file)
+        return file
+
     def insert(self, tx: sqlite3.Connection, file: FileObject) -> None:
         """Record `file`, whose blob (named by its id) is already written, inside the caller's transaction."""
         Store.register_blob(tx, file.id, file.bytes)
