@@ -500,6 +500,82 @@ def upload_md5_mismatch(md5: str) -> OpenAIError:
     )
 
 
+# -- batches -------------------------------------------------------------------------------------------------------
+
+
+def batch_not_found(batch_id: str) -> OpenAIError:
+    return OpenAIError(404, f"No batch found with id '{batch_id}'.", "invalid_request_error", "batch_id", None)
+
+
+def batch_file_wrong_purpose(file_id: str, purpose: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'input_file_id': file {file_id} has purpose '{purpose}', but a batch's input file must have "
+        "purpose 'batch'.",
+        param="input_file_id",
+        code="invalid_file_purpose",
+    )
+
+
+def cannot_cancel_batch(batch_id: str, status: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot cancel a batch with status '{status}': {batch_id}.", param="batch_id", code="batch_not_cancellable"
+    )
+
+
+# The problems of a batch's input file are reported in the batch's `errors.data`, so they are strings.
+
+
+def batch_line_not_json() -> str:
+    return "This line is not parseable as valid JSON."
+
+
+def batch_line_missing(key: str) -> str:
+    return f"Missing required parameter: '{key}'."
+
+
+def batch_line_field_type(key: str, expected: str) -> str:
+    return f"Invalid type for '{key}': expected {expected}."
+
+
+def batch_line_method(method: str) -> str:
+    return f"Invalid method '{method}': only POST requests are supported in a batch."
+
+
+def batch_url_mismatch() -> str:
+    return "The URL provided for this request does not match the batch endpoint."
+
+
+def batch_duplicate_custom_id() -> str:
+    return (
+        "The custom_id for this request is a duplicate of another request. The custom_id parameter must be unique "
+        "for each individual request in a batch."
+    )
+
+
+def batch_model_mismatch() -> str:
+    return "The provided model does not match the model of the other requests in the batch. A batch uses one model."
+
+
+def batch_empty_file() -> str:
+    return "The batch input file is empty."
+
+
+def batch_too_many_requests(found: int, limit: int) -> str:
+    return f"The batch input file contains {found} requests, more than the {limit} a batch may hold."
+
+
+def batch_request_expired() -> str:
+    return "This request could not be executed before the completion window expired."
+
+
+def batch_request_cancelled() -> str:
+    return "This request was not executed because the batch was cancelled."
+
+
+def batch_stream_refused() -> OpenAIError:
+    return invalid_request("Streaming is not supported in batch requests.", param="body.stream", code="invalid_value")
+
+
 # Training-file problems are stored as a file's `status_details` and quoted in job errors, so they are strings.
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mockai.api import (
     audio,
+    batches,
     chat,
     completions,
     dialogue,
@@ -102,6 +103,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              response_schema="openai/completeUpload.response"),
     Endpoint("POST", "/v1/uploads/{upload_id}/cancel", uploads.cancel_upload, "cancelUpload", "uploads",
              response_schema="openai/cancelUpload.response"),
+    # -- batches ---------------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/batches", batches.create_batch, "createBatch", "batches", body="json",
+             request_schema="openai/createBatch.request", response_schema="openai/createBatch.response"),
+    Endpoint("GET", "/v1/batches", batches.list_batches, "listBatches", "batches",
+             query_schema="openai/listBatches.query", response_schema="openai/listBatches.response"),
+    Endpoint("GET", "/v1/batches/{batch_id}", batches.retrieve_batch, "retrieveBatch", "batches",
+             response_schema="openai/retrieveBatch.response"),
+    Endpoint("POST", "/v1/batches/{batch_id}/cancel", batches.cancel_batch, "cancelBatch", "batches",
+             response_schema="openai/cancelBatch.response"),
     # -- fine-tunes (issue 5) --------------------------------------------------------------------------------------
     Endpoint("POST", "/v1/fine-tunes", fine_tunes.create_fine_tune, "createFineTune", "fine-tunes", body="json",
              request_schema="openai/createFineTune.request", response_schema="openai/createFineTune.response"),

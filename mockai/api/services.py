@@ -21,6 +21,7 @@ from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
+from mockai.state.batch_service import BatchService
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
 from mockai.state.chat_completions import StoredChatCompletions
@@ -61,6 +62,7 @@ class Services:
     fine_tunes: FineTuneService = field(init=False)
     chat_completions: StoredChatCompletions = field(init=False)  # `store: true` completions
     uploads: UploadService = field(init=False)  # files sent in parts
+    batches: BatchService = field(init=False)  # requests run together, later (its runner is set by build_app)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
 
     def __post_init__(self) -> None:
@@ -75,6 +77,7 @@ class Services:
         self.catalog.attach(self.fine_tunes)
         self.chat_completions = StoredChatCompletions(self.store)
         self.uploads = UploadService(self.store, self.ids, self.clock, self.files)
+        self.batches = BatchService(self.store, self.ids, self.clock, self.files)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
