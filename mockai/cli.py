@@ -133,7 +133,7 @@ def _cassette_options(command: Callable[..., None]) -> Callable[..., None]:
     default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     callback=lambda _ctx, _param, value: _checked_rules(value),
-    help="Load scripted-reply rules (YAML or JSON, schemas/mockai/rule.json) at start.",
+    help="Load scripted-reply rules and scenarios (YAML or JSON, schemas/mockai/rule.json, scenario.json) at start.",
 )
 @click.option(
     "--models",
@@ -511,20 +511,33 @@ def _checked_rules(path: Path | None) -> Path | None:
         return None
     import yaml
 
-    from mockai.contract.registry import default_registry
-    from mockai.control.rules import load_rules
+    from mockai.control.rules import load_rules, load_scenarios
+    from mockai.control.scenarios import ScenarioBook
 
     try:
         rules = load_rules(path)
+        scenarios = load_scenarios(path)
     except (ValueError, yaml.YAMLError) as exc:
         raise click.BadParameter(str(exc)) from None
-    validator = default_registry().validator("mockai/rule")
-    for index, rule in enumerate(rules):
-        problems = sorted(validator.iter_errors(rule), key=lambda error: list(error.absolute_path))
-        if problems:
-            where = "/".join(str(part) for part in problems[0].absolute_path) or "(rule)"
-            raise click.BadParameter(f"{path}: rule {index} at {where}: {problems[0].message}")
+    _check_documents(path, "rule", rules)
+    _check_documents(path, "scenario", scenarios)
+    for index, scenario in enumerate(scenarios):
+        try:
+            ScenarioBook().add(scenario)  # a script that is valid JSON may still not compile (two checks in one expect)
+        except ValueError as exc:
+            raise click.BadParameter(f"{path}: scenario {index}: {exc}") from None
     return path
+
+
+def _check_documents(path: Path, kind: str, documents: list[dict[str, object]]) -> None:
+    from mockai.contract.registry import default_registry
+
+    validator = default_registry().validator(f"mockai/{kind}")
+    for index, document in enumerate(documents):
+        problems = sorted(validator.iter_errors(document), key=lambda error: list(error.absolute_path))
+        if problems:
+            where = "/".join(str(part) for part in problems[0].absolute_path) or f"({kind})"
+            raise click.BadParameter(f"{path}: {kind} {index} at {where}: {problems[0].message}")
 
 
 def _checked_models(path: Path | None) -> Path | None:

@@ -676,12 +676,12 @@ def injected_status(
 
 
 def control_object_not_found(kind: str, object_id: str) -> OpenAIError:
-    """A rule or fault id the admin API does not know."""
+    """A rule, scenario or fault id the admin API does not know."""
     return OpenAIError(404, f"No such {kind}: {object_id}", "invalid_request_error", "id", None)
 
 
 def invalid_control_document(detail: str) -> OpenAIError:
-    """A rule or fault that is schema-valid but cannot work (an invalid regex, say)."""
+    """A rule, scenario or fault that is schema-valid but cannot work (an invalid regex, say)."""
     return invalid_request(f"Invalid mockai control document: {detail}", code="invalid_control_document")
 
 

@@ -1,7 +1,8 @@
 """The mockai pytest plugin (entry point `pytest11`): a real mock server for the tests that ask for it.
 
 Fixtures: `mockai_server` (session: one server per process, so one per xdist worker), `mockai` (the `MockAI`
-handle; resets the server after each test and fails a test whose rules went unused), `openai_client` and
+handle; resets the server after each test and fails a test whose rules went unused or whose scenario steps were never
+reached), `openai_client` and
 `async_openai_client` (the official SDK bound to the server). The marker `@pytest.mark.mockai(...)` configures them.
 Heavy imports happen inside fixture bodies so that merely having mockai installed costs a pytest run nothing.
 
@@ -34,7 +35,7 @@ DEFAULT_SEED = 0
 CLOCK_START = 1_700_000_000.0
 DEFAULT_RECORD_UPSTREAM = "https://api.openai.com/v1"
 _CASSETTE_OPTIONS = {"cassette", "record", "ignore_fields", "redact", "replay_speed"}
-_OPTIONS = {"seed", "api_key", "assert_all_rules_used"} | _CASSETTE_OPTIONS
+_OPTIONS = {"seed", "api_key", "assert_all_rules_used", "assert_all_steps_reached"} | _CASSETTE_OPTIONS
 _CALL_FAILED = pytest.StashKey[bool]()
 _RECORDING = pytest.StashKey["_Recording"]()
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.,=\[\]-]")
@@ -70,10 +71,10 @@ class _Recording(NamedTuple):
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockai(seed=0, api_key=None, assert_all_rules_used=True, cassette=None, record=None, ignore_fields=(), "
-        "redact=(), replay_speed=None): options for the mockai fixtures (server seed, the key clients send, whether "
-        "unused rules fail the test; the test's cassette, its record mode, body fields not matched on, body patterns "
-        "redacted, replay pace)",
+        "mockai(seed=0, api_key=None, assert_all_rules_used=True, assert_all_steps_reached=True, cassette=None, "
+        "record=None, ignore_fields=(), redact=(), replay_speed=None): options for the mockai fixtures (server seed, "
+        "the key clients send, whether unused rules or unreached scenario steps fail the test; the test's cassette, "
+        "its record mode, body fields not matched on, body patterns redacted, replay pace)",
     )
     upstream = config.getoption("--mockai-record-upstream", None) or os.environ.get("MOCKAI_RECORD_UPSTREAM")
     key = os.environ.get("MOCKAI_RECORD_API_KEY") or os.environ.get("OPENAI_API_KEY")
@@ -173,7 +174,13 @@ def mockai(
     request: pytest.FixtureRequest, _mockai_pool: _ServerPool, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MockAI]:
     """A `MockAI` handle on the session server, with `OPENAI_BASE_URL`/`OPENAI_API_KEY` pointing at it."""
-    from mockai.testing import MockAI, MockAIError, cassette_misses_message, unused_rules_message
+    from mockai.testing import (
+        MockAI,
+        MockAIError,
+        cassette_misses_message,
+        unreached_steps_message,
+        unused_rules_message,
+    )
 
     options = _marker_options(request)
     server = _mockai_pool.get(int(options.get("seed", DEFAULT_SEED)))
@@ -193,14 +200,16 @@ def mockai(
         yield handle
         # Misses are reported even when the test failed: the SDK's rendering of the error buries the diff.
         misses = handle.cassettes.misses() if cassette is not None else []
-        # A failing test already explains itself; unused rules would only bury its message.
-        check = options.get("assert_all_rules_used", True) and not request.node.stash.get(_CALL_FAILED, False)
-        unused = handle.unused_rules() if check else []
+        # A failing test already explains itself; unused rules or unreached steps would only bury its message.
+        passed = not request.node.stash.get(_CALL_FAILED, False)
+        unused = handle.unused_rules() if passed and options.get("assert_all_rules_used", True) else []
+        unreached = handle.unreached_steps() if passed and options.get("assert_all_steps_reached", True) else []
     finally:
         handle.reset()
         handle.close()
     problems = [cassette_misses_message(misses)] if misses else []
     problems += [unused_rules_message(unused)] if unused else []
+    problems += [unreached_steps_message(unreached)] if unreached else []
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

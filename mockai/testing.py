@@ -7,12 +7,14 @@ implementation. The vocabulary follows respx and `unittest.mock`:
     mockai.chat.reply("Sunny", when=mockai.match(last_user=r"weather"))
     mockai.chat.fail(429, headers={"retry-after": "1"}, times=2)
     assert mockai.requests.last.json["messages"][-1]["content"] == "What's the weather?"
+    mockai.scenario("weather").user_says("weather").call("get_weather").expect_result(contains="sunny").reply("Sunny")
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,13 +32,19 @@ __all__ = [
     "RouteRules",
     "RuleHandle",
     "RunningServer",
+    "Scenario",
     "cassette_misses_message",
     "tool_call",
+    "unreached_steps_message",
     "unused_rules_message",
 ]
 
 OPERATORS = ("eq", "regex", "contains", "in", "exists")
 OPT_OUT = "@pytest.mark.mockai(assert_all_rules_used=False)"
+STEPS_OPT_OUT = "@pytest.mark.mockai(assert_all_steps_reached=False)"
+#: Scenario keys: one instance per `user`, per conversation, per value of a header or of a body field.
+_SCENARIO_KEY = re.compile(r"^(user|conversation|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|json:.+)$")
+_CONVERSATION_LOOKUPS = ("last_role", "turns", "previous_response_id", "chain")
 
 
 class MockAIError(RuntimeError):
@@ -62,6 +70,10 @@ class Match:
     {'model': 'gpt-4', 'json': [{'path': 'messages__0__role', 'op': 'eq', 'value': 'system'}]}
     >>> Match(header__x_trace__regex="^t-").document
     {'headers': {'x-trace': {'op': 'regex', 'value': '^t-'}}}
+    >>> Match(last_role="tool", called="get_weather", tool_result__get_weather__contains="sunny").document
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'last_role': 'tool', 'called': {'get_weather': True},
+     'tool_result': [{'of': 'get_weather', 'op': 'contains', 'value': 'sunny'}]}
     """
 
     def __init__(self, **lookups: Any) -> None:
@@ -92,10 +104,21 @@ class Match:
             # last_user is about prose, so a bare string is a regex search rather than equality.
             default = "regex" if section == "last_user" else "eq"
             self.document[section] = _condition(op or default, value.upper() if section == "method" else value)
+        elif section in _CONVERSATION_LOOKUPS and not path:
+            self.document[section] = _condition(op or "eq", value)
+        elif section == "called" and op is None:
+            names = (
+                {path: bool(value)} if path else {name: True for name in ([value] if isinstance(value, str) else value)}
+            )
+            self.document.setdefault("called", {}).update(names)
+        elif section == "tool_result":
+            condition = {"of": path} if path else {}
+            self.document.setdefault("tool_result", []).append({**condition, "op": op or "eq", "value": value})
         else:
             raise ValueError(
-                f"unknown lookup {lookup!r}; use model, path, method, last_user, header__<name>, json__<path> or "
-                f"form__<path>, optionally ending in __{'/__'.join(OPERATORS)}"
+                f"unknown lookup {lookup!r}; use model, path, method, last_user, header__<name>, json__<path>, "
+                f"form__<path>, last_role, turns, called[__<tool>], tool_result[__<tool or call id>], "
+                f"previous_response_id or chain, optionally ending in __{'/__'.join(OPERATORS)}"
             )
 
 
@@ -198,10 +221,7 @@ class RouteRules:
         priority: int = 5,
     ) -> RuleHandle:
         """Answer with an OpenAI error envelope; unset fields take the real API's wording for `status`."""
-        _check_status(status, low=400)
-        given = {"message": message, "type": type, "code": code, "param": param}
-        error = {key: value for key, value in given.items() if value is not None}
-        reply = {"kind": "error", "status": status, "error": error, "headers": dict(headers or {})}
+        reply = _error_reply(status, message=message, type=type, code=code, param=param, headers=headers)
         return self._add({"reply": reply}, when=when, times=times, priority=priority)
 
     def _content(
@@ -220,6 +240,121 @@ class RouteRules:
             raise ValueError(f"{times=} must be at least 1 (or None for unlimited)")
         match = _merge({"path": self._path}, when.document if when is not None else {})
         return self._mockai.add_rule({"priority": priority, "times": times, "match": match, **document})
+
+
+class Scenario:
+    """A scripted agent conversation on the server, written line by line; each line updates it there at once.
+
+    Lines either check the next request (`user_says`, `expect_result`, `when`) or answer it (`reply`, `call`,
+    `also_call`, `fail`). Each answer closes a step with the checks written since the previous answer, and each step
+    takes one request, so an agent is walked from question to final answer:
+
+    >>> (mockai.scenario("weather")                                        # doctest: +SKIP
+    ...     .user_says("weather in Paris")
+    ...     .call("get_weather", {"city": "Paris"})
+    ...     .expect_result(contains="sunny")
+    ...     .call("get_time")                       # arguments generated from the tool's declared schema
+    ...     .expect_result()
+    ...     .reply("It is sunny in Paris this morning."))
+
+    A scenario with checks after its last answer lets rules or the model answer the request that passes them. Build a
+    scenario before the requests it answers: every line replaces it on the server, progress and all.
+    """
+
+    def __init__(self, mockai: MockAI, name: str, *, key: str | None, when: Match | None) -> None:
+        self._mockai = mockai
+        self.id = name
+        self.document: dict[str, Any] = {"id": name, "script": []}
+        if key is not None:
+            self.document["key"] = key
+        if when is not None:
+            self.document["match"] = when.document
+
+    def __repr__(self) -> str:
+        return f"<Scenario {self.id} ({len(self.document['script'])} lines)>"
+
+    def user_says(self, pattern: str) -> Scenario:
+        """Check: the last user message matches `pattern` (a regex, searched)."""
+        _check_regex(pattern)
+        return self._line({"user_says": pattern})
+
+    def expect_result(
+        self,
+        contains: str | None = None,
+        *,
+        regex: str | None = None,
+        content: str | None = None,
+        of: str | None = None,
+    ) -> Scenario:
+        """Check: a tool result came back (not yet answered) that `contains` a text, matches `regex` or is exactly
+        `content`; `of` a tool name or call id, by default the tool the previous answer called."""
+        given = {"contains": contains, "regex": regex, "content": content}
+        chosen = {name: value for name, value in given.items() if value is not None}
+        if len(chosen) > 1:
+            raise ValueError(f"expect_result() takes one of contains, regex or content, got {sorted(chosen)}")
+        if regex is not None:
+            _check_regex(regex)
+        return self._line({"expect": {**({"of": of} if of is not None else {}), **chosen}})
+
+    def when(self, match: Match) -> Scenario:
+        """Check: any request pattern (`mockai.match(...)`), e.g. `turns=1` or `header__x_agent="planner"`."""
+        return self._line({"when": match.document})
+
+    def call(self, name: str, arguments: Mapping[str, Any] | str | None = None, *, id: str | None = None) -> Scenario:
+        """Answer: call tool `name`. Without `arguments`, they are generated to validate against the parameters
+        schema the request declares for that tool; without `id`, one is derived from the scenario and step."""
+        return self._line({"call": _call_document(name, arguments, id)})
+
+    def also_call(
+        self, name: str, arguments: Mapping[str, Any] | str | None = None, *, id: str | None = None
+    ) -> Scenario:
+        """Answer: add a call to the previous answer (parallel tool calls in one reply)."""
+        script = self.document["script"]
+        if not script or not ({"reply", "call"} & set(script[-1])):
+            raise ValueError("also_call() adds to an answer: call() or reply() must come right before it")
+        calls = script[-1].get("call", [])
+        script[-1]["call"] = [*(calls if isinstance(calls, list) else [calls]), _call_document(name, arguments, id)]
+        return self._send()
+
+    def reply(self, content: str) -> Scenario:
+        """Answer: this text, built and streamed exactly like generated text."""
+        return self._line({"reply": content})
+
+    def fail(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Scenario:
+        """Answer: an OpenAI error envelope (a 429 the agent must retry, say); unset fields take the real wording."""
+        reply = _error_reply(status, message=message, type=type, code=code, param=param, headers=headers)
+        return self._line({"reply": reply})
+
+    @property
+    def status(self) -> dict[str, Any]:
+        """The scenario as the server sees it: its steps, instances (state, next step) and unreached steps."""
+        found: dict[str, Any] = self._mockai._admin("GET", f"/scenarios/{self.id}")
+        return found
+
+    @property
+    def finished(self) -> bool:
+        """Whether every instance reached the last step (and at least one started)."""
+        return not self.status["unreached"]
+
+    def delete(self) -> None:
+        self._mockai._admin("DELETE", f"/scenarios/{self.id}")
+
+    def _line(self, line: dict[str, Any]) -> Scenario:
+        self.document["script"].append(line)
+        return self._send()
+
+    def _send(self) -> Scenario:
+        self._mockai._admin("POST", "/scenarios", json=self.document)
+        return self
 
 
 @dataclass(frozen=True)
@@ -245,8 +380,8 @@ class RequestLog:
         self._mockai = mockai
 
     def filter(self, **criteria: Any) -> list[RecordedRequest]:
-        """Requests with every given value: path, method, status, model, rule_id, operation_id."""
-        known = {"path", "method", "status", "model", "rule_id", "operation_id"}
+        """Requests with every given value: path, method, status, model, rule_id, operation_id, scenario."""
+        known = {"path", "method", "status", "model", "rule_id", "operation_id", "scenario"}
         unknown = set(criteria) - known
         if unknown:
             raise ValueError(f"unknown filter {sorted(unknown)}; expected some of {sorted(known)}")
@@ -475,6 +610,31 @@ class MockAI:
 
     tool_call = staticmethod(tool_call)
 
+    def scenario(self, name: str, *, key: str | None = None, when: Match | None = None) -> Scenario:
+        """A scripted agent conversation named `name` (see `Scenario`). `key` gives each group of requests its own
+        walk through the script: "user", "header:<name>", "json:<path>" or "conversation" (Responses only);
+        `when` limits the requests the scenario considers."""
+        if not 1 <= len(name) <= 128:
+            raise ValueError(f"{name=} must be 1 to 128 characters")
+        if key is not None and not _SCENARIO_KEY.match(key):
+            raise ValueError(f"{key=} must be 'user', 'conversation', 'header:<name>' or 'json:<path>'")
+        return Scenario(self, name, key=key, when=when)
+
+    def add_scenario(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Add a scenario from its JSON form (`schemas/mockai/scenario.json`); returns the server's view of it."""
+        found: dict[str, Any] = self._admin("POST", "/scenarios", json=dict(document))
+        return found
+
+    @property
+    def scenarios(self) -> list[dict[str, Any]]:
+        """Every scenario as the server sees it (steps, instances, unreached steps)."""
+        found: list[dict[str, Any]] = self._admin("GET", "/scenarios")["data"]
+        return found
+
+    def unreached_steps(self) -> list[dict[str, Any]]:
+        """The steps scenarios stopped before, and scenarios never started (what the plugin checks at teardown)."""
+        return [item for scenario in self.scenarios for item in scenario["unreached"]]
+
     def add_rule(self, document: Mapping[str, Any]) -> RuleHandle:
         """Add a rule from its JSON form (`schemas/mockai/rule.json`)."""
         return RuleHandle(self, self._admin("POST", "/rules", json=dict(document)))
@@ -531,6 +691,57 @@ RECORD_HINT = (
 )
 
 
+def unreached_steps_message(unreached: Sequence[Mapping[str, Any]]) -> str:
+    """The teardown failure text for scenario steps no request reached, each with the request that came closest."""
+    count = len(unreached)
+    lines = [f"mockai: {count} scenario step{'s were' if count != 1 else ' was'} never reached:"]
+    for item in unreached:
+        instance = f" ({item['instance']})" if item.get("instance") else ""
+        where = f"scenario {item['scenario']!r}{instance}, step {item['step']} of {item['of']}"
+        lines.append(f"  - {where}: {item['description']}")
+        closest = item.get("closest")
+        if closest is None:
+            lines.append("    no request tried this step")
+            continue
+        lines.append(f"    closest request: {closest['request']}")
+        lines += [f"      {mismatch}" for mismatch in closest["mismatches"]]
+    lines.append(f"If a step is optional, end the scenario before it or mark the test with {STEPS_OPT_OUT}.")
+    return "\n".join(lines)
+
+
+def _call_document(name: str, arguments: Mapping[str, Any] | str | None, call_id: str | None) -> dict[str, Any]:
+    if not name:
+        raise ValueError(f"{name=} must name a tool")
+    document: dict[str, Any] = {"name": name}
+    if arguments is not None:
+        document["arguments"] = arguments if isinstance(arguments, str) else dict(arguments)
+    if call_id is not None:
+        document["id"] = call_id
+    return document
+
+
+def _error_reply(
+    status: int,
+    *,
+    message: str | None,
+    type: str | None,
+    code: str | None,
+    param: str | None,
+    headers: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    _check_status(status, low=400)
+    given = {"message": message, "type": type, "code": code, "param": param}
+    error = {key: value for key, value in given.items() if value is not None}
+    return {"kind": "error", "status": status, "error": error, "headers": dict(headers or {})}
+
+
+def _check_regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+
+
 def _split_operator(rest: str) -> tuple[str, str | None]:
     head, _, last = rest.rpartition("__")
     if last in OPERATORS:
@@ -545,9 +756,9 @@ def _condition(op: str, value: Any) -> Any:
 def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
-        if key in ("json", "form"):
+        if key in ("json", "form", "tool_result"):
             merged[key] = [*merged.get(key, []), *value]
-        elif key == "headers":
+        elif key in ("headers", "called"):
             merged[key] = {**merged.get(key, {}), **value}
         else:
             merged[key] = value

@@ -2,7 +2,9 @@
 
 api → control/dialogue/state/cassettes/contract.registry → engine/errors. The engine imports no HTTP framework, no
 state and no API; state, control, dialogue and cassettes import no Starlette; the contract runner can check any
-server, so it never imports the API layer.
+server, so it never imports the API layer. Only the generation core (`engine/reply.py`) decides what a model says:
+the API layer translates requests into its input and renders its output, so it never calls tool planning, JSON-mode
+shaping or the edit corrector itself (checking a request's schemas before the core runs is validation, and allowed).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mockai"
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "engine": ("starlette", "httpx", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.contract"),
+    "api": ("mockai.engine.tool_calls", "mockai.engine.json_mode", "mockai.engine.edit"),
     "state": ("starlette", "uvicorn", "mockai.api"),
     "control": ("starlette", "uvicorn", "mockai.api"),
     "dialogue": ("starlette", "uvicorn", "mockai.api"),

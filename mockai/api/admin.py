@@ -75,6 +75,38 @@ async def delete_rules(request: Request, _: None) -> Response:
     return json_response({"deleted": True})
 
 
+async def create_scenario(request: Request, body: dict[str, Any]) -> Response:
+    try:
+        scenario = services(request).scenarios.add(body)
+    except ValueError as exc:
+        raise errors.invalid_control_document(str(exc)) from None
+    return json_response(scenario.to_json(), status=201)
+
+
+async def list_scenarios(request: Request, _: None) -> Response:
+    return list_response(scenario.to_json() for scenario in services(request).scenarios)
+
+
+async def retrieve_scenario(request: Request, _: None) -> Response:
+    scenario_id = request.path_params["scenario_id"]
+    scenario = services(request).scenarios.get(scenario_id)
+    if scenario is None:
+        raise errors.control_object_not_found("scenario", scenario_id)
+    return json_response(scenario.to_json())
+
+
+async def delete_scenario(request: Request, _: None) -> Response:
+    scenario_id = request.path_params["scenario_id"]
+    if not services(request).scenarios.remove(scenario_id):
+        raise errors.control_object_not_found("scenario", scenario_id)
+    return json_response({"id": scenario_id, "deleted": True})
+
+
+async def delete_scenarios(request: Request, _: None) -> Response:
+    services(request).scenarios.clear()
+    return json_response({"deleted": True})
+
+
 async def list_requests(request: Request, _: None) -> Response:
     query = request.query_params
     status, after = query.get("status"), query.get("after")
@@ -87,6 +119,7 @@ async def list_requests(request: Request, _: None) -> Response:
         rule_id=query.get("rule_id"),
         operation_id=query.get("operation_id"),
         model=query.get("model"),
+        scenario=query.get("scenario"),
     )
     entries = (event.to_json() for event in found)
     if query.get("redact") == "true":  # what the journal page shows: credentials masked in bodies too
@@ -160,6 +193,11 @@ CONTROL_ENDPOINTS: tuple[Endpoint, ...] = (
     _admin("DELETE", "/_mockai/rules", delete_rules, "mockaiDeleteRules"),
     _admin("GET", "/_mockai/rules/{rule_id}", retrieve_rule, "mockaiRetrieveRule"),
     _admin("DELETE", "/_mockai/rules/{rule_id}", delete_rule, "mockaiDeleteRule"),
+    _admin("POST", "/_mockai/scenarios", create_scenario, "mockaiCreateScenario", "mockai/scenario"),
+    _admin("GET", "/_mockai/scenarios", list_scenarios, "mockaiListScenarios"),
+    _admin("DELETE", "/_mockai/scenarios", delete_scenarios, "mockaiDeleteScenarios"),
+    _admin("GET", "/_mockai/scenarios/{scenario_id}", retrieve_scenario, "mockaiRetrieveScenario"),
+    _admin("DELETE", "/_mockai/scenarios/{scenario_id}", delete_scenario, "mockaiDeleteScenario"),
     _admin("GET", "/_mockai/requests", list_requests, "mockaiListRequests"),
     _admin("DELETE", "/_mockai/requests", clear_requests, "mockaiClearRequests"),
     _admin("POST", "/_mockai/faults", create_fault, "mockaiCreateFault", "mockai/fault"),

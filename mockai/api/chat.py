@@ -1,14 +1,14 @@
-"""`POST /v1/chat/completions`: the token model answers the conversation, as a body or as SSE chunks.
+"""`POST /v1/chat/completions`: the chat wire format of the generation core, as a body or as SSE chunks.
 
-Each choice is a `ChatReply`: generated text, or a decided text (a tool call's arguments, a `response_format` JSON
-answer) cut into the same token steps, so usage, logprobs and streaming work the same for all of them.
+The handler translates the request (messages, tools or legacy functions, `response_format`, sampling) into a
+`ReplyRequest`, counts the prompt with the documented chat rule, and renders the core's `Reply`: each `ChoicePlan`
+becomes a `message` (content, refusal, `tool_calls` or a legacy `function_call`) or a sequence of deltas.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -16,170 +16,105 @@ from starlette.responses import Response
 
 from mockai import errors
 from mockai.api.responses import json_response
-from mockai.api.scripting import scripted_content
 from mockai.api.sse import event_stream
 from mockai.api.stored_chat import store_completion, store_streamed
 from mockai.api.text_generation import (
-    FixedRun,
-    TextJob,
-    TextRun,
+    answer,
     chat_logprobs,
     check_context,
     check_output_limit,
-    choice_rng,
-    collect,
     created_at,
+    generation_model,
     interleave,
     resolve_model,
     response_id,
+    sampling,
     system_fingerprint,
-    text_job,
     usage,
 )
-from mockai.control.rules import ContentReply
-from mockai.engine.chat_format import count_chat_tokens, render_chat_prompt
+from mockai.engine.chat_format import chat_conversation, count_chat_tokens
+from mockai.engine.conversation import NO_TOOLS, TEXT, ForcedTool, FunctionTool, OutputFormat, ToolChoice, Tools
 from mockai.engine.generate import TokenStep
-from mockai.engine.json_mode import requested_schema
-from mockai.engine.structured import Material, SchemaError, check_schema, instance_for_schema
-from mockai.engine.tool_calls import plan_tool_call, text_of
+from mockai.engine.reply import ChoicePlan, Reply, ReplyRequest
+from mockai.engine.runs import GenerationModel
+from mockai.engine.structured import SchemaError, check_schema
 
-_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-
-@dataclass(frozen=True)
-class CallReply:
-    """One function call of a reply: its id, the function's name and its arguments as token steps."""
-
-    id: str
-    name: str
-    arguments: FixedRun
-
-
-@dataclass(frozen=True)
-class ChatReply:
-    """One choice: content steps (None: `content` is null), function calls, and how it ended."""
-
-    content: TextRun | None
-    calls: tuple[CallReply, ...] = ()
-    legacy_function: bool = False  # `functions`/`function_call` (deprecated) rather than `tools`
-    scripted_finish: str | None = None
-
-    @property
-    def finish_reason(self) -> str | None:
-        if self.scripted_finish is not None:
-            return self.scripted_finish
-        if any(call.arguments.finish_reason == "length" for call in self.calls):
-            return "length"
-        if self.calls:
-            return "function_call" if self.legacy_function else "tool_calls"
-        return self.content.finish_reason if self.content is not None else "stop"
-
-    @property
-    def completion_tokens(self) -> int:
-        content = self.content.completion_tokens if self.content is not None else 0
-        return content + sum(call.arguments.completion_tokens for call in self.calls)
+Delta = tuple[dict[str, Any], TokenStep | None, bool]  # the delta, its token step, whether the step is a refusal's
 
 
 async def create_chat_completion(request: Request, body: dict[str, Any]) -> Response:
-    model = resolve_model(request, body["model"], "chat", "v1/chat/completions")
-    check_output_limit(model, body)
+    info = resolve_model(request, body["model"], "chat", "v1/chat/completions")
+    check_output_limit(info, body)
     _check_options(body)
     _check_schemas(body)
+    model = generation_model(request, info)
+    prompt_tokens = count_chat_tokens(body["messages"], model.encoding, model=info.id) + _definition_tokens(body, model)
+    budget = check_context(info, prompt_tokens, body.get("max_completion_tokens") or body.get("max_tokens"), chat=True)
     wants_logprobs = bool(body.get("logprobs"))
-    job = text_job(request, body, model, top_logprobs=(body.get("top_logprobs") or 0) if wants_logprobs else 0)
-    messages = body["messages"]
-    prompt_tokens = count_chat_tokens(messages, job.encoding, model=model.id) + _definition_tokens(body, job)
-    budget = check_context(model, prompt_tokens, body.get("max_completion_tokens") or body.get("max_tokens"), chat=True)
-    prompt_ids = job.encoding.encode(render_chat_prompt(messages), disallowed_special=())
-    scripted = scripted_content(request)
-    replies = [
-        _scripted_reply(scripted, job, budget) if scripted else _reply(job, body, prompt_ids, index, budget)
-        for index in range(body.get("n") or 1)
-    ]
-    header = _header(request, job)
+    top = (body.get("top_logprobs") or 0) if wants_logprobs else 0
+    drawn = sampling(request, body, model, max_output_tokens=budget, top_logprobs=top, choices=body.get("n") or 1)
+    conversation = chat_conversation(body["messages"])
+    core = ReplyRequest(conversation, model, drawn, prompt_tokens, _tools(body), _output_format(body))
+    reply = answer(request, core)
+    header = {
+        "id": response_id("chatcmpl", request, body, drawn.seed),
+        "created": created_at(request),
+        "model": info.id,
+        "system_fingerprint": system_fingerprint(info, drawn.seed),
+    }
+    legacy = not body.get("tools") and bool(body.get("functions"))
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        chunks = _chunks(header, replies, prompt_tokens, wants_logprobs=wants_logprobs, include_usage=include_usage)
+        chunks = _chunks(header, reply, legacy=legacy, wants_logprobs=wants_logprobs, include_usage=include_usage)
         if body.get("store"):
-            total = lambda: usage(prompt_tokens, sum(reply.completion_tokens for reply in replies))  # noqa: E731
-            chunks = store_streamed(request, body, chunks, total)
-        return event_stream(request, chunks, model=model.id)
-    choices = [_choice(index, reply, wants_logprobs) for index, reply in enumerate(replies)]
-    completion_tokens = sum(reply.completion_tokens for reply in replies)
-    completion = {
-        **header,
-        "object": "chat.completion",
-        "choices": choices,
-        "usage": usage(prompt_tokens, completion_tokens),
-    }
+            chunks = store_streamed(request, body, chunks, lambda: usage(reply.usage))
+        return event_stream(request, chunks, model=info.id)
+    plans = [plan.finished() for plan in reply.choices]
+    choices = [_choice(index, plan, legacy, wants_logprobs) for index, plan in enumerate(plans)]
+    completion = {**header, "object": "chat.completion", "choices": choices, "usage": usage(reply.usage)}
     if body.get("store"):
         store_completion(request, body, completion)
-    return json_response(completion, model=model.id)
+    return json_response(completion, model=info.id)
 
 
-def _reply(job: TextJob, body: Mapping[str, Any], prompt_ids: list[int], index: int, budget: int) -> ChatReply:
-    response_format = body.get("response_format") or {}
-    structured = response_format.get("type") in ("json_object", "json_schema")
-    functions, choice, legacy = _declared_functions(body)
-    if not functions and not structured:
-        return ChatReply(job.run(prompt_ids, index=index, max_tokens=budget))
-    rng = choice_rng(job.seed, job.fingerprint + b"/decided", index)
-    planned = plan_tool_call(functions, choice, body["messages"], rng)
-    top = job.params.top_logprobs
-    if planned is not None:
-        arguments = FixedRun(planned.arguments, job.encoding, "stop", max_tokens=budget, top_logprobs=top)
-        call_id = "call_" + "".join(rng.choices(_ID_ALPHABET, k=24))
-        return ChatReply(None, (CallReply(call_id, planned.name, arguments),), legacy)
-    generated = job.run(prompt_ids, index=index, max_tokens=budget)
-    if structured:
-        answer = collect(generated).run.text
-        content = _structured_answer(response_format, answer, body["messages"], rng)
-        return ChatReply(FixedRun(content, job.encoding, "stop", max_tokens=budget, top_logprobs=top))
-    return ChatReply(generated)
-
-
-def _scripted_reply(scripted: ContentReply, job: TextJob, budget: int) -> ChatReply:
-    """A rule's reply, cut into token steps like generated text (so it streams and counts the same way)."""
-    top = job.params.top_logprobs
-    content = None
-    if scripted.content is not None:
-        content = FixedRun(scripted.content, job.encoding, "stop", max_tokens=budget, top_logprobs=top)
-    calls = tuple(
-        CallReply(
-            str(call.get("id") or f"call_{position}"),
-            str(call["function"]["name"]),
-            FixedRun(str(call["function"].get("arguments", "")), job.encoding, "stop", max_tokens=budget),
-        )
-        for position, call in enumerate(scripted.tool_calls or ())
-    )
-    return ChatReply(content, calls, scripted_finish=scripted.finish_reason)
-
-
-def _declared_functions(body: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], object, bool]:
+def _tools(body: Mapping[str, Any]) -> Tools:
+    """`tools` (function tools; other kinds are not planned), or the deprecated `functions`/`function_call`."""
+    if not body.get("tools") and not body.get("functions"):
+        return NO_TOOLS  # nothing to choose from, whatever tool_choice or function_call says
     if body.get("tools"):
         functions = [tool["function"] for tool in body["tools"] if tool.get("type") == "function"]
-        return functions, body.get("tool_choice", "auto"), False
-    return list(body.get("functions") or []), body.get("function_call", "auto"), True
+        choice = body.get("tool_choice")
+    else:
+        functions, choice = list(body.get("functions") or []), body.get("function_call")
+    declared = tuple(
+        FunctionTool(str(f["name"]), f.get("description"), f.get("parameters"), f.get("strict")) for f in functions
+    )
+    return Tools(declared, _tool_choice(choice), body.get("parallel_tool_calls") is not False)
 
 
-def _structured_answer(
-    response_format: Mapping[str, Any], answer: str, messages: Sequence[Mapping[str, Any]], rng: Any
-) -> str:
-    """A JSON schema gets a valid instance of it; JSON mode an instance of the shape the messages ask for (an
-    embedded JSON Schema or named keys), else an object around the generated text. Values come from the last user
-    message and the generated answer."""
-    last_user: Mapping[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-    material = Material.from_texts(text_of(last_user), answer)
-    if response_format["type"] == "json_object":
-        schema = requested_schema(messages)
-        if schema is None:
-            return json.dumps({"answer": answer}, ensure_ascii=False)
-        try:
-            return json.dumps(instance_for_schema(schema, rng, material), ensure_ascii=False)
-        except SchemaError:  # a schema quoted in a message is text, not a parameter: fall back, never refuse
-            return json.dumps({"answer": answer}, ensure_ascii=False)
-    schema = (response_format.get("json_schema") or {}).get("schema") or {"type": "object"}
-    return json.dumps(instance_for_schema(schema, rng, material), ensure_ascii=False)
+def _tool_choice(choice: object) -> ToolChoice:
+    if choice in ("none", "auto", "required"):
+        return choice
+    if isinstance(choice, Mapping):
+        named = choice.get("function", choice)  # {"type": "function", "function": {...}}, or legacy {"name": ...}
+        if isinstance(named, Mapping) and isinstance(named.get("name"), str):
+            return ForcedTool(named["name"])
+    return "auto"  # absent, null, or a kind of choice that names no function
+
+
+def _output_format(body: Mapping[str, Any]) -> OutputFormat:
+    response_format = body.get("response_format")
+    if not response_format:
+        return TEXT
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return OutputFormat("json_object")
+    if kind == "json_schema":
+        described = response_format.get("json_schema") or {}
+        return OutputFormat(
+            "json_schema", described.get("schema"), described.get("name"), bool(described.get("strict"))
+        )
+    return TEXT
 
 
 def _check_schemas(body: Mapping[str, Any]) -> None:
@@ -206,13 +141,13 @@ def _check_parameters(function: Mapping[str, Any], param: str) -> None:
         raise errors.invalid_function_parameters(str(function.get("name", "")), error.message, param) from None
 
 
-def _definition_tokens(body: Mapping[str, Any], job: TextJob) -> int:
+def _definition_tokens(body: Mapping[str, Any], model: GenerationModel) -> int:
     """Tool and function definitions are part of the prompt the model reads, so they count as prompt tokens
     (the real API's exact rendering is undocumented; we count the JSON of the definitions)."""
     definitions = body.get("tools") or body.get("functions")
     if not definitions:
         return 0
-    return len(job.encoding.encode(json.dumps(definitions, ensure_ascii=False), disallowed_special=()))
+    return len(model.encoding.encode(json.dumps(definitions, ensure_ascii=False), disallowed_special=()))
 
 
 def _check_options(body: Mapping[str, Any]) -> None:
@@ -236,74 +171,67 @@ def _check_options(body: Mapping[str, Any]) -> None:
         )
 
 
-def _header(request: Request, job: TextJob) -> dict[str, Any]:
-    return {
-        "id": response_id("chatcmpl", job, request),
-        "created": created_at(request),
-        "model": job.model.id,
-        "system_fingerprint": system_fingerprint(job.model, job.seed),
-    }
+def _finish_reason(plan: ChoicePlan, legacy: bool) -> str:
+    """The deprecated `functions` API ends a call with `function_call`."""
+    finish = plan.finish_reason
+    return "function_call" if legacy and plan.calls and finish == "tool_calls" else finish
 
 
-def _message(reply: ChatReply, content: str | None, arguments: Sequence[str]) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
-    if reply.legacy_function and reply.calls:
-        message["function_call"] = {"name": reply.calls[0].name, "arguments": arguments[0]}
-    elif reply.calls:
+def _message(plan: ChoicePlan, legacy: bool) -> dict[str, Any]:
+    content = plan.content.text if plan.content is not None else None
+    refusal = plan.refusal.text if plan.refusal is not None else None
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
+    if legacy and plan.calls:
+        message["function_call"] = {"name": plan.calls[0].name, "arguments": plan.calls[0].arguments.text}
+    elif plan.calls:
         message["tool_calls"] = [
-            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": text}}
-            for call, text in zip(reply.calls, arguments, strict=True)
+            {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": call.arguments.text}}
+            for call in plan.calls
         ]
     return message
 
 
-def _choice(index: int, reply: ChatReply, wants_logprobs: bool) -> dict[str, Any]:
-    content = collect(reply.content) if reply.content is not None else None
-    arguments = [collect(call.arguments) for call in reply.calls]
-    steps = (content.steps if content else []) + [step for done in arguments for step in done.steps]
+def _choice(index: int, plan: ChoicePlan, legacy: bool, wants_logprobs: bool) -> dict[str, Any]:
+    """A finished plan as `choices[index]`: the message, logprobs of every token it says, the finish reason."""
+    logprobs = None
+    if wants_logprobs:
+        said = [run for run in plan.runs if run is not plan.refusal]
+        refusal = list(plan.refusal) if plan.refusal is not None else None
+        logprobs = chat_logprobs([step for run in said for step in run], refusal)
     return {
         "index": index,
-        "message": _message(reply, content.run.text if content else None, [done.run.text for done in arguments]),
-        "logprobs": chat_logprobs(steps) if wants_logprobs else None,
-        "finish_reason": reply.finish_reason,
+        "message": _message(plan, legacy),
+        "logprobs": logprobs,
+        "finish_reason": _finish_reason(plan, legacy),
     }
 
 
-def _deltas(reply: ChatReply) -> Iterator[tuple[dict[str, Any], TokenStep | None]]:
-    """A choice's deltas in the real API's order: the role, content pieces, then each call's head and arguments."""
-    yield {"role": "assistant", "content": "" if reply.content is not None else None, "refusal": None}, None
-    for step in reply.content or ():
-        yield {"content": step.text}, step
-    for position, call in enumerate(reply.calls):
-        if reply.legacy_function:
-            yield {"function_call": {"name": call.name, "arguments": ""}}, None
+def _deltas(plan: ChoicePlan, legacy: bool) -> Iterator[Delta]:
+    """A choice's deltas in the real API's order: the role, content or refusal pieces, then each call's head and
+    arguments."""
+    yield {"role": "assistant", "content": "" if plan.content is not None else None, "refusal": None}, None, False
+    for step in plan.content or ():
+        yield {"content": step.text}, step, False
+    for step in plan.refusal or ():
+        yield {"refusal": step.text}, step, True
+    for position, call in enumerate(plan.calls):
+        if legacy:
+            yield {"function_call": {"name": call.name, "arguments": ""}}, None, False
         else:
-            head = {
-                "index": position,
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": ""},
-            }
-            yield {"tool_calls": [head]}, None
+            function = {"name": call.name, "arguments": ""}
+            yield (
+                {"tool_calls": [{"index": position, "id": call.call_id, "type": "function", "function": function}]},
+                None,
+                False,
+            )
         for step in call.arguments:
             piece = {"arguments": step.text}
-            yield (
-                (
-                    {"function_call": piece}
-                    if reply.legacy_function
-                    else {"tool_calls": [{"index": position, "function": piece}]}
-                ),
-                step,
-            )
+            delta = {"function_call": piece} if legacy else {"tool_calls": [{"index": position, "function": piece}]}
+            yield delta, step, False
 
 
 def _chunks(
-    header: dict[str, Any],
-    replies: Sequence[ChatReply],
-    prompt_tokens: int,
-    *,
-    wants_logprobs: bool,
-    include_usage: bool,
+    header: dict[str, Any], reply: Reply, *, legacy: bool, wants_logprobs: bool, include_usage: bool
 ) -> Iterator[dict[str, Any]]:
     """The real API's chunk sequence: a role delta per choice, content deltas (n > 1 interleaved), an empty delta
     with the finish_reason, then (with `include_usage`) one usage chunk whose `choices` is empty."""
@@ -314,17 +242,19 @@ def _chunks(
         choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
         return {**base, "choices": [choice], **extra}
 
-    streams = [_deltas(reply) for reply in replies]
+    streams = [_deltas(plan, legacy) for plan in reply.choices]
     for index, stream in enumerate(streams):  # every choice opens with its role delta
-        delta, _ = next(stream)
+        delta, _, _ = next(stream)
         yield chunk(index, delta)
     for index, item in interleave(streams):
         if item is None:
-            yield chunk(index, {}, finish=replies[index].finish_reason)
+            yield chunk(index, {}, finish=_finish_reason(reply.choices[index], legacy))
             continue
-        delta, step = item
+        delta, step, refused = item
         if step is None or step.text or wants_logprobs:
-            yield chunk(index, delta, chat_logprobs([step]) if wants_logprobs and step else None)
+            logprobs = None
+            if wants_logprobs and step is not None:
+                logprobs = chat_logprobs([], [step]) if refused else chat_logprobs([step])
+            yield chunk(index, delta, logprobs)
     if include_usage:
-        completion_tokens = sum(reply.completion_tokens for reply in replies)
-        yield {**base, "choices": [], "usage": usage(prompt_tokens, completion_tokens)}
+        yield {**base, "choices": [], "usage": usage(reply.usage)}

@@ -88,6 +88,7 @@ class JournalMiddleware:
             scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), _headers(scope)
         )
         event.started_at = app_services.clock.now()
+        journal_notes(scope)["id"] = event.id  # so the control plane can name this request in near misses
         request_body = _Capture()
         response = _Capture()
         started = time.perf_counter()
@@ -165,6 +166,8 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     event.model_inferred = notes.get("model_inferred")
     event.rule_id = notes.get("rule_id")
     event.near_misses = notes.get("near_misses", [])
+    event.scenario = notes.get("scenario")
+    event.scenario_misses = notes.get("scenario_misses", [])
     event.faults = notes.get("faults", [])
     event.cassette = notes.get("cassette")
     # The wrapper's parsed body (form files summarised) when it got that far; else what arrived, if it was JSON.

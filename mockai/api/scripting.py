@@ -1,15 +1,17 @@
 """The control plane at request time: rate limits, injected faults and scripted replies, applied after validation.
 
 The endpoint wrapper calls `apply_controls()` once a body has been read and validated, so a bad request still gets
-the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler,
-which reads it with `scripted_content(request)` and builds its normal response (or its normal stream chunks) from
-the text, so scripted text looks exactly like generated text.
+the real 400. Raw JSON and error replies short-circuit the handler here; a content reply is left for the handler:
+text-generating handlers hand it to the generation core (`scripted_reply`, applied by `text_generation.answer`), which
+plans it like any reply, so scripted text looks exactly like generated text on every wire format; the audio handlers
+read the text with `scripted_content`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
+import json
+from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import UploadFile
@@ -24,12 +26,22 @@ from mockai.api.sse import pace
 from mockai.control.faults import Strikes
 from mockai.control.matching import RequestView
 from mockai.control.ratelimit import estimate_tokens, format_duration, retry_after_header
-from mockai.control.rules import ContentReply, ErrorReply, JsonReply
+from mockai.control.rules import ContentReply, ErrorReply, JsonReply, Reply
+from mockai.engine.reply import ScriptedCall, ScriptedReply
 
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint
 
-__all__ = ["ContentReply", "apply_controls", "control_request", "journal_notes", "scripted_content", "stream_strikes"]
+__all__ = [
+    "ContentReply",
+    "apply_controls",
+    "bind_response",
+    "control_request",
+    "journal_notes",
+    "scripted_content",
+    "scripted_reply",
+    "stream_strikes",
+]
 
 # Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
 CONTENT_OPERATIONS = frozenset(
@@ -42,6 +54,30 @@ def scripted_content(request: Request) -> ContentReply | None:
     """The scripted text (or tool calls) a rule chose for this request; None: generate as usual."""
     reply: ContentReply | None = request.scope.get("state", {}).get("mockai.reply")
     return reply
+
+
+def scripted_reply(request: Request) -> ScriptedReply | None:
+    """The content rule's reply as the generation core takes it (`ReplyRequest.scripted`); None: the model decides."""
+    reply = scripted_content(request)
+    if reply is None:
+        return None
+    calls = tuple(_scripted_call(call) for call in reply.tool_calls or () if isinstance(call, Mapping))
+    return ScriptedReply(reply.content, calls, finish_reason=reply.finish_reason)
+
+
+def _scripted_call(call: Mapping[str, Any]) -> ScriptedCall:
+    """A rule's call in chat's form (`{"id", "function": {"name", "arguments"}}`) or flat (`{"name", "arguments"}`, as
+    legacy function calls and Responses function_call items are written); arguments given as a JSON value are encoded,
+    so the client always receives a JSON string."""
+    nested = call.get("function")
+    function = nested if isinstance(nested, Mapping) else call
+    arguments = function.get("arguments", "")
+    call_id = call.get("id") or call.get("call_id")
+    return ScriptedCall(
+        str(function.get("name", "")),
+        arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False),
+        str(call_id) if call_id else None,
+    )
 
 
 def stream_strikes(request: Request) -> Strikes | None:
@@ -72,7 +108,7 @@ async def control_request(
     notes.update(operation_id=operation_id, model=_model_named(request, body), json=await _journal_body(body))
     if not enforced:
         return None
-    if not (app.rate_limits.enabled or len(app.faults) or len(app.rules)):
+    if not (app.rate_limits.enabled or len(app.faults) or len(app.rules) or len(app.scenarios)):
         return None  # nothing to apply: skip building the view (the common case, on every request)
     view = _view(request, body_kind, body)
     if app.rate_limits.enabled:
@@ -87,8 +123,29 @@ async def control_request(
     return _scripted(request, app, view, operation_id in CONTENT_OPERATIONS)
 
 
+def bind_response(request: Request, response_id: str) -> None:
+    """Record that this request's answer was stored as `response_id`, so a request that continues it
+    (`previous_response_id`) reaches the same conversation-keyed scenario instance. The Responses handler calls it
+    once its response has an id; it does nothing when no scenario was consulted."""
+    conversation = request.scope.get("state", {}).get("mockai.conversation")
+    if conversation is not None:
+        services(request).scenarios.bind(response_id, conversation)
+
+
 def _scripted(request: Request, app: Services, view: RequestView, accepts_content: bool) -> Response | None:
+    """Scenarios first (a step that answers ends here), then rules; misses of both go to the journal."""
     notes = journal_notes(request.scope)
+    if len(app.scenarios):
+        conversation = app.scenarios.conversation_key(view)
+        request.scope["state"]["mockai.conversation"] = conversation
+        step = app.scenarios.take(view, conversation=conversation, accepts_content=accepts_content)
+        if step is not None:
+            notes["scenario"] = step.to_json()
+            if step.reply is not None:
+                return _answer(request, step.reply)
+        else:
+            missed = app.scenarios.near_misses(view, conversation=conversation, accepts_content=accepts_content)
+            notes["scenario_misses"] = [miss.to_json() for miss in missed]
     taken = app.rules.take(view, accepts_content=accepts_content)
     if taken is None:
         if len(app.rules):
@@ -97,6 +154,11 @@ def _scripted(request: Request, app: Services, view: RequestView, accepts_conten
         return None
     rule, reply = taken
     notes["rule_id"] = rule.id
+    return _answer(request, reply)
+
+
+def _answer(request: Request, reply: Reply) -> Response | None:
+    """Raw JSON and errors answer here; a content reply is left for the handler (`scripted_content`)."""
     if isinstance(reply, JsonReply):
         return json_response(reply.body, status=reply.status, headers=reply.headers)
     if isinstance(reply, ErrorReply):
@@ -145,6 +207,7 @@ def _view(request: Request, body_kind: str, body: Any) -> RequestView:
         found = request.path_params.get("model") or request.path_params.get("engine_id")
         model = str(found) if found is not None else None
     readable = {key: _readable(value) for key, value in (fields or {}).items()}
+    app = services(request)
     return RequestView(
         method=request.method,
         path=request.url.path,
@@ -152,6 +215,8 @@ def _view(request: Request, body_kind: str, body: Any) -> RequestView:
         body=readable if fields is not None else None,
         body_kind=body_kind,
         model=model,
+        history=app.history,
+        number=journal_notes(request.scope).get("id"),
     )
 
 

@@ -16,7 +16,9 @@ from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
 from mockai.control.journal import Journal
 from mockai.control.ratelimit import Limits, RateLimiter
-from mockai.control.rules import RuleBook, load_rules
+from mockai.control.rules import RuleBook, load_rules, load_scenarios
+from mockai.control.scenarios import ScenarioBook
+from mockai.control.transcript import ConversationHistory
 from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
@@ -47,6 +49,10 @@ class Services:
     cassettes: CassettePlayer  # the cassette in use, if any: replayed, and recorded from `upstream`
     upstream: Upstream | None = None  # --record-upstream
     rules: RuleBook = field(default_factory=RuleBook)
+    scenarios: ScenarioBook = field(default_factory=ScenarioBook)
+    # Stored responses and conversations that Responses requests continue (`previous_response_id`, `conversation`),
+    # read by the conversation matchers and scenarios; the Responses API's store provides it.
+    history: ConversationHistory | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
     rate_limits: RateLimiter = field(default_factory=lambda: RateLimiter(Limits()))
@@ -57,6 +63,7 @@ class Services:
     lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
     store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
     start_rules: tuple[dict[str, Any], ...] = ()  # what --rules loaded: a reset puts them back
+    start_scenarios: tuple[dict[str, Any], ...] = ()  # likewise
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
@@ -90,8 +97,10 @@ class Services:
         self.uploads.expire_due()
 
     def reset(self) -> None:
-        """Return to how the server started: the --rules rules only, and no journal, faults, windows or state."""
+        """Return to how the server started: the --rules rules and scenarios only, and no journal, faults, windows
+        or state."""
         self.rules.clear()
+        self.scenarios.clear()
         self._load_start_rules()
         self.journal.clear()
         self.faults.clear()
@@ -108,6 +117,8 @@ class Services:
     def _load_start_rules(self) -> None:
         for raw in self.start_rules:
             self.rules.add(raw)
+        for raw in self.start_scenarios:
+            self.scenarios.add(raw)
 
     def close(self) -> None:
         """Release what the services hold (called at shutdown)."""
@@ -129,6 +140,9 @@ def build_services(
     start_rules = load_rules(settings.rules_file) if settings.rules_file is not None else []
     for raw in start_rules:
         registry.validator("mockai/rule").validate(raw)
+    start_scenarios = load_scenarios(settings.rules_file) if settings.rules_file is not None else []
+    for raw in start_scenarios:
+        registry.validator("mockai/scenario").validate(raw)
     return Services(
         settings=settings,
         registry=registry,
@@ -139,6 +153,7 @@ def build_services(
         rate_limits=limits,
         store=Store(settings.data_dir),
         start_rules=tuple(start_rules),
+        start_scenarios=tuple(start_scenarios),
     )
 
 

@@ -1,18 +1,19 @@
-"""What completions, chat and edits share: model resolution, sampling knobs, seeding, context checks, logprobs.
+"""What the text-generating wire formats share on the HTTP side: model resolution, sampling knobs, seeding, context
+checks, ids, usage and logprobs objects.
 
-The handlers stay thin: they turn a validated body into a `TextJob` here, run one `GenerationRun` per choice, and
-shape the steps into their own response or stream chunks. Streamed and non-streamed answers come from the same
-runs, so their text is equal by construction.
+A handler turns a validated body into a `ReplyRequest` of the generation core (`engine/reply.py`) with the helpers
+here, gets the plan with `answer()` (which applies the control plane's scripted reply), and renders it as its own
+body or stream chunks. Streamed and non-streamed answers come from the same runs, so their text is equal by
+construction.
 """
 
 from __future__ import annotations
 
-import codecs
+import dataclasses
+import functools
 import hashlib
 import json
-import random
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import tiktoken
@@ -21,9 +22,11 @@ from starlette.requests import Request
 from mockai import errors
 from mockai.api.auth import organization
 from mockai.api.models import resolve_model as resolve_model  # the text handlers import it from here
+from mockai.api.scripting import scripted_reply
 from mockai.api.services import Services, services
-from mockai.engine.generate import GenerationRun, TokenStep, TopLogprob, token_display
-from mockai.engine.replay import RecordingRun, ReplayCache, ReplayRun
+from mockai.engine.generate import TokenStep
+from mockai.engine.reply import Reply, ReplyRequest, Usage, plan_reply
+from mockai.engine.runs import GenerationModel, Sampling
 from mockai.engine.sampler import SamplingParams
 from mockai.engine.scoring import ScoredToken
 from mockai.engine.token_model import TokenModel, corpus_model
@@ -59,127 +62,60 @@ _NOT_PART_OF_THE_SAMPLE = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class TextJob:
-    """One generation request, resolved: which model, which tokens, which knobs."""
-
-    model: ModelInfo
-    encoding: tiktoken.Encoding
-    language_model: TokenModel
-    end_token: int
-    params: SamplingParams
-    stop: tuple[str, ...]
-    seed: int
-    seeded: bool  # the request gave a `seed`: ids are derived from the request too (same request, same bytes)
-    fingerprint: bytes  # what the random streams derive from (see _NOT_PART_OF_THE_SAMPLE)
-    digest: bytes  # the whole request
-
-    replays: ReplayCache
-
-    def run(
-        self, prompt_ids: Sequence[int], *, index: int, max_tokens: int
-    ) -> GenerationRun | ReplayRun | RecordingRun:
-        """The generation of choice `index`: its own random stream, derived from (seed, request, index); played
-        back when exactly this run has finished before."""
-        key = (
-            self.model.id,
-            self.model.owner_org,
-            self.fingerprint,
-            self.seed,
-            index,
-            max_tokens,
-            self.stop,
-            self.params.top_logprobs,
-            hash(tuple(prompt_ids)),
-        )
-        recording = self.replays.get(key)
-        if recording is not None:
-            return ReplayRun(recording)
-        run = GenerationRun(
-            self.language_model.for_prompt(prompt_ids),
-            prompt_ids,
-            self.params,
-            choice_rng(self.seed, self.fingerprint, index),
-            encoding=self.encoding,
-            max_tokens=max_tokens,
-            stop=self.stop,
-            end_token=self.end_token,
-        )
-        return RecordingRun(run, lambda done: self.replays.put(key, done))
-
-
-@dataclass(frozen=True)
-class CollectedRun:
-    """A finished generation with its steps kept (non-streamed responses read them more than once)."""
-
-    run: TextRun
-    steps: list[TokenStep]
-
-    @property
-    def total_logprob(self) -> float:
-        return sum(step.logprob for step in self.steps)
-
-
-def collect(run: TextRun) -> CollectedRun:
-    return CollectedRun(run, list(run))
-
-
-class FixedRun:
-    """A reply whose text is already decided (a scripted reply, tool-call arguments, a structured JSON answer),
-    cut into the same token steps as generated text, so it is counted, streamed and logprobbed the same way."""
-
-    def __init__(
-        self, text: str, encoding: tiktoken.Encoding, finish_reason: str, *, max_tokens: int, top_logprobs: int = 0
-    ) -> None:
-        ids = encoding.encode(text, disallowed_special=())
-        if len(ids) > max_tokens:  # a decided reply is cut by max_tokens like any other
-            ids, text, finish_reason = ids[:max_tokens], encoding.decode(ids[:max_tokens]), "length"
-        self.text = text
-        self.finish_reason = finish_reason
-        self.completion_tokens = len(ids)
-        self._ids = ids
-        self._encoding = encoding
-        self._top = top_logprobs
-
-    def __iter__(self) -> Iterator[TokenStep]:
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        offset = 0
-        for token in self._ids:
-            raw = self._encoding.decode_single_token_bytes(token)
-            piece = decoder.decode(raw)
-            yield TokenStep(
-                token=token,
-                text=piece,
-                token_str=token_display(raw),
-                token_bytes=list(raw),
-                logprob=0.0,
-                top_logprobs=(TopLogprob(token_display(raw), 0.0, list(raw)),) if self._top else (),
-                text_offset=offset,
-            )
-            offset += len(piece)
-
-
-#: Anything that yields token steps and then knows its text, finish_reason and token count.
-TextRun = GenerationRun | ReplayRun | RecordingRun | FixedRun
-
-
-def text_job(request: Request, body: Mapping[str, Any], model: ModelInfo, *, top_logprobs: int) -> TextJob:
-    app = services(request)
-    encoding = get_encoding(model.encoding or "cl100k_base")
-    stop = body.get("stop")
-    return TextJob(
-        model=model,
-        encoding=encoding,
-        language_model=language_model(app, request, model),
-        end_token=encoding.eot_token,
-        params=sampling_params(body, encoding, top_logprobs=top_logprobs),
-        stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
-        seed=app.settings.seed if body.get("seed") is None else int(body["seed"]),
-        seeded=body.get("seed") is not None,
-        fingerprint=request_fingerprint(body),
-        digest=hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=16).digest(),
-        replays=app.replays,
+def generation_model(request: Request, model: ModelInfo) -> GenerationModel:
+    """The model as the generation core sees it: its encoding and its token model (a fine-tuned one's own)."""
+    if not model.is_fine_tuned:
+        return _base_model(model.id, model.encoding or "cl100k_base")
+    return GenerationModel(
+        id=model.id,
+        encoding=get_encoding(model.encoding or "cl100k_base"),
+        token_model=language_model(services(request), request, model),
+        owner=model.owner_org,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _base_model(model_id: str, encoding_name: str) -> GenerationModel:
+    """A base model is a pure function of its id and encoding, so it is built once, not per request."""
+    return GenerationModel(model_id, get_encoding(encoding_name), corpus_model(encoding_name))
+
+
+def sampling(
+    request: Request,
+    body: Mapping[str, Any],
+    model: GenerationModel,
+    *,
+    max_output_tokens: int,
+    top_logprobs: int,
+    choices: int = 1,
+    best_of: int | None = None,
+    first_choice: int = 0,
+) -> Sampling:
+    """The sampling knobs of a validated body: temperature and friends, `seed` (the server's when absent), `stop`."""
+    stop = body.get("stop")
+    return Sampling(
+        params=sampling_params(body, model.encoding, top_logprobs=top_logprobs),
+        seed=request_seed(request, body),
+        fingerprint=request_fingerprint(body),
+        max_output_tokens=max_output_tokens,
+        stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
+        choices=choices,
+        best_of=best_of,
+        first_choice=first_choice,
+    )
+
+
+def answer(request: Request, reply_request: ReplyRequest) -> Reply:
+    """Plan the reply; a content rule the control plane chose for this request replaces the model's decision, so
+    every wire format built on the core is scripted the same way."""
+    scripted = scripted_reply(request)
+    if scripted is not None:
+        reply_request = dataclasses.replace(reply_request, scripted=scripted)
+    return plan_reply(reply_request, replays=services(request).replays)
+
+
+def request_seed(request: Request, body: Mapping[str, Any]) -> int:
+    return services(request).settings.seed if body.get("seed") is None else int(body["seed"])
 
 
 def language_model(app: Services, request: Request, model: ModelInfo) -> TokenModel:
@@ -192,14 +128,23 @@ def language_model(app: Services, request: Request, model: ModelInfo) -> TokenMo
 
 
 def sampling_params(body: Mapping[str, Any], encoding: tiktoken.Encoding, *, top_logprobs: int) -> SamplingParams:
-    return SamplingParams(
-        temperature=_number(body, "temperature", 1.0),
-        top_p=_number(body, "top_p", 1.0),
-        presence_penalty=_number(body, "presence_penalty", 0.0),
-        frequency_penalty=_number(body, "frequency_penalty", 0.0),
-        logit_bias=token_bias(body.get("logit_bias"), encoding),
-        top_logprobs=top_logprobs,
+    knobs = (
+        _number(body, "temperature", 1.0),
+        _number(body, "top_p", 1.0),
+        _number(body, "presence_penalty", 0.0),
+        _number(body, "frequency_penalty", 0.0),
     )
+    if not body.get("logit_bias"):
+        return _unbiased_params(*knobs, top_logprobs)
+    return SamplingParams(*knobs, logit_bias=token_bias(body["logit_bias"], encoding), top_logprobs=top_logprobs)
+
+
+@functools.lru_cache(maxsize=256)
+def _unbiased_params(
+    temperature: float, top_p: float, presence_penalty: float, frequency_penalty: float, top_logprobs: int
+) -> SamplingParams:
+    """Most requests leave the knobs at a few common values: their validated params are built once."""
+    return SamplingParams(temperature, top_p, presence_penalty, frequency_penalty, top_logprobs=top_logprobs)
 
 
 def token_bias(raw: Mapping[str, float] | None, encoding: tiktoken.Encoding) -> dict[int, float]:
@@ -247,16 +192,12 @@ def request_fingerprint(body: Mapping[str, Any]) -> bytes:
     return hashlib.blake2b(json.dumps(relevant, sort_keys=True).encode(), digest_size=16).digest()
 
 
-def choice_rng(seed: int, fingerprint: bytes, index: int) -> random.Random:
-    material = hashlib.blake2b(f"{seed}:{index}:".encode() + fingerprint, digest_size=16).digest()
-    return random.Random(int.from_bytes(material, "big"))
-
-
-def response_id(prefix: str, job: TextJob, request: Request) -> str:
+def response_id(prefix: str, request: Request, body: Mapping[str, Any], seed: int) -> str:
     """With a `seed` the id is derived from the request, so the same request gives the same bytes; otherwise it is
     unique per request, like the real API's."""
-    salt = str(job.seed).encode() if job.seeded else str(request.state.request_id).encode()
-    return f"{prefix}-" + hashlib.blake2b(salt + job.digest, digest_size=15).hexdigest()[:29]
+    salt = str(seed).encode() if body.get("seed") is not None else str(request.state.request_id).encode()
+    digest = hashlib.blake2b(json.dumps(body, sort_keys=True).encode(), digest_size=16).digest()
+    return f"{prefix}-" + hashlib.blake2b(salt + digest, digest_size=15).hexdigest()[:29]
 
 
 def system_fingerprint(model: ModelInfo, seed: int) -> str:
@@ -268,18 +209,20 @@ def created_at(request: Request) -> int:
     return int(services(request).clock.now())
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    """The `usage` object: exact tiktoken counts."""
+def usage(spent: Usage) -> dict[str, int]:
+    """The `usage` object of chat completions, completions and edits: exact tiktoken counts."""
     return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens": spent.input_tokens,
+        "completion_tokens": spent.output_tokens,
+        "total_tokens": spent.total_tokens,
     }
 
 
-def chat_logprobs(steps: Sequence[TokenStep]) -> dict[str, Any]:
-    """`choices[].logprobs` of a chat completion: one entry per token, with `top_logprobs` alternatives."""
-    return {"content": [_chat_token(step) for step in steps], "refusal": None}
+def chat_logprobs(steps: Sequence[TokenStep], refusal: Sequence[TokenStep] | None = None) -> dict[str, Any]:
+    """`choices[].logprobs` of a chat completion: one entry per token, with `top_logprobs` alternatives; a refusal's
+    tokens are listed apart."""
+    listed = [_chat_token(step) for step in refusal] if refusal is not None else None
+    return {"content": [_chat_token(step) for step in steps] if steps or refusal is None else None, "refusal": listed}
 
 
 def _chat_token(step: TokenStep) -> dict[str, Any]:

@@ -76,6 +76,8 @@ class ServeEvent:
     model_inferred: dict[str, str] | None = None
     rule_id: str | None = None
     near_misses: list[dict[str, Any]] = field(default_factory=list)
+    scenario: dict[str, Any] | None = None  # the scenario step the request reached: {id, step, of, key}
+    scenario_misses: list[dict[str, Any]] = field(default_factory=list)  # scenarios whose next step it missed, and why
     faults: list[str] = field(default_factory=list)
     request_id: str | None = None
     cassette: dict[str, Any] | None = None  # how the cassette in use answered (replayed, recorded, missed)
@@ -138,8 +140,10 @@ class Journal:
         rule_id: str | None = None,
         operation_id: str | None = None,
         model: str | None = None,
+        scenario: str | None = None,
     ) -> list[ServeEvent]:
-        """The events that have every given value (and an id above `after`), oldest first."""
+        """The events that have every given value (`scenario`: a scenario's id, and an id above `after`), oldest
+        first."""
         wanted = {
             "method": method.upper() if method else None,
             "path": path,
@@ -152,7 +156,9 @@ class Journal:
         return [
             event
             for event in self
-            if (after is None or event.id > after) and all(getattr(event, n) == v for n, v in given.items())
+            if (after is None or event.id > after)
+            and all(getattr(event, n) == v for n, v in given.items())
+            and (scenario is None or (event.scenario or {}).get("id") == scenario)
         ]
 
     def clear(self) -> None:

@@ -4,6 +4,9 @@ A pattern is the `match` object of `schemas/mockai/rule.json`. Every field is op
 hold. A field is either a plain value (equality) or a condition `{"op": "eq|regex|contains|in|exists", "value": ...}`.
 Body fields are addressed by paths in respx style (`messages__-1__content`) or JSON-path-ish style
 (`messages[-1].content`); negative indexes count from the end.
+
+Conversation-state fields (`last_role`, `turns`, `called`, `tool_result`, `previous_response_id`, `chain`) read the
+request's `Transcript` (`control/transcript.py`), so they mean the same on chat messages and Responses input items.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
+
+from mockai.control.transcript import ConversationHistory, Transcript, request_transcript
 
 OPERATORS = ("eq", "regex", "contains", "in", "exists")
 _MISSING = object()
@@ -27,6 +33,8 @@ class RequestView:
     body: Mapping[str, Any] | None = None  # JSON body, or form fields (files as their names)
     body_kind: str = "none"  # "json" | "multipart" | "none"
     model: str | None = None  # defaults to the body's `model`; path parameters (`/v1/models/{model}`) set it too
+    history: ConversationHistory | None = None  # stored responses and conversations a Responses request continues
+    number: int | None = None  # the request's journal id, so a near miss can name the request
 
     def __post_init__(self) -> None:
         model = (self.body or {}).get("model")
@@ -38,11 +46,23 @@ class RequestView:
         """The text of the last `user` message of a chat request (None when there is none)."""
         messages = (self.body or {}).get("messages")
         if not isinstance(messages, list):
-            return None
+            # Responses requests: their input items (after the history they continue) read the same way.
+            transcript = self.transcript
+            return transcript.last_user_text if transcript is not None else None
         for message in reversed(messages):
             if isinstance(message, Mapping) and message.get("role") == "user":
                 return _text_of(message.get("content"))
         return None
+
+    @cached_property
+    def transcript(self) -> Transcript | None:
+        """The conversation the request carries (chat messages, or Responses input after its stored history); None
+        for requests that carry none. Computed once, on first use: most patterns never look at it."""
+        return request_transcript(self.path, self.body, self.history)
+
+    def describe(self) -> str:
+        """`#3 POST /v1/chat/completions`: how teardown messages name a request."""
+        return f"{'' if self.number is None else f'#{self.number} '}{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,51 @@ class Condition:
         return f"{words} {self.value!r}"
 
 
+class Check(Protocol):
+    """What a pattern applies to one looked-up value: `Condition`, or a condition over several values."""
+
+    def holds(self, actual: Any) -> bool: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ToolResultCondition:
+    """A condition on the tool results the model has not answered yet (`Transcript.unanswered_results`), only those
+    `of` one tool (a tool name or a call id) when given. It holds when any of those results meets it; `exists` says
+    whether there is such a result at all."""
+
+    of: str | None
+    condition: Condition
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ToolResultCondition:
+        of = raw.get("of")
+        return cls(None if of is None else str(of), Condition.from_json({"op": raw.get("op", "eq"), **_value(raw)}))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {} if self.of is None else {"of": self.of}
+        return {**out, "op": self.condition.op, "value": self.condition.value}
+
+    @property
+    def label(self) -> str:
+        return "tool result" if self.of is None else f"tool result of {self.of}"
+
+    def texts(self, transcript: Transcript | None) -> Any:
+        """The texts of the unanswered results this condition looks at, or the missing marker when there are none."""
+        results = transcript.unanswered_results if transcript is not None else ()
+        found = [turn.text for turn in results if self.of is None or self.of in (turn.tool, turn.call_id)]
+        return found or _MISSING
+
+    def holds(self, actual: Any) -> bool:
+        if self.condition.op == "exists":
+            return self.condition.holds(actual)
+        return actual is not _MISSING and any(self.condition.holds(text) for text in actual)
+
+    def describe(self) -> str:
+        return self.condition.describe()
+
+
 @dataclass(frozen=True)
 class FieldCondition:
     """A condition on one field of the body, addressed by `path`."""
@@ -119,6 +184,13 @@ class Pattern:
     headers: Mapping[str, Condition] = field(default_factory=dict)
     body: tuple[FieldCondition, ...] = ()
     body_kind: str | None = None  # "json" or "multipart" when the pattern came from a `json` / `form` section
+    # Conversation state (see `control/transcript.py`): the same on chat messages and Responses input items.
+    last_role: Condition | None = None
+    turns: Condition | None = None  # user, assistant and tool turns so far (instructions not counted)
+    called: Mapping[str, Condition] = field(default_factory=dict)  # tool name -> whether it has been called
+    tool_result: tuple[ToolResultCondition, ...] = ()
+    previous_response_id: Condition | None = None
+    chain: Condition | None = None  # the ids of the stored responses the request continues, oldest first
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any] | None) -> Pattern:
@@ -133,6 +205,12 @@ class Pattern:
             headers={name.lower(): Condition.from_json(value) for name, value in raw.get("headers", {}).items()},
             body=tuple(FieldCondition.from_json(item) for item in fields),
             body_kind=kind,
+            last_role=_optional(raw, "last_role"),
+            turns=_optional(raw, "turns"),
+            called={str(name): Condition("eq", bool(value)) for name, value in raw.get("called", {}).items()},
+            tool_result=tuple(ToolResultCondition.from_json(item) for item in raw.get("tool_result", [])),
+            previous_response_id=_optional(raw, "previous_response_id"),
+            chain=_optional(raw, "chain"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -145,6 +223,18 @@ class Pattern:
             out["headers"] = {name: condition.to_json() for name, condition in self.headers.items()}
         if self.body:
             out["form" if self.body_kind == "multipart" else "json"] = [item.to_json() for item in self.body]
+        for name in ("last_role", "turns"):
+            condition = getattr(self, name)
+            if condition is not None:
+                out[name] = condition.to_json()
+        if self.called:
+            out["called"] = {name: condition.value for name, condition in self.called.items()}
+        if self.tool_result:
+            out["tool_result"] = [item.to_json() for item in self.tool_result]
+        for name in ("previous_response_id", "chain"):
+            condition = getattr(self, name)
+            if condition is not None:
+                out[name] = condition.to_json()
         return out
 
     def matches(self, request: RequestView) -> bool:
@@ -159,7 +249,7 @@ class Pattern:
                 found.append(f"{label}: expected {condition.describe()}, got {shown}")
         return found
 
-    def _checks(self, request: RequestView) -> Iterator[tuple[str, Condition, Any]]:
+    def _checks(self, request: RequestView) -> Iterator[tuple[str, Check, Any]]:
         # A generator, so a request value is only looked up when a condition needs it and `matches` stops early.
         if self.method is not None:
             yield "method", self.method, request.method
@@ -173,6 +263,25 @@ class Pattern:
             yield f"header {name}", condition, request.headers.get(name, _MISSING)
         for item in self.body:
             yield f"body {item.path}", item.condition, lookup(request.body, item.path)
+        yield from self._conversation_checks(request)
+
+    def _conversation_checks(self, request: RequestView) -> Iterator[tuple[str, Check, Any]]:
+        # Only patterns that ask about the conversation build the request's transcript.
+        if self.last_role is not None:
+            yield "last role", self.last_role, _or_missing(_transcript_value(request, "last_role"))
+        if self.turns is not None:
+            yield "turns", self.turns, _or_missing(_transcript_value(request, "dialogue_turns"))
+        for name, condition in self.called.items():
+            called = _transcript_value(request, "called_tools")
+            yield f"tool {name} called", condition, _MISSING if called is None else name in called
+        for item in self.tool_result:
+            yield item.label, item, item.texts(request.transcript)
+        if self.previous_response_id is not None:
+            previous = lookup(request.body, "previous_response_id")
+            yield "previous_response_id", self.previous_response_id, _MISSING if previous is None else previous
+        if self.chain is not None:
+            chain = _transcript_value(request, "chain")
+            yield "response chain", self.chain, list(chain) if chain else _MISSING
 
     def describe(self) -> str:
         """A one-line reading of the pattern, for teardown messages and near misses."""
@@ -188,6 +297,10 @@ class Pattern:
         ]
         named += [(f"header {name}", condition) for name, condition in self.headers.items()]
         named += [(f"body {item.path}", item.condition) for item in self.body]
+        named += [("last role", self.last_role), ("turns", self.turns)]
+        named += [(f"tool {name} called", condition) for name, condition in self.called.items()]
+        named += [(item.label, item.condition) for item in self.tool_result]
+        named += [("previous_response_id", self.previous_response_id), ("response chain", self.chain)]
         return [(name, condition) for name, condition in named if condition is not None]
 
 
@@ -226,6 +339,15 @@ def _optional(raw: Mapping[str, Any], name: str) -> Condition | None:
 
 def _or_missing(value: Any) -> Any:
     return _MISSING if value is None else value
+
+
+def _value(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"value": raw["value"]} if "value" in raw else {}
+
+
+def _transcript_value(request: RequestView, name: str) -> Any:
+    transcript = request.transcript
+    return None if transcript is None else getattr(transcript, name)
 
 
 def _contains(actual: Any, wanted: Any) -> bool:

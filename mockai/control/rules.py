@@ -220,9 +220,21 @@ class RuleBook:
 
 
 def load_rules(path: Path) -> list[dict[str, Any]]:
-    """The rules of a `--rules` file: YAML or JSON (YAML reads both), a list or `{"rules": [...]}`."""
+    """The rules of a `--rules` file: YAML or JSON (YAML reads both), a list or `{"rules": [...]}` (an object may
+    hold only `scenarios`)."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    rules = document.get("rules") if isinstance(document, dict) else document
+    rules = document
+    if isinstance(document, dict):
+        rules = document.get("rules", [] if "scenarios" in document else None)
     if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
         raise ValueError(f"{path}: expected a list of rules or an object with a 'rules' list")
     return rules
+
+
+def load_scenarios(path: Path) -> list[dict[str, Any]]:
+    """The scenarios of a `--rules` file: the `scenarios` list of an object (`{"rules": [...], "scenarios": [...]}`)."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    scenarios = document.get("scenarios", []) if isinstance(document, dict) else []
+    if not isinstance(scenarios, list) or not all(isinstance(scenario, dict) for scenario in scenarios):
+        raise ValueError(f"{path}: expected 'scenarios' to be a list of scenarios")
+    return scenarios

@@ -1,38 +1,52 @@
-"""Chat messages as tokens: the documented prompt-token count and the text the token model reads.
+"""Chat messages as tokens: the documented prompt-token count, the neutral conversation, the text the model reads.
 
 >>> from mockai.engine.tokenizer import get_encoding
 >>> messages = [{"role": "user", "content": "Hello!"}]
 >>> count_chat_tokens(messages, get_encoding("cl100k_base"), model="gpt-3.5-turbo")
 9
+>>> chat_conversation(messages).items
+(Message(role='user', content=(TextPart(text='Hello!'),), name=None),)
 >>> render_chat_prompt(messages)
 '<|im_start|>user\\nHello!\\n<|im_end|>\\n<|im_start|>assistant\\n'
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import tiktoken
+
+from mockai.engine.conversation import (
+    ASSISTANT_OPENER,
+    MESSAGE_END,
+    MESSAGE_START,
+    AudioPart,
+    Conversation,
+    FilePart,
+    ImagePart,
+    Item,
+    Message,
+    Part,
+    RefusalPart,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    render_prompt,
+)
 
 __all__ = [
     "ASSISTANT_OPENER",
     "IMAGE_PART_TOKENS",
     "MESSAGE_END",
     "MESSAGE_START",
+    "chat_conversation",
     "count_chat_tokens",
     "markup_token_ids",
     "read_chat_prompt",
     "render_chat_prompt",
 ]
-
-# ChatML's markers. They are rendered as *plain text*: encoded with `disallowed_special=()` (or by
-# an encoding that has no such special tokens at all, like cl100k_base) they become a few ordinary
-# tokens, which keeps one rendering valid for every encoding and lets user text that happens to
-# contain a marker pass through without being mistaken for structure by the tokenizer.
-MESSAGE_START = "<|im_start|>"
-MESSAGE_END = "<|im_end|>"
-ASSISTANT_OPENER = f"{MESSAGE_START}assistant\n"
 
 # The API does not see our pixels (we never fetch image URLs), so each image part costs the
 # documented base price of a low-detail image, 85 tokens, the only image cost fixed without them.
@@ -46,6 +60,12 @@ _REPLY_PRIMING_TOKENS = 3  # every reply is primed with <|start|>assistant<|mess
 
 def _encode_len(text: str, encoding: tiktoken.Encoding) -> int:
     return len(encoding.encode(text, disallowed_special=()))
+
+
+@functools.lru_cache(maxsize=64)
+def _role_tokens(role: str, encoding: tiktoken.Encoding) -> int:
+    """A role's tokens: every message has one, and there are six of them, so they are counted once."""
+    return _encode_len(role, encoding)
 
 
 def _content_tokens(content: object, encoding: tiktoken.Encoding) -> int:
@@ -92,6 +112,8 @@ def count_chat_tokens(messages: Sequence[Mapping[str, Any]], encoding: tiktoken.
         for key, value in message.items():
             if key == "content":
                 total += _content_tokens(value, encoding)
+            elif key == "role" and value in _ROLES:
+                total += _role_tokens(value, encoding)
             elif key in ("tool_calls", "function_call"):
                 total += _calls_tokens(value, encoding)
             elif isinstance(value, str):
@@ -99,39 +121,88 @@ def count_chat_tokens(messages: Sequence[Mapping[str, Any]], encoding: tiktoken.
     return total
 
 
-def _plain_content(content: object) -> str:
+def chat_conversation(messages: Sequence[Mapping[str, Any]]) -> Conversation:
+    """Chat `messages` as the neutral conversation: a message per message, then the assistant's calls as items;
+    `tool` messages (and legacy `function` messages) as tool results.
+
+    Lenient on purpose (validation happened before): a field of an unexpected shape contributes nothing.
+    """
+    items: list[Item] = []
+    for message in messages:
+        content = message.get("content")
+        parts = (TextPart(content),) if isinstance(content, str) else _parts(content)
+        role = str(message.get("role", "user"))
+        name = message.get("name")
+        name = name if isinstance(name, str) else None
+        if role == "tool":
+            items.append(ToolResult(str(message.get("tool_call_id", "")), parts))
+        elif role == "function":
+            items.append(ToolResult(None, parts, name=name))
+        else:
+            items.append(Message(role, parts, name))
+            calls = message.get("tool_calls") or message.get("function_call")
+            if calls:
+                items.extend(_calls(calls))
+    return Conversation(tuple(items))
+
+
+def _parts(content: object) -> tuple[Part, ...]:
     if content is None:
-        return ""
+        return ()
     if isinstance(content, str):
-        return content
-    parts = content if isinstance(content, Sequence) else ()
-    return " ".join(
-        str(part.get("text", "")) for part in parts if isinstance(part, Mapping) and part.get("type") == "text"
-    )
+        return (TextPart(content),)
+    parts = content if isinstance(content, list | tuple) else ()
+    return tuple(part for raw in parts if isinstance(raw, Mapping) and (part := _part(raw)) is not None)
 
 
-def _message_text(message: Mapping[str, Any]) -> str:
-    text = _plain_content(message.get("content"))
-    calls = message.get("tool_calls") or message.get("function_call")
-    if calls:
-        listed = [calls] if isinstance(calls, Mapping) else calls
-        text += "".join(_call_text(call) for call in listed if isinstance(call, Mapping))
-    return text
+def _part(raw: Mapping[str, Any]) -> Part | None:
+    kind = raw.get("type")
+    if kind == "text":
+        return TextPart(str(raw.get("text", "")))
+    if kind == "refusal":
+        return RefusalPart(str(raw.get("refusal", "")))
+    inner = raw.get(str(kind))
+    inner = inner if isinstance(inner, Mapping) else {}
+    if kind == "image_url":
+        return ImagePart(url=_optional_str(inner.get("url")), detail=_optional_str(inner.get("detail")))
+    if kind == "input_audio":
+        return AudioPart(str(inner.get("data", "")), str(inner.get("format", "")))
+    if kind == "file":
+        return FilePart(
+            _optional_str(inner.get("file_id")),
+            _optional_str(inner.get("filename")),
+            _optional_str(inner.get("file_data")),
+        )
+    return None
+
+
+def _calls(value: object) -> list[ToolCall]:
+    calls = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
+    found = []
+    for call in calls:
+        if not isinstance(call, Mapping):
+            continue
+        # A tool call names its function under `function`; a legacy `function_call` is the function itself. Other
+        # call kinds (custom tools) carry no function name or arguments.
+        function = call.get("function", call)
+        function = function if isinstance(function, Mapping) else {}
+        found.append(
+            ToolCall(str(call.get("id", "")), str(function.get("name", "")), str(function.get("arguments", "")))
+        )
+    return found
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def render_chat_prompt(messages: Sequence[Mapping[str, Any]]) -> str:
-    """Render messages as ChatML-like plain text ending with the assistant's opener.
+    """Render messages as ChatML-like plain text ending with the assistant's opener (see `render_prompt`).
 
-    This is what the token model conditions on, so the reply depends on every turn; it is not used
-    for counting (see `count_chat_tokens`). Encode it with `disallowed_special=()`. Unlike ChatML, a
-    newline precedes the end marker: every encoding then splits the marker from the text, so a message
-    ending in punctuation ("you?") never merges with it into a token ("?<") that looks like content.
+    This is what the token model conditions on, so the reply depends on every turn; it is not used for counting (see
+    `count_chat_tokens`). Encode it with `disallowed_special=()`.
     """
-    rendered = [
-        f"{MESSAGE_START}{message.get('role', 'user')}\n{_message_text(message)}\n{MESSAGE_END}\n"
-        for message in messages
-    ]
-    return "".join(rendered) + ASSISTANT_OPENER
+    return render_prompt(chat_conversation(messages))
 
 
 def read_chat_prompt(text: str) -> list[tuple[str, str]]:

@@ -139,6 +139,16 @@ def test_a_json_schema_answer_validates(client: Any) -> None:
     Draft202012Validator(schema).validate(json.loads(completion.choices[0].message.content))
 
 
+def test_a_json_schema_answer_takes_its_words_from_a_message_written_in_parts(client: Any) -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    response_format = {"type": "json_schema", "json_schema": {"name": "person", "schema": schema}}
+    parts = [{"type": "text", "text": "Who is"}, {"type": "text", "text": "Ada Lovelace?"}]
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": parts}], response_format=response_format
+    )
+    assert json.loads(completion.choices[0].message.content) == {"name": "Ada"}
+
+
 USER_DETAIL = {
     "properties": {"name": {"title": "Name", "type": "string"}, "age": {"title": "Age", "type": "integer"}},
     "required": ["name", "age"],

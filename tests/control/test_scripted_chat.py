@@ -54,6 +54,48 @@ def test_a_tool_call_reply(mock: MockAI, client: Any) -> None:
     ]
 
 
+def test_a_scripted_reply_cut_by_max_tokens_ends_by_length(mock: MockAI, client: Any) -> None:
+    mock.chat.reply("one two three four five six")
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, max_tokens=2)
+    choice = completion.choices[0]
+    assert (choice.message.content, choice.finish_reason) == ("one two", "length")
+    assert completion.usage.completion_tokens == 2
+
+
+def test_a_tool_call_reply_to_legacy_functions_is_a_function_call(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(tool_calls=[mock.tool_call("get_weather", {"city": "Paris"})])
+    function = {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, functions=[function])
+    choice = completion.choices[0]
+    assert choice.finish_reason == "function_call" and choice.message.tool_calls is None
+    assert (choice.message.function_call.name, choice.message.function_call.arguments) == (
+        "get_weather",
+        '{"city": "Paris"}',
+    )
+
+
+def test_a_tool_call_reply_has_logprobs_like_a_generated_one(mock: MockAI, client: Any) -> None:
+    mock.chat.reply(tool_calls=[mock.tool_call("get_weather", {"city": "Paris"})])
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, logprobs=True, top_logprobs=2)
+    tokens = completion.choices[0].logprobs.content
+    assert "".join(token.token for token in tokens) == '{"city": "Paris"}'
+    assert all([(top.token, top.logprob) for top in token.top_logprobs] == [(token.token, 0.0)] for token in tokens)
+
+
+def test_a_tool_call_written_flat_with_arguments_as_an_object_reaches_the_client_as_json(
+    mock: MockAI, client: Any
+) -> None:
+    call = {"name": "get_weather", "arguments": {"city": "Paris"}}
+    mock.add_rule({"match": {"path": "/v1/chat/completions"}, "reply": {"kind": "content", "tool_calls": [call]}})
+    completion = client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER)
+    (called,) = completion.choices[0].message.tool_calls
+    assert (called.id, called.function.name, called.function.arguments) == (
+        "call_0",
+        "get_weather",
+        '{"city": "Paris"}',
+    )
+
+
 def test_a_sequence_then_the_token_model(mock: MockAI, client: Any) -> None:
     mock.chat.reply_sequence(["first", "second"])
     answers = [

@@ -38,3 +38,10 @@ def test_a_scripted_edit(mock: MockAI, http: Any) -> None:
         json={"model": "text-davinci-edit-001", "input": "What day of the wek is it?", "instruction": "Fix spelling"},
     )
     assert response.json()["choices"][0]["text"] == "What day of the week is it?"
+
+
+def test_a_scripted_edit_ends_as_the_rule_says(mock: MockAI, http: Any) -> None:
+    mock.edits.reply("What day of the", finish_reason="length")
+    body = {"model": "text-davinci-edit-001", "input": "What day of the wek is it?", "instruction": "Fix spelling"}
+    choice = http.post("/v1/edits", json=body).json()["choices"][0]
+    assert (choice["text"], choice["finish_reason"]) == ("What day of the", "length")

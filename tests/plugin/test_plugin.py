@@ -13,7 +13,10 @@ def test_the_fixtures_and_the_marker_are_registered(pytester: pytest.Pytester) -
     assert all(f"\n{name} " in listed for name in ("mockai_server", "mockai", "openai_client", "async_openai_client"))
     markers = pytester.runpytest("--markers")
     markers.stdout.fnmatch_lines(
-        ["@pytest.mark.mockai(seed=0, api_key=None, assert_all_rules_used=True, cassette=None, record=None, *)*"]
+        [
+            "@pytest.mark.mockai(seed=0, api_key=None, assert_all_rules_used=True, assert_all_steps_reached=True, "
+            "cassette=None, record=None, *)*"
+        ]
     )
 
 
