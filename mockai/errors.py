@@ -821,6 +821,24 @@ def streaming_not_supported(model: str) -> OpenAIError:
     return invalid_request(f"Streaming is not supported for the model {model}.", param="stream", code="invalid_value")
 
 
+def speech_parameter_not_supported(param: str, model: str) -> OpenAIError:
+    """`instructions` (or a custom voice) sent to tts-1 / tts-1-hd, which the spec says they do not take."""
+    return invalid_request(
+        f"The '{param}' parameter is not supported with the model {model}.", param=param, code="unsupported_parameter"
+    )
+
+
+def speech_sse_not_supported(model: str) -> OpenAIError:
+    return invalid_request(
+        f"stream_format 'sse' is not supported with the model {model}.", param="stream_format", code="unsupported_value"
+    )
+
+
+def speech_input_empty() -> OpenAIError:
+    # mockai's wording: there is nothing to speak, and the real API's message for it is not documented.
+    return invalid_request("The input text must not be empty.", param="input", code="invalid_value")
+
+
 # -- cassettes: recorded traffic replayed (issue 15) --------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from mockai.api import (
     models,
     moderations,
     openapi,
+    speech,
     stored_chat,
     uploads,
 )
@@ -81,6 +82,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/v1/audio/translations", audio.create_translation, "createTranslation", "audio",
              body="multipart", request_schema="openai/createTranslation.request",
              response_schema="openai/createTranslation.response"),
+    # The audio bytes have no response schema; `stream_format: "sse"` events do.
+    Endpoint("POST", "/v1/audio/speech", speech.create_speech, "createSpeech", "audio", body="json",
+             request_schema="openai/createSpeech.request", stream_schema="openai/createSpeech.event"),
     # -- files (issue 5) -------------------------------------------------------------------------------------------
     Endpoint("GET", "/v1/files", files.list_files, "listFiles", "files", query_schema="openai/listFiles.query",
              response_schema="openai/listFiles.response"),
