@@ -97,12 +97,14 @@ def synthesize(text: str, delivery: Delivery) -> bytes:
         if token in _PAUSE_SECONDS or not token[0].isalnum():
             samples.extend(_silence(_PAUSE_SECONDS.get(token, 0.1) / delivery.tempo))
             continue
-        seconds = _CJK_SECONDS if _CJK.match(token) else _LETTER_SECONDS
+        chinese = _CJK.match(token) is not None
+        seconds = _CJK_SECONDS if chinese else _LETTER_SECONDS
         for letter in token.lower():
             sound = _sound(letter)
             table = tables.get((period, sound)) or tables.setdefault((period, sound), _period_table(period, sound))
             samples.extend(_tone(table, round(SAMPLE_RATE * seconds / delivery.tempo)))
-        samples.extend(_silence(_WORD_GAP_SECONDS / delivery.tempo))
+        if not chinese:  # Chinese is written without spaces: its characters follow one another without a gap
+            samples.extend(_silence(_WORD_GAP_SECONDS / delivery.tempo))
     return samples.tobytes() if samples else _silence(0.1).tobytes()
 
 
