@@ -38,8 +38,8 @@ class Operation:
         return None if self.body == "none" else f"openai/{self.operation_id}.request"
 
     @property
-    def response_schema(self) -> str:
-        return f"openai/{self.operation_id}.response"
+    def response_schema(self) -> str | None:
+        return None if self.binary else f"openai/{self.operation_id}.response"
 
     @property
     def chunk_schema(self) -> str | None:

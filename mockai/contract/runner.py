@@ -202,12 +202,10 @@ class _Session:
         broke = tally.record(checks.status_code_conformance(exchange, expected="2xx"))
         if exchange.response.status >= 400:
             return tally.record(checks.error_envelope_conformance(exchange, self.registry)) or broke
-        if operation.binary:
+        schema = operation.response_schema
+        if schema is None:
             return broke  # raw bytes (a file's content, audio): nothing to validate but the status
-        return (
-            tally.record(checks.response_schema_conformance(exchange, self.registry, operation.response_schema))
-            or broke
-        )
+        return tally.record(checks.response_schema_conformance(exchange, self.registry, schema)) or broke
 
     def _check_stream(
         self, operation: Operation, body: dict[str, Any], include_usage: bool, plain: Exchange, tally: _Tally
