@@ -23,7 +23,10 @@ async def health(request: Request, _: None) -> Response:
 
 async def advance_clock(request: Request, body: dict[str, Any]) -> Response:
     app = services(request)
-    now = app.clock.advance(float(body["seconds"]))
+    try:
+        now = app.clock.advance(float(body["seconds"]))
+    except ValueError as exc:
+        raise errors.invalid_field("seconds", str(exc)) from None
     # Batches run their requests through the app itself, which needs the event loop: they catch up here, not in
     # the clock's (synchronous) listeners.
     await app.batches.catch_up_all()
