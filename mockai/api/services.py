@@ -26,8 +26,10 @@ from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
+from mockai.state.batch_service import BatchService
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
+from mockai.state.chat_completions import StoredChatCompletions
 from mockai.state.clock import ClockMark, SimulatedClock
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
@@ -36,6 +38,7 @@ from mockai.state.images import ImageFiles
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
+from mockai.state.uploads import UploadService
 
 if TYPE_CHECKING:
     import httpx
@@ -75,6 +78,9 @@ class Services:
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
+    chat_completions: StoredChatCompletions = field(init=False)  # `store: true` completions
+    uploads: UploadService = field(init=False)  # files sent in parts
+    batches: BatchService = field(init=False)  # requests run together, later (its runner is set by build_app)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
 
     def __post_init__(self) -> None:
@@ -89,10 +95,13 @@ class Services:
             self.store, self.ids, self.clock, self.files, self.catalog, trainer, seed=self.settings.seed
         )
         self.catalog.attach(self.fine_tunes)
+        self.chat_completions = StoredChatCompletions(self.store)
+        self.uploads = UploadService(self.store, self.ids, self.clock, self.files)
+        self.batches = BatchService(self.store, self.ids, self.clock, self.files)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
-        self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
+        self.clock.on_advance(self._catch_up)
         # A durable store keeps where world time got to, so a restarted server never goes back (see ClockMark).
         self.clock.on_advance(lambda _now: self.mark_clock())
         self.mark_clock()
@@ -101,6 +110,12 @@ class Services:
     def lexicon(self) -> Lexicon:
         """The moderation lexicon, compiled on first use: its 132 patterns cost 25 ms that only moderations need."""
         return load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json")
+
+    def _catch_up(self, _now: float) -> None:
+        """Bring every clocked resource up to the present: jobs progress, expired files and uploads go."""
+        self.fine_tunes.catch_up_all()
+        self.files.expire_due()
+        self.uploads.expire_due()
 
     def reset(self) -> None:
         """Return to how the server started: the --rules rules and scenarios only, and no journal, faults, windows

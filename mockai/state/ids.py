@@ -22,6 +22,10 @@ KINDS: dict[str, tuple[str, int]] = {
     "embedding": ("embd-", 29),
     "moderation": ("modr-", 29),
     "request": ("req_", 32),
+    "upload": ("upload_", 24),
+    "upload_part": ("part_", 24),
+    "batch": ("batch_", 32),
+    "batch_request": ("batch_req_", 32),
 }
 
 

@@ -283,8 +283,8 @@ def test_no_hostile_request_gets_a_5xx_or_stops_the_server(
         status = http.request(request.method, url, headers=request.headers, content=request.body).status_code
     tally.append(1)
     assert status is None or status < 500, f"{status} for {request!r}"
-    if status is not None and status < 300 and row.path in ("/_mockai/rules", "/_mockai/faults"):
-        http.delete(row.path, headers=ADMIN)  # a valid rule or fault got through: it would answer the next request
+    if status is not None and status < 300 and row.path in ("/_mockai/rules", "/_mockai/faults", "/_mockai/scenarios"):
+        http.delete(row.path, headers=ADMIN)  # a valid rule, fault or scenario got through: it would answer next
     ordinary = http.post("/v1/chat/completions", json=ORDINARY_CHAT, headers=ADMIN)
     assert ordinary.status_code == 200, ordinary.text
     journal = http.get("/_mockai/requests", headers=ADMIN)

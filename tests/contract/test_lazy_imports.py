@@ -27,3 +27,9 @@ def test_a_built_server_has_not_imported_what_only_some_requests_need() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_serving_does_not_import_pyav_until_speech_asks_for_it() -> None:
+    probe = "import sys, mockai.cli, mockai.api.app, mockai.api.routes; print('av' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
