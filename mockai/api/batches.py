@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,10 +59,12 @@ async def cancel_batch(request: Request, _: None) -> Response:
 
 def in_process_runner(app: ASGIApp, api_key: str) -> RequestRunner:
     """Run batch requests through `app`, as the batch's organization, presenting `api_key`."""
-    transport = httpx.ASGITransport(app=app)
 
     async def run(org: str, request: BatchRequest) -> RequestResult:
+        import httpx  # only batches need it: ~50 ms of every start otherwise (tests/contract/test_lazy_imports.py)
+
         headers = {"Authorization": f"Bearer {api_key}", "OpenAI-Organization": org}
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://mockai.batch") as client:
             response = await client.post(request.url, json=request.body, headers=headers)
         try:
