@@ -30,6 +30,7 @@ from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
 from mockai.state.ids import IdFactory
 from mockai.state.images import ImageFiles
+from mockai.state.responses import ResponseStore
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
@@ -65,6 +66,7 @@ class Services:
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
+    responses: ResponseStore = field(init=False)  # stored Responses API responses (and their background lifecycle)
 
     def __post_init__(self) -> None:
         # The store counts its openings, so a restarted durable server never replays earlier ids.
@@ -77,6 +79,9 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self.responses = ResponseStore(self.store)
+        if self.history is None:
+            self.history = self.responses
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
@@ -96,6 +101,7 @@ class Services:
         self.transcripts.clear()
         self.store.reset()
         self.dialogue.reset()
+        self.responses.reset()
         self.fine_tunes.reset()
         self.cassettes.reset()
 
