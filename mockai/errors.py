@@ -572,8 +572,9 @@ def image_inputs_not_supported(model: str) -> OpenAIError:
     )
 
 
-def invalid_image_upload() -> OpenAIError:
-    return invalid_request("Uploaded image must be a PNG and less than 4 MB.")
+def invalid_image_upload(param: str = "image") -> OpenAIError:
+    """Not a readable PNG under 4 MB (damaged or cut short anywhere included); `param` names the form field."""
+    return invalid_request("Uploaded image must be a PNG and less than 4 MB.", param=param)
 
 
 def image_not_square(width: int, height: int, param: str = "image") -> OpenAIError:
