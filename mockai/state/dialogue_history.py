@@ -67,10 +67,10 @@ class DuplicateQuestion(ValueError):
     """An exchange with this question_id is already stored in the conversation."""
 
 
-class Conversations:
+class DialogueHistory:
     """Exchanges per conversation, oldest first, in the app's store (durable with `--data-dir`).
 
-    >>> conversations = Conversations(Store())
+    >>> conversations = DialogueHistory(Store())
     >>> key = ConversationKey("org", "123", "456")
     >>> conversations.add(key, Exchange("q1", "如果带了呢", "那就不用担心了。"))
     >>> [turn.role for turn in conversations.turns(key)]
