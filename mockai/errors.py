@@ -748,3 +748,24 @@ def invalid_response_schema(name: str, detail: str) -> OpenAIError:
         param="response_format.json_schema.schema",
         code="invalid_json_schema",
     )
+
+
+# -- conversations (issue 13) ---------------------------------------------------------------------------------------
+
+
+def conversation_not_found(conversation_id: str, *, param: str | None = None) -> OpenAIError:
+    """An unknown or deleted conversation; `param` names the field that carried the id ("conversation" for a
+    Responses request), None when the URL did."""
+    return OpenAIError(404, f"Conversation with id '{conversation_id}' not found.", "invalid_request_error", param)
+
+
+def item_not_found(item_id: str, *, param: str | None = None) -> OpenAIError:
+    """An unknown or deleted item of a conversation (or an `item_reference` to one)."""
+    return OpenAIError(404, f"Item with id '{item_id}' not found.", "invalid_request_error", param)
+
+
+def duplicate_item(item_id: str, *, param: str) -> OpenAIError:
+    """An item whose id the conversation (or the same request) already holds."""
+    return invalid_request(
+        f"Duplicate item found with id {item_id}. Remove duplicate items from your input and try again.", param=param
+    )

@@ -26,8 +26,10 @@ from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
 from mockai.state.clock import SimulatedClock
+from mockai.state.conversations import Conversations
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
+from mockai.state.history import StoredHistory
 from mockai.state.ids import IdFactory
 from mockai.state.images import ImageFiles
 from mockai.state.store import Store
@@ -48,7 +50,8 @@ class Services:
     rules: RuleBook = field(default_factory=RuleBook)
     scenarios: ScenarioBook = field(default_factory=ScenarioBook)
     # Stored responses and conversations that Responses requests continue (`previous_response_id`, `conversation`),
-    # read by the conversation matchers and scenarios; the Responses API's store provides it.
+    # read by the conversation matchers and scenarios: a `StoredHistory` over `conversations` (and the Responses API's
+    # store, which gives the chains) unless one is given.
     history: ConversationHistory | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -65,6 +68,7 @@ class Services:
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
+    conversations: Conversations = field(init=False)  # /v1/conversations, which Responses requests continue
 
     def __post_init__(self) -> None:
         # The store counts its openings, so a restarted durable server never replays earlier ids.
@@ -77,6 +81,9 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self.conversations = Conversations(self.store, self.ids, self.clock)
+        if self.history is None:
+            self.history = StoredHistory(self.conversations)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
@@ -96,6 +103,7 @@ class Services:
         self.transcripts.clear()
         self.store.reset()
         self.dialogue.reset()
+        self.conversations.reset()
         self.fine_tunes.reset()
         self.cassettes.reset()
 
