@@ -786,7 +786,7 @@ def no_tool_output_for_call(call_id: str) -> OpenAIError:
     return invalid_request(f"No tool output found for function call {call_id}.", param="input")
 
 
-def item_not_found(item_id: str) -> OpenAIError:
+def unstored_item(item_id: str) -> OpenAIError:
     """An `item_reference` (or a bare reasoning item) naming an item that was never stored."""
     return OpenAIError(
         404,
@@ -836,4 +836,25 @@ def stream_requires_background(response_id: str) -> OpenAIError:
         f"Response '{response_id}' was not created with background=true, so it cannot be streamed again.",
         param="stream",
         code="invalid_value",
+    )
+
+
+# -- conversations (issue 13) ---------------------------------------------------------------------------------------
+
+
+def conversation_not_found(conversation_id: str, *, param: str | None = None) -> OpenAIError:
+    """An unknown or deleted conversation; `param` names the field that carried the id ("conversation" for a
+    Responses request), None when the URL did."""
+    return OpenAIError(404, f"Conversation with id '{conversation_id}' not found.", "invalid_request_error", param)
+
+
+def item_not_found(item_id: str, *, param: str | None = None) -> OpenAIError:
+    """An unknown or deleted item of a conversation (or an `item_reference` to one)."""
+    return OpenAIError(404, f"Item with id '{item_id}' not found.", "invalid_request_error", param)
+
+
+def duplicate_item(item_id: str, *, param: str) -> OpenAIError:
+    """An item whose id the conversation (or the same request) already holds."""
+    return invalid_request(
+        f"Duplicate item found with id {item_id}. Remove duplicate items from your input and try again.", param=param
     )

@@ -26,7 +26,7 @@ from mockai.dialogue import errors
 from mockai.dialogue.backends import ChatBackend, in_process_backend
 from mockai.dialogue.errors import DialogueError
 from mockai.dialogue.service import AnswerDelta, Answered, AskEvent, Question
-from mockai.state.conversations import ConversationKey
+from mockai.state.dialogue_history import ConversationKey
 
 ASK_SCHEMA = "mockai/ask"
 #: The key the in-process backend presents when the server accepts any key (`--api-key` not given).

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from mockai import errors
 from mockai.api.auth import organization
-from mockai.api.response_context import ResponseContext, conversation_store, request_context
+from mockai.api.response_context import ResponseContext, request_context
 from mockai.api.response_events import PlannedOutput, final_response, numbered, response_events
 from mockai.api.responses import json_response
 from mockai.api.scripting import bind_response
@@ -430,10 +430,11 @@ def _keep(request: Request, body: Mapping[str, Any], context: ResponseContext, f
     """Store a finished response (unless `store: false`) and append it to its conversation."""
     if body.get("store") is not False:
         _store(request, body, context, final["id"], [{"response": final}], background=False)
-    conversations = conversation_store(request)
-    if context.conversation_id is not None and conversations is not None:
+    if context.conversation_id is not None:
         inputs = _input_with_ids(final["id"], context.input)
-        conversations.append(organization(request), context.conversation_id, [*inputs, *final["output"]])
+        services(request).conversations.append(
+            organization(request), context.conversation_id, [*inputs, *final["output"]]
+        )
 
 
 def _store(

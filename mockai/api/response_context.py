@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 
@@ -26,14 +26,6 @@ from mockai.engine.sealed import sealing_key, unseal
 #: The content parts a message of each role takes (the real API refuses the others, naming the allowed ones).
 _INPUT_PARTS = ("input_text", "input_image", "input_file", "input_audio")
 _ASSISTANT_PARTS = ("output_text", "refusal")
-
-
-class ConversationItems(Protocol):
-    """The Conversations API's store, as Responses uses it (`Services.conversations`)."""
-
-    def items(self, org: str, conversation_id: str) -> list[dict[str, Any]]: ...
-
-    def append(self, org: str, conversation_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -70,12 +62,6 @@ def conversation_of(body: Mapping[str, Any]) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def conversation_store(request: Request) -> ConversationItems | None:
-    """The Conversations API's store, when this server has one."""
-    found: ConversationItems | None = getattr(services(request), "conversations", None)
-    return found if found is not None and hasattr(found, "append") else None
-
-
 def _history(request: Request, previous: str | None, conversation_id: str | None) -> list[dict[str, Any]]:
     app = services(request)
     if previous is not None:
@@ -84,12 +70,7 @@ def _history(request: Request, previous: str | None, conversation_id: str | None
             raise errors.previous_response_not_found(previous)
         return stored
     if conversation_id is not None:
-        conversations = conversation_store(request)
-        if conversations is None:
-            raise errors.invalid_request(
-                f"Conversation with id '{conversation_id}' not found.", param="conversation", status=404
-            )
-        return list(conversations.items(organization(request), conversation_id))
+        return app.conversations.items(organization(request), conversation_id)
     return []
 
 
@@ -98,7 +79,7 @@ def _resolved(request: Request, item: dict[str, Any]) -> dict[str, Any]:
         return item
     found = services(request).responses.item(organization(request), str(item.get("id")))
     if found is None:
-        raise errors.item_not_found(str(item.get("id")))
+        raise errors.unstored_item(str(item.get("id")))
     return found
 
 
@@ -142,7 +123,7 @@ def _check_reasoning(request: Request, items: Sequence[Mapping[str, Any]]) -> No
             if unseal(sealed, key) is None:
                 raise errors.invalid_encrypted_content(str(item.get("id", "")))
         elif not item.get("summary") and isinstance(item.get("id"), str) and not _stored(request, item["id"]):
-            raise errors.item_not_found(item["id"])
+            raise errors.unstored_item(item["id"])
 
 
 def _stored(request: Request, item_id: str) -> bool:

@@ -30,8 +30,10 @@ from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
 from mockai.state.clock import ClockMark, SimulatedClock
+from mockai.state.conversations import Conversations
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
+from mockai.state.history import StoredHistory
 from mockai.state.ids import IdFactory
 from mockai.state.images import ImageFiles
 from mockai.state.responses import ResponseStore
@@ -55,7 +57,8 @@ class Services:
     rules: RuleBook = field(default_factory=RuleBook)
     scenarios: ScenarioBook = field(default_factory=ScenarioBook)
     # Stored responses and conversations that Responses requests continue (`previous_response_id`, `conversation`),
-    # read by the conversation matchers and scenarios; the Responses API's store provides it.
+    # read by the conversation matchers and scenarios: a `StoredHistory` over `conversations` (and the Responses API's
+    # store, which gives the chains) unless one is given.
     history: ConversationHistory | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -74,6 +77,7 @@ class Services:
     fine_tunes: FineTuneService = field(init=False)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
     responses: ResponseStore = field(init=False)  # stored Responses API responses (and their background lifecycle)
+    conversations: Conversations = field(init=False)  # /v1/conversations, which Responses requests continue
 
     def __post_init__(self) -> None:
         self.integers = IntegerFields(self.registry)
@@ -88,8 +92,9 @@ class Services:
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self.responses = ResponseStore(self.store)
+        self.conversations = Conversations(self.store, self.ids, self.clock)
         if self.history is None:
-            self.history = self.responses
+            self.history = StoredHistory(self.conversations, self.responses)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
@@ -114,6 +119,7 @@ class Services:
         self.store.reset()
         self.dialogue.reset()
         self.responses.reset()
+        self.conversations.reset()
         self.fine_tunes.reset()
         self.cassettes.reset()
 

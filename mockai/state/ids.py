@@ -22,6 +22,28 @@ KINDS: dict[str, tuple[str, int]] = {
     "embedding": ("embd-", 29),
     "moderation": ("modr-", 29),
     "request": ("req_", 32),
+    # The Responses and Conversations APIs: a type prefix and 48 characters, as the real ids have.
+    "conversation": ("conv_", 48),
+    # Items, keyed by their `type` (mockai.state.items gives every stored item an id of its type).
+    "message": ("msg_", 48),
+    "function_call": ("fc_", 48),
+    "function_call_output": ("fco_", 48),
+    "reasoning": ("rs_", 48),
+    "custom_tool_call": ("ctc_", 48),
+    "custom_tool_call_output": ("ctco_", 48),
+    "web_search_call": ("ws_", 48),
+    "file_search_call": ("fs_", 48),
+    "computer_call": ("cu_", 48),
+    "computer_call_output": ("cuo_", 48),
+    "image_generation_call": ("ig_", 48),
+    "code_interpreter_call": ("ci_", 48),
+    "local_shell_call": ("lsh_", 48),
+    "local_shell_call_output": ("lsho_", 48),
+    "mcp_call": ("mcp_", 48),
+    "mcp_list_tools": ("mcpl_", 48),
+    "mcp_approval_request": ("mcpr_", 48),
+    "mcp_approval_response": ("mcpa_", 48),
+    "item": ("item_", 48),  # any other item type
 }
 
 
