@@ -111,6 +111,34 @@ def test_item_list_input_with_every_part_kind_is_answered(client: Any) -> None:
     assert response.status == "completed"
 
 
+def test_truncation_auto_drops_the_oldest_items_to_fit_the_window(client: Any, http: httpx.Client) -> None:
+    long_turns = [{"role": "user", "content": f"Turn {n}: " + "lorem ipsum dolor " * 400} for n in range(8)]
+    body = {"model": "computer-use-preview", "input": [*long_turns, {"role": "user", "content": "Sum up."}]}
+    refused = http.post("/v1/responses", json=body).json()["error"]
+    assert (refused["param"], refused["code"]) == ("input", "context_length_exceeded")
+    fitted = client.responses.create(**body, truncation="auto", store=False)
+    assert fitted.status in ("completed", "incomplete") and fitted.truncation == "auto"
+    assert 0 < fitted.usage.input_tokens <= 8192
+
+
+def test_reasoning_counts_against_max_output_tokens(client: Any) -> None:
+    thought = client.responses.create(model="o3-mini", input="Why?", reasoning={"effort": "high"}, store=False)
+    reasoning_tokens = thought.usage.output_tokens_details.reasoning_tokens
+    cut = client.responses.create(
+        model="o3-mini", input="Why?", reasoning={"effort": "high"}, max_output_tokens=reasoning_tokens, store=False
+    )
+    assert [item.type for item in cut.output] == ["reasoning"]
+    assert cut.status == "incomplete" and cut.usage.output_tokens == reasoning_tokens
+
+
+def test_a_reset_server_answers_the_same_request_with_the_same_bytes(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o-mini", "input": "Same words?", "temperature": 1.3}
+    http.post("/_mockai/reset").raise_for_status()
+    first = http.post("/v1/responses", json=body).content
+    http.post("/_mockai/reset").raise_for_status()
+    assert http.post("/v1/responses", json=body).content == first
+
+
 # -- streaming --------------------------------------------------------------------------------------------------------
 
 
@@ -186,6 +214,29 @@ def test_a_background_response_runs_on_the_world_clock_and_can_be_cancelled(clie
     assert client.responses.cancel(cancelled.id).status == "cancelled"
     advance(base_url, 5)
     assert client.responses.retrieve(cancelled.id).status == "cancelled"
+
+
+def test_a_background_stream_starts_queued_and_ends_when_the_clock_says(client: Any, base_url: str) -> None:
+    advance(base_url, 0)
+    with client.responses.stream(model="gpt-4o-mini", input="In the background", background=True) as stream:
+        first = next(iter(stream))
+        assert (first.type, first.response.status) == ("response.created", "queued")
+        advance(base_url, 2)
+        rest = list(stream)
+    assert rest[0].type == "response.queued" and rest[-1].type == "response.completed"
+
+
+def test_a_conversation_collects_the_items_of_its_responses(client: Any) -> None:
+    from mockai.api.routes import ENDPOINTS
+
+    if not any(row.path == "/v1/conversations" for row in ENDPOINTS):
+        pytest.skip("the Conversations API is not served on this branch yet")
+    conversation = client.conversations.create()
+    first = client.responses.create(model="gpt-4o-mini", input="Remember 42.", conversation=conversation.id)
+    second = client.responses.create(model="gpt-4o-mini", input="Which number?", conversation=conversation.id)
+    assert second.usage.input_tokens > first.usage.input_tokens
+    items = client.conversations.items.list(conversation.id, order="asc").data
+    assert [item.type for item in items] == ["message"] * 4
 
 
 def test_reasoning_summaries_and_encrypted_content_round_trip_without_storage(client: Any) -> None:
