@@ -833,6 +833,14 @@ def input_exceeds_context_window(window: int) -> OpenAIError:
     )
 
 
+def tool_choice_not_in_tools(name: str) -> OpenAIError:
+    return invalid_request(
+        f"Tool choice 'function' with name '{name}' not found in 'tools' parameter.",
+        param="tool_choice",
+        code="invalid_value",
+    )
+
+
 def cannot_cancel_synchronous_response() -> OpenAIError:
     return invalid_request("Cannot cancel a synchronous response.")
 

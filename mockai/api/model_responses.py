@@ -321,6 +321,11 @@ def _check_options(body: Mapping[str, Any]) -> None:
             param="stream_options",
             code="invalid_value",
         )
+    choice = body.get("tool_choice")
+    if isinstance(choice, Mapping) and choice.get("type") == "function":
+        declared = {tool.get("name") for tool in body.get("tools") or () if tool.get("type") == "function"}
+        if choice.get("name") not in declared:
+            raise errors.tool_choice_not_in_tools(str(choice.get("name")))
 
 
 def _check_schemas(body: Mapping[str, Any]) -> None:
@@ -490,10 +495,25 @@ def _phase(event: Mapping[str, Any]) -> Phase:
 def _stored_at_end(
     request: Request, body: Mapping[str, Any], context: ResponseContext, events: Iterator[dict[str, Any]]
 ) -> Iterator[dict[str, Any]]:
-    """The stream's events; the response is stored once its last event has been built."""
+    """The stream's events; the response is stored once its last event has been built. An error after the stream
+    started (the conversation it belongs to was deleted meanwhile) is the stream's `error` event, as the real API
+    sends it."""
+    number = 0
     for event in events:
+        number = event["sequence_number"]
         if event["type"] in ("response.completed", "response.incomplete"):
-            _keep(request, body, context, event["response"])
+            try:
+                _keep(request, body, context, event["response"])
+            except errors.OpenAIError as exc:
+                found = exc.envelope()["error"]
+                yield {
+                    "type": "error",
+                    "code": found.get("code"),
+                    "message": found["message"],
+                    "param": found.get("param"),
+                    "sequence_number": number,
+                }
+                return
         yield event
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from tests.conftest import API_KEY
@@ -173,6 +175,36 @@ def test_a_streamed_function_call_sends_its_arguments_in_deltas(client: Any) -> 
     assert deltas == done.arguments and json.loads(deltas)
 
 
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    question=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=60),
+    temperature=st.floats(min_value=0, max_value=1.5),
+    max_output_tokens=st.integers(min_value=16, max_value=48),
+)
+def test_deltas_always_join_to_the_plain_response(
+    client: Any, question: str, temperature: float, max_output_tokens: int
+) -> None:
+    request = {"model": "gpt-4o-mini", "input": question, "temperature": temperature, "store": False}
+    plain = client.responses.create(**request, max_output_tokens=max_output_tokens)
+    with client.responses.stream(**request, max_output_tokens=max_output_tokens) as stream:
+        events = list(stream)  # the SDK's get_final_response() wants response.completed; a cut answer is incomplete
+    joined = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    final = events[-1].response
+    assert joined == plain.output_text
+    assert (final.status, final.usage) == (plain.status, plain.usage)
+    assert plain.usage.output_tokens <= max_output_tokens
+
+
+def test_logprobs_come_with_each_delta_when_included(client: Any) -> None:
+    request = {"model": "gpt-4o-mini", "input": "Hello", "top_logprobs": 2, "store": False}
+    with client.responses.stream(**request, include=["message.output_text.logprobs"]) as stream:
+        deltas = [event for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    part = final.output[0].content[0]
+    assert len(part.logprobs) == final.usage.output_tokens == sum(len(delta.logprobs) for delta in deltas)
+    assert all(len(entry.top_logprobs) == 2 for entry in part.logprobs)
+
+
 def test_the_raw_stream_names_each_event_and_sends_no_done_marker(http: httpx.Client) -> None:
     body = {"model": "gpt-4o-mini", "input": "Tell me a long story.", "stream": True, "store": False}
     raw = http.post("/v1/responses", json={**body, "max_output_tokens": 16}).text
@@ -323,6 +355,10 @@ ERRORS = {
     "reference to an unstored item": (
         {"input": [{"type": "item_reference", "id": "msg_never"}]},
         (404, "invalid_request_error", "input", None),
+    ),
+    "tool_choice naming an undeclared function": (
+        {"input": "Hi", "tools": [WEATHER], "tool_choice": {"type": "function", "name": "get_time"}},
+        (400, "invalid_request_error", "tool_choice", "invalid_value"),
     ),
     "background without store": (
         {"input": "Hi", "background": True, "store": False},
