@@ -71,6 +71,8 @@ _OUTPUT_LOGPROBS = "message.output_text.logprobs"
 
 
 async def create_response(request: Request, body: dict[str, Any]) -> Response:
+    if body.get("model") is None:  # the spec leaves it optional (for stored prompts, which mockai does not keep)
+        raise errors.missing_parameter("model")
     info = resolve_model(request, body["model"], "responses", "v1/responses")
     if body.get("max_output_tokens") is not None:
         check_output_limit(info, {"max_output_tokens": body["max_output_tokens"]})

@@ -376,6 +376,11 @@ def test_bad_input_gets_the_real_apis_error(
     assert (answer.status_code, error["type"], error["param"], error["code"]) == expected
 
 
+def test_a_request_without_a_model_is_refused_by_name(http: httpx.Client) -> None:
+    error = http.post("/v1/responses", json={"input": "Hi"}).json()["error"]
+    assert (error["param"], error["code"]) == ("model", "missing_required_parameter")
+
+
 def test_an_unstored_response_cannot_be_continued_or_cancelled(http: httpx.Client) -> None:
     unstored = http.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "Hi", "store": False}).json()
     follow = http.post(
