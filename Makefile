@@ -23,8 +23,10 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
+# One worker per core, at most four: every test talks to real servers, so the suite is CPU-bound and a 2-core CI
+# runner halves its time; more workers than that only start more servers.
 unit: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses=auto --maxprocesses=4
 
 # Tests that install from the package index into fresh venvs (minutes): CI runs them after `make test`.
 test-slow: $(VENV)/.installed-test

@@ -329,6 +329,16 @@ def context_length_exceeded(limit: int, requested: int, prompt: int, completion:
     return invalid_request(message, param=param, code="context_length_exceeded")
 
 
+# -- stored chat completions ------------------------------------------------------------------------------------
+
+
+def chat_completion_not_found(completion_id: str) -> OpenAIError:
+    """As the real API answers for a completion that was not stored, was deleted, or is another organization's."""
+    return OpenAIError(
+        404, f"Completion {completion_id} not found", "invalid_request_error", "completion_id", "not_found"
+    )
+
+
 # -- files and fine-tunes ----------------------------------------------------------------------------------------
 
 
@@ -409,6 +419,161 @@ def fine_tune_not_found(job_id: str) -> OpenAIError:
 def cannot_cancel(job_id: str, status: str) -> OpenAIError:
     done = {"cancelled": "been cancelled"}.get(status, status)
     return invalid_request(f"Cannot cancel a job that has already {done}: {job_id}.", code="job_not_cancellable")
+
+
+def cannot_pause(job_id: str, status: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot pause fine-tuning job {job_id}: only a running job can be paused, and this one is {status}.",
+        param="fine_tuning_job_id",
+        code="job_not_pausable",
+    )
+
+
+def cannot_resume(job_id: str, status: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot resume fine-tuning job {job_id}: only a paused job can be resumed, and this one is {status}.",
+        param="fine_tuning_job_id",
+        code="job_not_resumable",
+    )
+
+
+# -- uploads -------------------------------------------------------------------------------------------------------
+
+
+def upload_not_found(upload_id: str) -> OpenAIError:
+    return OpenAIError(404, f"No such Upload object: {upload_id}", "invalid_request_error", "upload_id", None)
+
+
+def upload_too_large(size: int, limit: int) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'bytes': an Upload can hold at most {limit} bytes (8 GB), but {size} bytes were requested.",
+        param="bytes",
+        code="invalid_value",
+    )
+
+
+def invalid_mime_type(mime_type: str, purpose: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'mime_type': '{mime_type}' is not a supported MIME type for files with purpose '{purpose}'.",
+        param="mime_type",
+        code="invalid_value",
+    )
+
+
+def upload_not_pending(upload_id: str, status: str, action: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot {action} Upload {upload_id}: its status is '{status}', and only a pending Upload can be changed.",
+        param="upload_id",
+        code="invalid_upload_status",
+    )
+
+
+def upload_part_too_large(limit: int) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'data': an Upload part can be at most {limit} bytes (64 MB).", param="data", code="invalid_value"
+    )
+
+
+def upload_part_not_found(part_id: str, upload_id: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'part_ids': {part_id} is not a part of Upload {upload_id}.", param="part_ids", code="invalid_value"
+    )
+
+
+def upload_part_repeated() -> OpenAIError:
+    return invalid_request(
+        "Invalid 'part_ids': each part may be named only once.", param="part_ids", code="invalid_value"
+    )
+
+
+def upload_size_mismatch(received: int, expected: int) -> OpenAIError:
+    return invalid_request(
+        f"The parts of this Upload add up to {received} bytes, but it was created for {expected} bytes.",
+        param="part_ids",
+        code="invalid_value",
+    )
+
+
+def upload_md5_mismatch(md5: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'md5': {md5} is not the MD5 checksum of the uploaded bytes.", param="md5", code="invalid_value"
+    )
+
+
+# -- batches -------------------------------------------------------------------------------------------------------
+
+
+def batch_not_found(batch_id: str) -> OpenAIError:
+    return OpenAIError(404, f"No batch found with id '{batch_id}'.", "invalid_request_error", "batch_id", None)
+
+
+def batch_file_wrong_purpose(file_id: str, purpose: str) -> OpenAIError:
+    return invalid_request(
+        f"Invalid 'input_file_id': file {file_id} has purpose '{purpose}', but a batch's input file must have "
+        "purpose 'batch'.",
+        param="input_file_id",
+        code="invalid_file_purpose",
+    )
+
+
+def cannot_cancel_batch(batch_id: str, status: str) -> OpenAIError:
+    return invalid_request(
+        f"Cannot cancel a batch with status '{status}': {batch_id}.", param="batch_id", code="batch_not_cancellable"
+    )
+
+
+# The problems of a batch's input file are reported in the batch's `errors.data`, so they are strings.
+
+
+def batch_line_not_json() -> str:
+    return "This line is not parseable as valid JSON."
+
+
+def batch_line_missing(key: str) -> str:
+    return f"Missing required parameter: '{key}'."
+
+
+def batch_line_field_type(key: str, expected: str) -> str:
+    return f"Invalid type for '{key}': expected {expected}."
+
+
+def batch_line_method(method: str) -> str:
+    return f"Invalid method '{method}': only POST requests are supported in a batch."
+
+
+def batch_url_mismatch() -> str:
+    return "The URL provided for this request does not match the batch endpoint."
+
+
+def batch_duplicate_custom_id() -> str:
+    return (
+        "The custom_id for this request is a duplicate of another request. The custom_id parameter must be unique "
+        "for each individual request in a batch."
+    )
+
+
+def batch_model_mismatch() -> str:
+    return "The provided model does not match the model of the other requests in the batch. A batch uses one model."
+
+
+def batch_empty_file() -> str:
+    return "The batch input file is empty."
+
+
+def batch_too_many_requests(found: int, limit: int) -> str:
+    return f"The batch input file contains {found} requests, more than the {limit} a batch may hold."
+
+
+def batch_request_expired() -> str:
+    return "This request could not be executed before the completion window expired."
+
+
+def batch_request_cancelled() -> str:
+    return "This request was not executed because the batch was cancelled."
+
+
+def batch_stream_refused() -> OpenAIError:
+    return invalid_request("Streaming is not supported in batch requests.", param="body.stream", code="invalid_value")
 
 
 # Training-file problems are stored as a file's `status_details` and quoted in job errors, so they are strings.
@@ -655,6 +820,24 @@ def granularities_need_verbose_json() -> OpenAIError:
 
 def streaming_not_supported(model: str) -> OpenAIError:
     return invalid_request(f"Streaming is not supported for the model {model}.", param="stream", code="invalid_value")
+
+
+def speech_parameter_not_supported(param: str, model: str) -> OpenAIError:
+    """`instructions` (or a custom voice) sent to tts-1 / tts-1-hd, which the spec says they do not take."""
+    return invalid_request(
+        f"The '{param}' parameter is not supported with the model {model}.", param=param, code="unsupported_parameter"
+    )
+
+
+def speech_sse_not_supported(model: str) -> OpenAIError:
+    return invalid_request(
+        f"stream_format 'sse' is not supported with the model {model}.", param="stream_format", code="unsupported_value"
+    )
+
+
+def speech_input_empty() -> OpenAIError:
+    # mockai's wording: there is nothing to speak, and the real API's message for it is not documented.
+    return invalid_request("The input text must not be empty.", param="input", code="invalid_value")
 
 
 # -- cassettes: recorded traffic replayed (issue 15) --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 import zipfile
@@ -16,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out)]
-    subprocess.run([*command, str(ROOT)], check=True, capture_output=True)
+    # setuptools builds in the checkout's build/ folder: xdist workers (each with its own module fixture) take turns.
+    with (tmp_path_factory.getbasetemp().parent / "wheel-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([*command, str(ROOT)], check=True, capture_output=True)
     return next(out.glob("mockai-*.whl"))
 
 

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockai import errors
 from mockai.api.auth import DEFAULT_ORGANIZATION, authenticate
+from mockai.api.batches import BATCH_API_KEY, in_process_runner
 from mockai.api.cassettes import play_cassette
 from mockai.api.endpoint import read_limited
 from mockai.api.middleware import JournalMiddleware, RequestContextMiddleware
@@ -77,6 +78,8 @@ def build_app(
     app.router.redirect_slashes = False
     app.router.default = _before_not_found(app.router.not_found)
     app.state.services = app_services
+    # A batch's requests run through this very app (the first --api-key when keys are restricted).
+    app_services.batches.runner = in_process_runner(app, (settings.api_keys or (BATCH_API_KEY,))[0])
     return app
 
 

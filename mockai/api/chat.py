@@ -17,6 +17,7 @@ from starlette.responses import Response
 from mockai import errors
 from mockai.api.responses import json_response
 from mockai.api.sse import event_stream
+from mockai.api.stored_chat import store_completion, store_streamed
 from mockai.api.text_generation import (
     answer,
     chat_logprobs,
@@ -65,10 +66,14 @@ async def create_chat_completion(request: Request, body: dict[str, Any]) -> Resp
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = _chunks(header, reply, legacy=legacy, wants_logprobs=wants_logprobs, include_usage=include_usage)
+        if body.get("store"):
+            chunks = store_streamed(request, body, chunks, lambda: usage(reply.usage))
         return event_stream(request, chunks, model=info.id)
     plans = [plan.finished() for plan in reply.choices]
     choices = [_choice(index, plan, legacy, wants_logprobs) for index, plan in enumerate(plans)]
     completion = {**header, "object": "chat.completion", "choices": choices, "usage": usage(reply.usage)}
+    if body.get("store"):
+        store_completion(request, body, completion)
     return json_response(completion, model=info.id)
 
 

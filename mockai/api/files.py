@@ -13,8 +13,11 @@ from starlette.responses import Response, StreamingResponse
 
 from mockai import errors
 from mockai.api.auth import organization
-from mockai.api.responses import json_response, list_response
+from mockai.api.pagination import page_query, page_response
+from mockai.api.responses import json_response
 from mockai.api.services import services
+from mockai.state.files import FileObject
+from mockai.state.pagination import paginate
 
 #: Copy uploads in slices this big: memory stays flat whatever the file size.
 CHUNK_BYTES = 1024 * 1024
@@ -29,21 +32,27 @@ async def create_file(request: Request, body: dict[str, Any]) -> Response:
     # Starlette has spooled the part to a temporary file; copying it in slices off the event loop keeps both
     # memory and latency flat for large uploads.
     file = await run_in_threadpool(
-        services(request).files.upload,
-        organization(request),
-        upload.filename or "upload",
-        body["purpose"],
-        _slices(upload.file),
+        lambda: services(request).files.upload(
+            organization(request),
+            upload.filename or "upload",
+            body["purpose"],
+            file_slices(upload.file),
+            expires_after=(body.get("expires_after") or {}).get("seconds"),
+        )
     )
     return json_response(file.to_api())
 
 
 async def list_files(request: Request, _: None) -> Response:
     purpose = request.query_params.get("purpose") or None
-    found = [file.to_api() for file in services(request).files.list(organization(request), purpose)]
-    # The cursors today's API sends (null for an empty list); paging by them is not implemented yet.
-    first, last = (found[0]["id"], found[-1]["id"]) if found else (None, None)
-    return list_response(found, first_id=first, last_id=last, has_more=False)
+    found = services(request).files.list(organization(request), purpose)
+    # The real API lists newest first and up to 10,000 files a page by default.
+    page = paginate(found, _file_id, page_query(request, default_limit=10_000))
+    return page_response(page, FileObject.to_api)
+
+
+def _file_id(file: FileObject) -> str:
+    return file.id
 
 
 async def retrieve_file(request: Request, _: None) -> Response:
@@ -72,6 +81,7 @@ def content_type(filename: str) -> str:
     return guessed or "application/octet-stream"
 
 
-def _slices(handle: IO[bytes]) -> Iterator[bytes]:
+def file_slices(handle: IO[bytes]) -> Iterator[bytes]:
+    """A spooled upload's bytes from its start, in slices."""
     handle.seek(0)
     yield from iter(lambda: handle.read(CHUNK_BYTES), b"")

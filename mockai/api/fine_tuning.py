@@ -1,22 +1,25 @@
-"""Modern `/v1/fine_tuning/jobs`: create, list, retrieve, cancel, events and checkpoints, with cursor pagination."""
+"""Modern `/v1/fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events and checkpoints.
+
+Lists page newest first by cursor (`mockai.state.pagination`); the job list filters by `metadata[key]=value`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai.api.auth import organization
+from mockai.api.pagination import metadata_filter, page_query, page_response
 from mockai.api.responses import json_response
 from mockai.api.services import services
 from mockai.state.fine_tune_service import JobRequest
-from mockai.state.fine_tunes import Api, FineTuneJob, JobStatus
+from mockai.state.fine_tunes import Api, Checkpoint, FineTuneEvent, FineTuneJob, JobStatus
+from mockai.state.pagination import paginate
 
 MODERN = Api.MODERN
-T = TypeVar("T")
 
 
 async def create_fine_tuning_job(request: Request, body: dict[str, Any]) -> Response:
@@ -30,6 +33,7 @@ async def create_fine_tuning_job(request: Request, body: dict[str, Any]) -> Resp
         learning_rate_multiplier=hyper.get("learning_rate_multiplier"),
         suffix=body.get("suffix"),
         seed=body.get("seed"),
+        metadata=body.get("metadata"),
     )
     fine_tunes = services(request).fine_tunes
     # Fitting runs here (it is what makes the model real), so keep it off the event loop.
@@ -38,9 +42,11 @@ async def create_fine_tuning_job(request: Request, body: dict[str, Any]) -> Resp
 
 
 async def list_fine_tuning_jobs(request: Request, _: None) -> Response:
+    wanted = metadata_filter(request).items()
     jobs = services(request).fine_tunes.list_jobs(organization(request), MODERN)
-    page, has_more = paginate(request, jobs[::-1], lambda job: job.id, default_limit=20)
-    return json_response({"object": "list", "data": [fine_tuning_job_object(j) for j in page], "has_more": has_more})
+    found = [job for job in jobs if wanted <= (job.metadata or {}).items()]
+    page = paginate(found, _job_id, page_query(request, default_limit=20))
+    return page_response(page, fine_tuning_job_object, cursors=False)
 
 
 async def retrieve_fine_tuning_job(request: Request, _: None) -> Response:
@@ -54,42 +60,42 @@ async def cancel_fine_tuning_job(request: Request, _: None) -> Response:
     return json_response(fine_tuning_job_object(job))
 
 
+async def pause_fine_tuning_job(request: Request, _: None) -> Response:
+    job_id = request.path_params["fine_tuning_job_id"]
+    job = services(request).fine_tunes.pause(organization(request), job_id)
+    return json_response(fine_tuning_job_object(job))
+
+
+async def resume_fine_tuning_job(request: Request, _: None) -> Response:
+    job_id = request.path_params["fine_tuning_job_id"]
+    job = services(request).fine_tunes.resume(organization(request), job_id)
+    return json_response(fine_tuning_job_object(job))
+
+
 async def list_fine_tuning_events(request: Request, _: None) -> Response:
     job_id = request.path_params["fine_tuning_job_id"]
     events = services(request).fine_tunes.events(organization(request), MODERN, job_id)
-    page, has_more = paginate(request, events[::-1], lambda event: event.id, default_limit=20)
-    return json_response({"object": "list", "data": [e.to_api(MODERN) for e in page], "has_more": has_more})
+    page = paginate(events, _event_id, page_query(request, default_limit=20))
+    return page_response(page, lambda event: event.to_api(MODERN), cursors=False)
 
 
 async def list_fine_tuning_checkpoints(request: Request, _: None) -> Response:
     job_id = request.path_params["fine_tuning_job_id"]
     checkpoints = services(request).fine_tunes.checkpoints(organization(request), job_id)
-    page, has_more = paginate(request, checkpoints[::-1], lambda c: c.id, default_limit=10)
-    return json_response(
-        {
-            "object": "list",
-            "data": [c.to_api(job_id) for c in page],
-            "has_more": has_more,
-            "first_id": page[0].id if page else None,
-            "last_id": page[-1].id if page else None,
-        }
-    )
+    page = paginate(checkpoints, _checkpoint_id, page_query(request, default_limit=10))
+    return page_response(page, lambda checkpoint: checkpoint.to_api(job_id))
 
 
-def paginate(
-    request: Request, newest_first: Sequence[T], key: Callable[[T], str], *, default_limit: int
-) -> tuple[list[T], bool]:
-    """The page after the `after` cursor (an id), at most `limit` long, and whether more follow.
+def _job_id(job: FineTuneJob) -> str:
+    return job.id
 
-    `limit` was validated as an integer against the operation's query schema; the spec sets it no bounds."""
-    raw_limit = request.query_params.get("limit")
-    limit = default_limit if raw_limit is None else max(int(raw_limit), 0)
-    items = list(newest_first)
-    after = request.query_params.get("after")
-    if after:
-        ids = [key(item) for item in items]
-        items = items[ids.index(after) + 1 :] if after in ids else []
-    return items[:limit], len(items) > limit
+
+def _event_id(event: FineTuneEvent) -> str:
+    return event.id
+
+
+def _checkpoint_id(checkpoint: Checkpoint) -> str:
+    return checkpoint.id
 
 
 def fine_tuning_job_object(job: FineTuneJob) -> dict[str, Any]:
@@ -118,7 +124,7 @@ def fine_tuning_job_object(job: FineTuneJob) -> dict[str, Any]:
         "integrations": [],
         "user_provided_suffix": job.suffix,
         "method": {"type": "supervised", "supervised": {"hyperparameters": hyper}},
-        "metadata": None,
+        "metadata": job.metadata,
     }
 
 

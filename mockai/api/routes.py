@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mockai.api import (
     audio,
+    batches,
     chat,
     completions,
     dialogue,
@@ -21,6 +22,9 @@ from mockai.api import (
     models,
     moderations,
     openapi,
+    speech,
+    stored_chat,
+    uploads,
 )
 from mockai.api.admin import ADMIN_ENDPOINTS
 from mockai.api.endpoint import Endpoint
@@ -43,6 +47,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              body="json", request_schema="openai/createChatCompletion.request",
              response_schema="openai/createChatCompletion.response",
              stream_schema="openai/createChatCompletion.chunk"),
+    Endpoint("GET", "/v1/chat/completions", stored_chat.list_chat_completions, "listChatCompletions", "chat",
+             query_schema="openai/listChatCompletions.query", response_schema="openai/listChatCompletions.response"),
+    Endpoint("GET", "/v1/chat/completions/{completion_id}", stored_chat.get_chat_completion, "getChatCompletion",
+             "chat", response_schema="openai/getChatCompletion.response"),
+    Endpoint("POST", "/v1/chat/completions/{completion_id}", stored_chat.update_chat_completion,
+             "updateChatCompletion", "chat", body="json", request_schema="openai/updateChatCompletion.request",
+             response_schema="openai/updateChatCompletion.response"),
+    Endpoint("DELETE", "/v1/chat/completions/{completion_id}", stored_chat.delete_chat_completion,
+             "deleteChatCompletion", "chat", response_schema="openai/deleteChatCompletion.response"),
+    Endpoint("GET", "/v1/chat/completions/{completion_id}/messages", stored_chat.get_chat_completion_messages,
+             "getChatCompletionMessages", "chat", query_schema="openai/getChatCompletionMessages.query",
+             response_schema="openai/getChatCompletionMessages.response"),
     # -- edits -----------------------------------------------------------------------------------------------------
     Endpoint("POST", "/v1/edits", edits.create_edit, "createEdit", "edits",
              body="json", request_schema="openai/createEdit.request", response_schema="openai/createEdit.response"),
@@ -67,6 +83,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/v1/audio/translations", audio.create_translation, "createTranslation", "audio",
              body="multipart", request_schema="openai/createTranslation.request",
              response_schema="openai/createTranslation.response"),
+    # The audio bytes have no response schema; `stream_format: "sse"` events do.
+    Endpoint("POST", "/v1/audio/speech", speech.create_speech, "createSpeech", "audio", body="json",
+             request_schema="openai/createSpeech.request", stream_schema="openai/createSpeech.event"),
     # -- files (issue 5) -------------------------------------------------------------------------------------------
     Endpoint("GET", "/v1/files", files.list_files, "listFiles", "files", query_schema="openai/listFiles.query",
              response_schema="openai/listFiles.response"),
@@ -78,6 +97,26 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              response_schema="openai/retrieveFile.response"),
     # The spec calls the file's bytes a JSON string; they are sent as they were uploaded, so no response schema.
     Endpoint("GET", "/v1/files/{file_id}/content", files.download_file, "downloadFile", "files"),
+    # -- uploads ---------------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/uploads", uploads.create_upload, "createUpload", "uploads", body="json",
+             request_schema="openai/createUpload.request", response_schema="openai/createUpload.response"),
+    Endpoint("POST", "/v1/uploads/{upload_id}/parts", uploads.add_upload_part, "addUploadPart", "uploads",
+             body="multipart", request_schema="openai/addUploadPart.request",
+             response_schema="openai/addUploadPart.response"),
+    Endpoint("POST", "/v1/uploads/{upload_id}/complete", uploads.complete_upload, "completeUpload", "uploads",
+             body="json", request_schema="openai/completeUpload.request",
+             response_schema="openai/completeUpload.response"),
+    Endpoint("POST", "/v1/uploads/{upload_id}/cancel", uploads.cancel_upload, "cancelUpload", "uploads",
+             response_schema="openai/cancelUpload.response"),
+    # -- batches ---------------------------------------------------------------------------------------------------
+    Endpoint("POST", "/v1/batches", batches.create_batch, "createBatch", "batches", body="json",
+             request_schema="openai/createBatch.request", response_schema="openai/createBatch.response"),
+    Endpoint("GET", "/v1/batches", batches.list_batches, "listBatches", "batches",
+             query_schema="openai/listBatches.query", response_schema="openai/listBatches.response"),
+    Endpoint("GET", "/v1/batches/{batch_id}", batches.retrieve_batch, "retrieveBatch", "batches",
+             response_schema="openai/retrieveBatch.response"),
+    Endpoint("POST", "/v1/batches/{batch_id}/cancel", batches.cancel_batch, "cancelBatch", "batches",
+             response_schema="openai/cancelBatch.response"),
     # -- fine-tunes (issue 5) --------------------------------------------------------------------------------------
     Endpoint("POST", "/v1/fine-tunes", fine_tunes.create_fine_tune, "createFineTune", "fine-tunes", body="json",
              request_schema="openai/createFineTune.request", response_schema="openai/createFineTune.response"),
@@ -118,6 +157,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "retrieveFineTuningJob", "fine-tuning", response_schema="openai/retrieveFineTuningJob.response"),
     Endpoint("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel", fine_tuning.cancel_fine_tuning_job,
              "cancelFineTuningJob", "fine-tuning", response_schema="openai/cancelFineTuningJob.response"),
+    Endpoint("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/pause", fine_tuning.pause_fine_tuning_job,
+             "pauseFineTuningJob", "fine-tuning", response_schema="openai/pauseFineTuningJob.response"),
+    Endpoint("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/resume", fine_tuning.resume_fine_tuning_job,
+             "resumeFineTuningJob", "fine-tuning", response_schema="openai/resumeFineTuningJob.response"),
     Endpoint("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/events", fine_tuning.list_fine_tuning_events,
              "listFineTuningEvents", "fine-tuning", query_schema="openai/listFineTuningEvents.query",
              response_schema="openai/listFineTuningEvents.response"),

@@ -27,8 +27,10 @@ from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
+from mockai.state.batch_service import BatchService
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
+from mockai.state.chat_completions import StoredChatCompletions
 from mockai.state.clock import ClockMark, SimulatedClock
 from mockai.state.conversations import Conversations
 from mockai.state.files import FileService
@@ -40,6 +42,7 @@ from mockai.state.responses import ResponseStore
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
+from mockai.state.uploads import UploadService
 
 CLOCK_MARK_KEY = "clock_mark"
 
@@ -75,6 +78,9 @@ class Services:
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
+    chat_completions: StoredChatCompletions = field(init=False)  # `store: true` completions
+    uploads: UploadService = field(init=False)  # files sent in parts
+    batches: BatchService = field(init=False)  # requests run together, later (its runner is set by build_app)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
     responses: ResponseStore = field(init=False)  # stored Responses API responses (and their background lifecycle)
     conversations: Conversations = field(init=False)  # /v1/conversations, which Responses requests continue
@@ -90,6 +96,9 @@ class Services:
             self.store, self.ids, self.clock, self.files, self.catalog, TokenModelTrainer(), seed=self.settings.seed
         )
         self.catalog.attach(self.fine_tunes)
+        self.chat_completions = StoredChatCompletions(self.store)
+        self.uploads = UploadService(self.store, self.ids, self.clock, self.files)
+        self.batches = BatchService(self.store, self.ids, self.clock, self.files)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self.responses = ResponseStore(self.store)
         self.conversations = Conversations(self.store, self.ids, self.clock)
@@ -97,10 +106,16 @@ class Services:
             self.history = StoredHistory(self.conversations, self.responses)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
-        self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
+        self.clock.on_advance(self._catch_up)
         # A durable store keeps where world time got to, so a restarted server never goes back (see ClockMark).
         self.clock.on_advance(lambda _now: self.mark_clock())
         self.mark_clock()
+
+    def _catch_up(self, _now: float) -> None:
+        """Bring every clocked resource up to the present: jobs progress, expired files and uploads go."""
+        self.fine_tunes.catch_up_all()
+        self.files.expire_due()
+        self.uploads.expire_due()
 
     def reset(self) -> None:
         """Return to how the server started: the --rules rules and scenarios only, and no journal, faults, windows

@@ -19,6 +19,7 @@ _SAMPLE_FILES: dict[str, Callable[[], tuple[str, bytes, str]]] = {
     "mask": lambda: ("mask.png", samples.square_png(), "image/png"),
     "audio": lambda: ("speech.wav", samples.tone_wav(), "audio/wav"),
     "jsonl": lambda: ("contract.jsonl", samples.training_jsonl(chat=True), "application/jsonl"),
+    "data": lambda: ("part.bin", b"contract upload part", "application/octet-stream"),  # an upload's part
 }
 
 

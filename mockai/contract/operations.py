@@ -30,14 +30,16 @@ class Operation:
     writes: bool = False
     #: Answers as server-sent events when asked (`stream: true` in the body, or `?stream=true` without a body).
     streams: bool = False
+    #: Answers with raw bytes (a file's content, audio), which no JSON schema describes.
+    binary: bool = False
 
     @property
     def request_schema(self) -> str | None:
         return None if self.body == "none" else f"openai/{self.operation_id}.request"
 
     @property
-    def response_schema(self) -> str:
-        return f"openai/{self.operation_id}.response"
+    def response_schema(self) -> str | None:
+        return None if self.binary else f"openai/{self.operation_id}.response"
 
     @property
     def chunk_schema(self) -> str | None:
@@ -50,6 +52,11 @@ _ROWS = (
     Operation("deleteModel", "DELETE", "/models/{model}", "models", writes=True),
     Operation("createCompletion", "POST", "/completions", "completions", "json", streams=True),
     Operation("createChatCompletion", "POST", "/chat/completions", "chat", "json", streams=True),
+    Operation("listChatCompletions", "GET", "/chat/completions", "chat"),
+    Operation("getChatCompletion", "GET", "/chat/completions/{completion_id}", "chat"),
+    Operation("updateChatCompletion", "POST", "/chat/completions/{completion_id}", "chat", "json", writes=True),
+    Operation("deleteChatCompletion", "DELETE", "/chat/completions/{completion_id}", "chat", writes=True),
+    Operation("getChatCompletionMessages", "GET", "/chat/completions/{completion_id}/messages", "chat"),
     Operation("createEdit", "POST", "/edits", "edits", "json"),
     Operation("createImage", "POST", "/images/generations", "images", "json"),
     Operation("createImageEdit", "POST", "/images/edits", "images", "multipart"),
@@ -57,11 +64,20 @@ _ROWS = (
     Operation("createEmbedding", "POST", "/embeddings", "embeddings", "json"),
     Operation("createTranscription", "POST", "/audio/transcriptions", "audio", "multipart"),
     Operation("createTranslation", "POST", "/audio/translations", "audio", "multipart"),
+    Operation("createSpeech", "POST", "/audio/speech", "audio", "json", binary=True),
     Operation("listFiles", "GET", "/files", "files"),
     Operation("createFile", "POST", "/files", "files", "multipart", writes=True),
     Operation("deleteFile", "DELETE", "/files/{file_id}", "files", writes=True),
     Operation("retrieveFile", "GET", "/files/{file_id}", "files"),
-    Operation("downloadFile", "GET", "/files/{file_id}/content", "files"),
+    Operation("downloadFile", "GET", "/files/{file_id}/content", "files", binary=True),
+    Operation("createUpload", "POST", "/uploads", "uploads", "json", writes=True),
+    Operation("addUploadPart", "POST", "/uploads/{upload_id}/parts", "uploads", "multipart", writes=True),
+    Operation("completeUpload", "POST", "/uploads/{upload_id}/complete", "uploads", "json", writes=True),
+    Operation("cancelUpload", "POST", "/uploads/{upload_id}/cancel", "uploads", writes=True),
+    Operation("createBatch", "POST", "/batches", "batches", "json", writes=True),
+    Operation("listBatches", "GET", "/batches", "batches"),
+    Operation("retrieveBatch", "GET", "/batches/{batch_id}", "batches"),
+    Operation("cancelBatch", "POST", "/batches/{batch_id}/cancel", "batches", writes=True),
     Operation("createFineTune", "POST", "/fine-tunes", "fine-tunes", "json", writes=True),
     Operation("listFineTunes", "GET", "/fine-tunes", "fine-tunes"),
     Operation("retrieveFineTune", "GET", "/fine-tunes/{fine_tune_id}", "fine-tunes"),
@@ -74,6 +90,10 @@ _ROWS = (
     Operation("listPaginatedFineTuningJobs", "GET", "/fine_tuning/jobs", "fine-tuning"),
     Operation("retrieveFineTuningJob", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}", "fine-tuning"),
     Operation("cancelFineTuningJob", "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/cancel", "fine-tuning",
+              writes=True),
+    Operation("pauseFineTuningJob", "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/pause", "fine-tuning",
+              writes=True),
+    Operation("resumeFineTuningJob", "POST", "/fine_tuning/jobs/{fine_tuning_job_id}/resume", "fine-tuning",
               writes=True),
     Operation("listFineTuningEvents", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", "fine-tuning"),
     Operation("listFineTuningJobCheckpoints", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",

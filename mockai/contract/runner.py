@@ -29,6 +29,10 @@ from mockai.contract.report import ContractReport, OperationResult
 
 _TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _MISSING_ID = "mockai-contract-missing-0000"
+_UPLOAD_PART = b"contract upload part"
+# A fresh fine-tuning job runs within seconds of world time on mockai; step the clock until it does.
+_CLOCK_STEP_SECONDS = 5.0
+_MAX_CLOCK_STEPS = 12
 _WRITE_REFUSAL = "writes to a server that is not mockai (pass --allow-writes)"
 
 
@@ -161,7 +165,7 @@ class _Session:
     # -- generated requests ------------------------------------------------------------------------------------
 
     def _probe(self, operation: Operation) -> None:
-        _raise_if_unrouted(self._send(operation, operation.path, {}))
+        _raise_if_unrouted(self._send(operation, self._filled(operation.path), {}))
 
     def _explore_valid(self, operation: Operation, tally: _Tally) -> None:
         for probe in samples.usage_probes(operation.operation_id):
@@ -170,8 +174,8 @@ class _Session:
 
         def example(drawn: tuple[dict[str, Any], bool]) -> bool:
             body, include_usage = drawn
-            body = self._prepared(operation, body)
-            plain = self._send(operation, operation.path, body)
+            path, body = self._prepared(operation, body)
+            plain = self._send(operation, path, body)
             broke = self._check_success(operation, plain, tally)
             if operation.streams:
                 broke |= self._check_stream(operation, body, include_usage, plain, tally)
@@ -184,7 +188,7 @@ class _Session:
 
         def example(invalid: strategies.InvalidRequest) -> bool:
             # The training-file placeholder stays: the schema violation must be refused before any file lookup.
-            exchange = self._send(operation, operation.path, invalid.body)
+            exchange = self._send(operation, self._filled(operation.path), invalid.body)
             broke = tally.record(checks.status_code_conformance(exchange, expected=400))
             found = checks.error_envelope_conformance(exchange, self.registry, expected_param=invalid.param)
             return tally.record(found) or broke
@@ -215,9 +219,10 @@ class _Session:
         broke = tally.record(checks.status_code_conformance(exchange, expected="2xx"))
         if exchange.response.status >= 400:
             return tally.record(checks.error_envelope_conformance(exchange, self.registry)) or broke
-        if operation.operation_id == "downloadFile":
-            return broke  # raw file bytes: nothing to validate but the status
-        broke |= tally.record(checks.response_schema_conformance(exchange, self.registry, operation.response_schema))
+        schema = operation.response_schema
+        if schema is None:
+            return broke  # raw bytes (a file's content, audio): nothing to validate but the status
+        broke |= tally.record(checks.response_schema_conformance(exchange, self.registry, schema))
         return self._check_usage(exchange, tally) or broke
 
     def _check_usage(self, exchange: Exchange, tally: _Tally) -> bool:
@@ -261,6 +266,8 @@ class _Session:
             tally.result.skipped = f"no {absent[0]} to use (none listed{'' if self.writes else '; writes are off'})"
             return
         path = operation.path.format(**values)
+        if not self._ready(operation, values, tally):
+            return
         exchange = self._send(operation, path, None)
         _raise_if_unrouted(exchange)
         self._check_success(operation, exchange, tally)
@@ -278,6 +285,26 @@ class _Session:
             return
         tally.record(checks.sse_framing(streamed))
         tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
+
+    def _ready(self, operation: Operation, values: dict[str, str | None], tally: _Tally) -> bool:
+        """Bring a fresh fine-tuning job to the state pausing (running) or resuming (paused) needs. Only mockai's
+        clock can be moved; a real job takes minutes to start, and the kit never waits on wall time."""
+        if operation.operation_id not in ("pauseFineTuningJob", "resumeFineTuningJob"):
+            return True
+        job = values["fine_tuning_job_id"]
+        if not self.is_mock:
+            tally.result.skipped = "needs a running fine-tuning job, which only mockai's clock can start at once"
+            return False
+        for _ in range(_MAX_CLOCK_STEPS):
+            if self.http.get(f"/fine_tuning/jobs/{job}").json().get("status") == "running":
+                break
+            self._advance(_CLOCK_STEP_SECONDS)
+        if operation.operation_id == "resumeFineTuningJob":
+            self.http.post(f"/fine_tuning/jobs/{job}/pause")
+        return True
+
+    def _advance(self, seconds: float) -> None:
+        self.http.post(f"{_root(str(self.http.base_url))}/_mockai/clock/advance", json={"seconds": seconds})
 
     def _check_missing_resource(self, operation: Operation, names: list[str], tally: _Tally) -> None:
         path = operation.path.format(**{name: _MISSING_ID for name in names})
@@ -304,6 +331,13 @@ class _Session:
         if name == "fine_tuning_job_id":
             job = {"training_file": self._upload(chat=True), "model": "gpt-3.5-turbo"}
             return self._created("/fine_tuning/jobs", job)
+        if name == "completion_id":
+            chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "store": True}
+            return self._created("/chat/completions", {**chat, "max_tokens": 5})
+        if name == "upload_id":
+            return self._new_upload(size=len(_UPLOAD_PART))
+        if name == "batch_id":
+            return self._created("/batches", self._batch_request())
         return None
 
     def _first_listed(self, name: str) -> str | None:
@@ -313,7 +347,11 @@ class _Session:
             "file_id": "/files",
             "fine_tune_id": "/fine-tunes",
             "fine_tuning_job_id": "/fine_tuning/jobs",
-        }[name]
+            "completion_id": "/chat/completions",
+            "batch_id": "/batches",
+        }.get(name)
+        if listing is None:
+            return None  # uploads cannot be listed
         answer = self.http.get(listing)
         try:
             data = answer.json()["data"]
@@ -321,13 +359,28 @@ class _Session:
         except (ValueError, KeyError, TypeError, IndexError):
             return None
 
-    def _upload(self, *, chat: bool) -> str | None:
-        files = {"file": ("contract.jsonl", samples.training_jsonl(chat=chat), "application/jsonl")}
-        file_id = self._created("/files", None, data={"purpose": "fine-tune"}, files=files)
+    def _upload(self, *, chat: bool, batch: bool = False) -> str | None:
+        content = samples.batch_jsonl() if batch else samples.training_jsonl(chat=chat)
+        files = {"file": ("contract.jsonl", content, "application/jsonl")}
+        file_id = self._created("/files", None, data={"purpose": "batch" if batch else "fine-tune"}, files=files)
         if file_id is not None and self.is_mock:
             # mockai processes uploads on its world clock, which tests freeze; move it on so the file is usable.
-            self.http.post(f"{_root(str(self.http.base_url))}/_mockai/clock/advance", json={"seconds": 60})
+            self._advance(60)
         return file_id
+
+    def _batch_request(self) -> dict[str, Any]:
+        file_id = self._upload(chat=True, batch=True) or "file-upload-failed"
+        return {"input_file_id": file_id, "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+
+    def _new_upload(self, *, size: int) -> str | None:
+        upload = {"filename": "contract.txt", "purpose": "assistants", "bytes": size, "mime_type": "text/plain"}
+        return self._created("/uploads", upload)
+
+    def _upload_with_part(self) -> tuple[str, str]:
+        """A fresh upload holding one part of exactly its size: ready to complete."""
+        upload = self._new_upload(size=len(_UPLOAD_PART)) or "upload-failed"
+        files = {"data": ("part.bin", _UPLOAD_PART, "application/octet-stream")}
+        return upload, self._created(f"/uploads/{upload}/parts", None, files=files) or "part-failed"
 
     def _created(self, path: str, body: dict[str, Any] | None, **form: Any) -> str | None:
         answer = self.http.post(path, json=body) if body is not None else self.http.post(path, **form)
@@ -336,12 +389,23 @@ class _Session:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def _prepared(self, operation: Operation, body: dict[str, Any]) -> dict[str, Any]:
-        """Swap placeholders the schema cannot know for real values (an uploaded training file)."""
+    def _prepared(self, operation: Operation, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The path and body to send: placeholders the schema cannot know swapped for real values (an uploaded
+        training or batch file, an upload's part), and path parameters filled."""
         if operation.operation_id in ("createFineTune", "createFineTuningJob"):
             legacy = operation.operation_id == "createFineTune"
-            return {**body, "training_file": self._upload(chat=not legacy) or "file-upload-failed"}
-        return body
+            return operation.path, {**body, "training_file": self._upload(chat=not legacy) or "file-upload-failed"}
+        if operation.operation_id == "createBatch":
+            return operation.path, {**body, "input_file_id": self._batch_request()["input_file_id"]}
+        if operation.operation_id == "completeUpload":
+            upload, part = self._upload_with_part()
+            return operation.path.format(upload_id=upload), {**body, "part_ids": [part]}
+        return self._filled(operation.path), body
+
+    def _filled(self, path: str) -> str:
+        """`path` with each parameter set to a resource of the session (made once, or the first listed)."""
+        names = _path_names(path)
+        return path.format(**{name: self._resource(name, fresh=False) or _MISSING_ID for name in names})
 
     # -- HTTP --------------------------------------------------------------------------------------------------
 

@@ -66,6 +66,26 @@ def training_jsonl(*, chat: bool, examples: int = 10) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def batch_jsonl(*, requests: int = 2) -> bytes:
+    """Batch input: small chat requests, each with its own `custom_id`.
+
+    >>> batch_jsonl(requests=1).count(b"custom_id")
+    1
+    """
+    lines = [
+        json.dumps(
+            {
+                "custom_id": f"request-{number}",
+                "method": "POST",
+                "url": "/v1/chat/completions",
+                "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5},
+            }
+        )
+        for number in range(requests)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
 # The API reference's own first examples, held to one token each, so every run exercises the usage checks with a
 # max_tokens the answer can visibly overrun, whatever the generated requests happen to contain.
 _USAGE_PROBES: dict[str, list[dict[str, object]]] = {

@@ -167,7 +167,42 @@ OVERLAYS: dict[str, Schema] = {
             "temperature": {"type": "number", "minimum": 0, "maximum": 1},
         }
     },
+    # The classic speech models and their nine voices: promptable models and voices are checked by mockai's tests.
+    "createSpeech": {
+        "properties": {
+            "model": {"enum": ["tts-1", "tts-1-hd"]},
+            "voice": {"enum": ["alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"]},
+            "input": {"type": "string", "pattern": "^[A-Za-z][A-Za-z ,.]{0,40}$"},
+            "response_format": {"enum": ["mp3", "opus", "aac", "flac", "wav", "pcm"]},
+            "speed": {"type": "number", "minimum": 0.25, "maximum": 4},
+        }
+    },
     "createFile": {"properties": {"file": {"type": "string", "format": "binary"}, "purpose": {"const": "fine-tune"}}},
+    "createUpload": {
+        "properties": {
+            "filename": _NAME,
+            "purpose": {"const": "assistants"},
+            "bytes": {"type": "integer", "minimum": 1, "maximum": 1000},
+            "mime_type": {"const": "text/plain"},
+        }
+    },
+    # The runner swaps in the id of a part it uploaded, of exactly the upload's size.
+    "completeUpload": {
+        "properties": {"part_ids": {"type": "array", "items": {"const": "part-to-be-added"}, "minItems": 1}}
+    },
+    # The runner swaps in an uploaded batch file of chat requests.
+    "createBatch": {
+        "properties": {
+            "input_file_id": {"const": "file-to-be-uploaded"},
+            "endpoint": {"const": "/v1/chat/completions"},
+            "completion_window": {"const": "24h"},
+        }
+    },
+    "updateChatCompletion": {
+        "properties": {
+            "metadata": {"type": "object", "maxProperties": 3, "propertyNames": _NAME, "additionalProperties": _TEXT}
+        }
+    },
     "createModeration": {"properties": {"input": _TEXTS}},
     "createFineTuningJob": {
         "properties": {
@@ -249,7 +284,9 @@ def generation_schema(
     schema = {key: value for key, value in registry.document(operation.request_schema or "").items() if key != "$id"}
     overlay = OVERLAYS.get(operation.operation_id, {"properties": {}})
     kept: dict[str, Any] = dict(overlay["properties"])
-    chosen = models if models is not None else DEFAULT_MODELS.get(operation.family)
+    # An overlay naming its own models (speech, whose family is audio's) wins over the family's default models.
+    family_models = None if "model" in overlay["properties"] else DEFAULT_MODELS.get(operation.family)
+    chosen = models if models is not None else family_models
     if "model" in schema["properties"] and chosen:
         kept["model"] = {"enum": list(chosen)}
     for name in schema.get("required", []):

@@ -1,4 +1,5 @@
-"""Facts read from audio files: their duration (exact for WAV and FLAC, estimated otherwise) and embedded text."""
+"""Facts read from audio files: their duration (exact for WAV, FLAC and Ogg Opus, estimated otherwise) and
+embedded text."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ _TYPICAL_BITRATE = {
 # MPEG-1 Layer III bitrates (kbit/s) by header index, and sample rates by version.
 _MP3_BITRATES_V1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _MP3_BITRATES_V2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_VORBIS_TEXT_KEYS = ("LYRICS", "DESCRIPTION", "COMMENT")
+_OPUS_RATE = 48_000  # Ogg Opus granule positions count 48 kHz samples whatever the input rate was
 
 
 def audio_duration(data: bytes, filename: str) -> tuple[float, bool]:
@@ -36,6 +39,8 @@ def audio_duration(data: bytes, filename: str) -> tuple[float, bool]:
         return _wav_duration(data), True
     if data[:4] == b"fLaC":
         return _flac_duration(data)
+    if data[:4] == b"OggS" and data[28:36] == b"OpusHead":
+        return _opus_duration(data), True
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension in ("mp3", "mpeg", "mpga") or data[:3] == b"ID3":
         bitrate = _mp3_bitrate(data)
@@ -49,12 +54,16 @@ def embedded_transcript(data: bytes) -> str | None:
     """Transcript text stored in the file's own metadata, if any.
 
     Read, in order: a WAV ``LIST``/``INFO`` ``ICMT`` (comment) sub-chunk; an ID3v2 ``USLT``
-    (unsynchronised lyrics) frame, then a ``COMM`` (comment) frame.  Titles (``INAM``, ``TIT2``)
-    are deliberately not used: a title names a recording, it does not transcribe it.
+    (unsynchronised lyrics) frame, then a ``COMM`` (comment) frame; in FLAC and Ogg (Opus or Vorbis)
+    the Vorbis comment ``LYRICS``, then ``DESCRIPTION``, then ``COMMENT``.  Titles (``INAM``, ``TIT2``,
+    ``TITLE``) are deliberately not used: a title names a recording, it does not transcribe it.
     """
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         text = _riff_info(data).get(b"ICMT")
         return text or None
+    if data[:4] in (b"fLaC", b"OggS"):
+        comments = _flac_comments(data) if data[:4] == b"fLaC" else _ogg_comments(data)
+        return next((comments[key] for key in _VORBIS_TEXT_KEYS if comments.get(key)), None)
     if data[:3] == b"ID3":
         frames = _id3_frames(data)
         for frame_id in (b"USLT", b"COMM"):
@@ -170,3 +179,69 @@ def _find_terminator(raw: bytes, nul: bytes) -> int:
         if raw[i : i + step] == nul:
             return i
     return -1
+
+
+def _opus_duration(data: bytes) -> float:
+    # The last page's granule position counts every decoded sample, including the encoder's pre-skip.
+    last = data.rfind(b"OggS")
+    if last < 0 or len(data) < last + 14 or len(data) < 40:
+        raise ValueError("Ogg Opus file has no readable pages")
+    granule = int.from_bytes(data[last + 6 : last + 14], "little", signed=True)
+    pre_skip = int.from_bytes(data[38:40], "little")
+    return max(0, granule - pre_skip) / _OPUS_RATE
+
+
+def _flac_comments(data: bytes) -> dict[str, str]:
+    pos = 4
+    while pos + 4 <= len(data):
+        header = data[pos]
+        size = int.from_bytes(data[pos + 1 : pos + 4], "big")
+        if header & 0x7F == 4:  # VORBIS_COMMENT
+            return _vorbis_comments(data[pos + 4 : pos + 4 + size])
+        if header & 0x80:  # the last metadata block
+            break
+        pos += 4 + size
+    return {}
+
+
+def _ogg_comments(data: bytes) -> dict[str, str]:
+    """The comment header: the second packet of the first logical stream (`OpusTags` or Vorbis's type 3)."""
+    packets: list[bytes] = []
+    current = b""
+    pos = 0
+    while len(packets) < 2 and data[pos : pos + 4] == b"OggS" and pos + 27 <= len(data):
+        count = data[pos + 26]
+        lacing = data[pos + 27 : pos + 27 + count]
+        body = pos + 27 + count
+        for value in lacing:
+            current += data[body : body + value]
+            body += value
+            if value < 255:  # a lacing value below 255 ends a packet
+                packets.append(current)
+                current = b""
+        pos = body
+    if len(packets) < 2:
+        return {}
+    packet = packets[1]
+    for magic in (b"OpusTags", b"\x03vorbis"):
+        if packet.startswith(magic):
+            return _vorbis_comments(packet[len(magic) :])
+    return {}
+
+
+def _vorbis_comments(block: bytes) -> dict[str, str]:
+    """Little-endian length-prefixed vendor string, count, then `KEY=value` entries (keys case-insensitive)."""
+    comments: dict[str, str] = {}
+    try:
+        (vendor_length,) = struct.unpack_from("<I", block, 0)
+        pos = 4 + vendor_length
+        (count,) = struct.unpack_from("<I", block, pos)
+        pos += 4
+        for _ in range(count):
+            (length,) = struct.unpack_from("<I", block, pos)
+            key, _, value = block[pos + 4 : pos + 4 + length].decode("utf-8", "replace").partition("=")
+            comments.setdefault(key.upper(), value.strip())
+            pos += 4 + length
+    except struct.error:  # a truncated block: keep what was read
+        pass
+    return comments

@@ -1,5 +1,8 @@
 """Uploaded files: the `uploaded → processed | error` machine and `FileService` (upload, list, get, delete, content).
 
+A file with an expiry (`expires_after`, or the 30 days every `batch` file gets) is gone once world time passes its
+`expires_at`: out of lists, 404 on retrieve, its bytes deleted, as the real API deletes expired files.
+
 Bytes stream straight to a blob in the store, so memory stays flat however large the upload. Fine-tuning files
 are validated while they stream; the verdict is fixed at upload but only revealed when world time reaches the
 end of processing, which is how the real API behaves (the status changes a moment after the upload returns).
@@ -26,6 +29,8 @@ RESULTS_PURPOSE = "fine-tune-results"
 #: World seconds a file spends `uploaded`, plus a little per megabyte (the real API takes a few seconds).
 PROCESSING_SECONDS = 2.0
 PROCESSING_SECONDS_PER_MB = 0.05
+#: Files of purpose `batch` expire after 30 days unless the upload says otherwise (the documented default).
+BATCH_FILE_SECONDS = 30 * 24 * 3600
 
 
 class FileStatus(StrEnum):
@@ -57,9 +62,10 @@ class FileObject:
     examples: int = 0
     status: FileStatus = FileStatus.UPLOADED
     status_details: str | None = None
+    expires_at: int | None = None  # world time at which the file is deleted (None: kept until deleted)
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        shown: dict[str, Any] = {
             "id": self.id,
             "object": "file",
             "bytes": self.bytes,
@@ -69,6 +75,12 @@ class FileObject:
             "status": self.status.value,
             "status_details": self.status_details,
         }
+        if self.expires_at is not None:
+            shown["expires_at"] = self.expires_at
+        return shown
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -110,14 +122,19 @@ class FileService:
         self._store, self._ids, self._clock = store, ids, clock
         self.storage_limit_bytes = storage_limit_bytes
 
-    def upload(self, org: str, filename: str, purpose: str, chunks: Iterable[bytes]) -> FileObject:
-        """Stream `chunks` to disk and record the file; over the organization's limit, nothing is kept."""
+    def upload(
+        self, org: str, filename: str, purpose: str, chunks: Iterable[bytes], *, expires_after: int | None = None
+    ) -> FileObject:
+        """Stream `chunks` to disk and record the file; over the organization's limit, nothing is kept.
+
+        `expires_after` is seconds after creation (the `created_at` anchor); `batch` files default to 30 days."""
         file_id = self._ids.new("file")
         validator = JsonlValidator() if purpose == FINE_TUNE_PURPOSE else None
         budget = self.storage_limit_bytes - self.used_bytes(org)
         size = self._store.write_blob(file_id, self._metered(chunks, budget, org, validator))
         report = validator.report() if validator is not None else None
         now = self._clock.now()
+        lifetime = expires_after if expires_after is not None else BATCH_FILE_SECONDS if purpose == "batch" else None
         file = FileObject(
             id=file_id,
             org=org,
@@ -126,6 +143,7 @@ class FileService:
             bytes=size,
             created_at=int(now),
             ready_at=now + PROCESSING_SECONDS + PROCESSING_SECONDS_PER_MB * size / 1e6,
+            expires_at=None if lifetime is None else int(now) + lifetime,
             **_verdict_fields(report),
         )
         try:
@@ -139,6 +157,28 @@ class FileService:
             raise
         return file
 
+    def create_generated(
+        self, org: str, filename: str, purpose: str, data: bytes, *, expires_after: int | None = None
+    ) -> FileObject:
+        """A file mockai writes itself (a batch's output, say): stored and processed at once."""
+        file_id = self._ids.new("file")
+        size = self._store.write_blob(file_id, [data])
+        now = int(self._clock.now())
+        file = FileObject(
+            id=file_id,
+            org=org,
+            filename=filename,
+            purpose=purpose,
+            bytes=size,
+            created_at=now,
+            ready_at=float(now),
+            status=FileStatus.PROCESSED,
+            expires_at=None if expires_after is None else now + expires_after,
+        )
+        with self._store.transaction() as tx:
+            self.insert(tx, file)
+        return file
+
     def insert(self, tx: sqlite3.Connection, file: FileObject) -> None:
         """Record `file`, whose blob (named by its id) is already written, inside the caller's transaction."""
         Store.register_blob(tx, file.id, file.bytes)
@@ -148,23 +188,34 @@ class FileService:
         )
 
     def list(self, org: str, purpose: str | None = None) -> list[FileObject]:
+        """The organization's files, oldest first."""
         rows = self._store.query("SELECT doc FROM files WHERE org = ? ORDER BY seq", (org,))
         found = [self._current(FileObject.from_json(row["doc"])) for row in rows]
-        return [f for f in found if purpose is None or f.purpose == purpose]
+        return [f for f in found if f is not None and (purpose is None or f.purpose == purpose)]
 
     def get(self, org: str, file_id: str, *, param: str = "id") -> FileObject:
         rows = self._store.query("SELECT doc FROM files WHERE id = ? AND org = ?", (file_id, org))
-        if not rows:
+        file = self._current(FileObject.from_json(rows[0]["doc"])) if rows else None
+        if file is None:
             raise errors.file_not_found(file_id, param=param)
-        return self._current(FileObject.from_json(rows[0]["doc"]))
+        return file
 
     def delete(self, org: str, file_id: str) -> FileObject:
         file = self.get(org, file_id)
+        self._remove(file.id)
+        return file
+
+    def expire_due(self) -> None:
+        """Delete every file whose expiry world time has passed (called when the clock is advanced)."""
+        now = self._clock.now()
+        for row in self._store.query("SELECT doc FROM files WHERE json_extract(doc, '$.expires_at') <= ?", (now,)):
+            self._remove(FileObject.from_json(row["doc"]).id)
+
+    def _remove(self, file_id: str) -> None:
         with self._store.transaction() as tx:
             tx.execute("DELETE FROM files WHERE id = ?", (file_id,))
             Store.forget_blob(tx, file_id)
         self._store.remove_blob(file_id)
-        return file
 
     def content(self, org: str, file_id: str) -> tuple[FileObject, Iterator[bytes]]:
         """The file and an iterator over its exact bytes."""
@@ -174,9 +225,14 @@ class FileService:
     def used_bytes(self, org: str) -> int:
         return int(self._store.query("SELECT COALESCE(SUM(bytes), 0) FROM files WHERE org = ?", (org,))[0][0])
 
-    def _current(self, file: FileObject) -> FileObject:
-        """`file` at the present world time, saved if processing finished since it was last read."""
-        moved = advance_file(file, self._clock.now())
+    def _current(self, file: FileObject) -> FileObject | None:
+        """`file` at the present world time, saved if processing finished since it was last read; None (and the
+        file deleted) once it has expired."""
+        now = self._clock.now()
+        if file.expired(now):
+            self._remove(file.id)
+            return None
+        moved = advance_file(file, now)
         if moved is not file:
             with self._store.transaction() as tx:
                 tx.execute("UPDATE files SET doc = ? WHERE id = ?", (moved.to_json(), moved.id))

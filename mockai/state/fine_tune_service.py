@@ -37,7 +37,9 @@ from mockai.state.fine_tunes import (
     event_from_dict,
     job_from_dict,
     job_to_dict,
+    pause,
     plan_schedule,
+    resume,
     snapshot_time,
 )
 from mockai.state.ids import IdFactory
@@ -65,6 +67,7 @@ class JobRequest:
     prompt_loss_weight: float | None = None
     suffix: str | None = None
     seed: int | None = None
+    metadata: dict[str, str] | None = None
 
 
 class FineTuneService:
@@ -147,6 +150,7 @@ class FineTuneService:
             hyperparameters=hyper,
             suffix=request.suffix,
             seed=job_seed,
+            metadata=request.metadata,
             data_format=needed.value,
             report=report,
             failure=failure,
@@ -173,6 +177,26 @@ class FineTuneService:
             raise errors.cannot_cancel(job.id, job.status.legacy if api is Api.LEGACY else job.status)
         with self._store.transaction() as tx:
             moved, events = cancel(job, self._clock.now())
+            self._save(tx, moved, events)
+        return moved
+
+    def pause(self, org: str, job_id: str) -> FineTuneJob:
+        """Pause a running modern job; any other status is refused in the words the status calls for."""
+        job = self.get(org, Api.MODERN, job_id)
+        if JobStatus.PAUSED not in TRANSITIONS[job.status]:
+            raise errors.cannot_pause(job.id, job.status)
+        with self._store.transaction() as tx:
+            moved, events = pause(job, self._clock.now())
+            self._save(tx, moved, events)
+        return moved
+
+    def resume(self, org: str, job_id: str) -> FineTuneJob:
+        """Resume a paused modern job; its remaining milestones move later by the time it was paused."""
+        job = self.get(org, Api.MODERN, job_id)
+        if job.status is not JobStatus.PAUSED:
+            raise errors.cannot_resume(job.id, job.status)
+        with self._store.transaction() as tx:
+            moved, events = resume(job, self._clock.now())
             self._save(tx, moved, events)
         return moved
 

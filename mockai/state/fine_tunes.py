@@ -22,6 +22,7 @@ class JobStatus(StrEnum):
     VALIDATING_FILES = "validating_files"  # created; the training (and validation) files are being checked
     QUEUED = "queued"  # files are valid; waiting for a trainer
     RUNNING = "running"  # training, one epoch after another
+    PAUSED = "paused"  # a running job its organization paused: no progress until it is resumed
     SUCCEEDED = "succeeded"  # the fine-tuned model is usable and the result file uploaded (terminal)
     FAILED = "failed"  # validation or training failed; `error` says why (terminal)
     CANCELLED = "cancelled"  # cancelled by its organization before it finished (terminal)
@@ -41,7 +42,8 @@ class JobStatus(StrEnum):
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.VALIDATING_FILES: frozenset({JobStatus.QUEUED, JobStatus.FAILED, JobStatus.CANCELLED}),
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED}),
-    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PAUSED}),
+    JobStatus.PAUSED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
@@ -200,17 +202,19 @@ class FineTuneJob:
     finished_at: int | None = None
     checkpoints: tuple[Checkpoint, ...] = ()
     events_emitted: int = 0
+    paused_at: float | None = None  # world time the job was paused (while it is)
+    metadata: dict[str, str] | None = None
 
     @property
     def next_change_at(self) -> float | None:
-        """World time of the next milestone (None once terminal)."""
-        if self.status.terminal or self.done >= len(self.plan):
+        """World time of the next milestone (None once terminal, and while paused)."""
+        if self.status.terminal or self.status is JobStatus.PAUSED or self.done >= len(self.plan):
             return None
         return self.plan[self.done].at
 
     @property
     def estimated_finish(self) -> int | None:
-        if self.status.terminal or not self.plan:
+        if self.status.terminal or self.status is JobStatus.PAUSED or not self.plan:
             return None
         return int(self.plan[-1].at)
 
@@ -282,6 +286,23 @@ def cancel(job: FineTuneJob, now: float) -> tuple[FineTuneJob, list[FineTuneEven
     job = dataclasses.replace(job, status=JobStatus.CANCELLED, updated_at=moment, finished_at=moment)
     message = "Job cancelled." if job.api is Api.LEGACY else "Fine-tuning job cancelled"
     return _emit(job, moment, [(message, None)])
+
+
+def pause(job: FineTuneJob, now: float) -> tuple[FineTuneJob, list[FineTuneEvent]]:
+    """Pause a running `job` where it stands (the caller has checked `TRANSITIONS`)."""
+    job = dataclasses.replace(_moved(job, JobStatus.PAUSED), paused_at=now, updated_at=int(now))
+    return _emit(job, int(now), [("Fine-tuning job paused", None)])
+
+
+def resume(job: FineTuneJob, now: float) -> tuple[FineTuneJob, list[FineTuneEvent]]:
+    """Resume a paused `job`: every milestone still ahead moves later by the time it spent paused."""
+    assert job.paused_at is not None, "a paused job knows when it was paused"
+    shift = max(0.0, now - job.paused_at)
+    ahead = tuple(dataclasses.replace(m, at=m.at + shift) for m in job.plan[job.done :])
+    job = dataclasses.replace(
+        _moved(job, JobStatus.RUNNING), plan=job.plan[: job.done] + ahead, paused_at=None, updated_at=int(now)
+    )
+    return _emit(job, int(now), [("Fine-tuning job resumed", None)])
 
 
 def _apply(job: FineTuneJob, milestone: Milestone) -> tuple[FineTuneJob, list[FineTuneEvent]]:

@@ -44,6 +44,10 @@ KINDS: dict[str, tuple[str, int]] = {
     "mcp_approval_request": ("mcpr_", 48),
     "mcp_approval_response": ("mcpa_", 48),
     "item": ("item_", 48),  # any other item type
+    "upload": ("upload_", 24),
+    "upload_part": ("part_", 24),
+    "batch": ("batch_", 32),
+    "batch_request": ("batch_req_", 32),
 }
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _TEMP_SUFFIX = ".part"
 _CHUNK = 1024 * 1024
 
@@ -44,6 +44,18 @@ CREATE TABLE models (
     id TEXT PRIMARY KEY, org TEXT NOT NULL, job_id TEXT NOT NULL, doc TEXT NOT NULL, deleted INTEGER NOT NULL
 );
 """
+# Each later version's statements, applied in order to a store made by an earlier mockai.
+_MIGRATIONS: dict[int, str] = {
+    # Objects of the newer families (stored chat completions, batches, uploads and their parts), one JSON document
+    # each, kept in creation order per kind and organization.
+    2: """
+CREATE TABLE objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, kind TEXT NOT NULL, org TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX objects_kind_org ON objects(kind, org);
+""",
+}
 
 
 class Store:
@@ -153,7 +165,7 @@ class Store:
     def reset(self) -> None:
         """Forget every row and blob (between tests); the schema and the opening count stay."""
         with self.transaction() as tx:
-            for table in ("files", "jobs", "events", "models", "blobs"):
+            for table in ("files", "jobs", "events", "models", "objects", "blobs"):
                 tx.execute(f"DELETE FROM {table}")
         for path in self.blob_dir.iterdir():
             path.unlink(missing_ok=True)
@@ -178,9 +190,12 @@ class Store:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{self.root} holds schema version {version}; this mockai knows up to {SCHEMA_VERSION}")
-        if version == 0:
+        steps = ([_SCHEMA] if version == 0 else []) + [
+            _MIGRATIONS[v] for v in range(max(version, 1) + 1, SCHEMA_VERSION + 1)
+        ]
+        if steps:
             with self.transaction() as tx:
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                for statement in filter(str.strip, ";".join(steps).split(";")):
                     tx.execute(statement)
                 tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -33,13 +33,30 @@ def sdk(server: ServerThread, guard: ResponseGuard, organization: str | None = N
     return guard.openai(server.base_url, api_key=API_KEY, organization=organization)
 
 
-def test_an_expiry_policy_passes_validation(files_server: ServerThread, response_guard: ResponseGuard) -> None:
-    # The SDK sends it as form fields `expires_after[anchor]` and `expires_after[seconds]`; keeping the policy is
-    # later work, refusing it would break every caller that sets one.
-    client = sdk(files_server, response_guard)
+def test_a_file_with_an_expiry_is_gone_once_world_time_passes_it(
+    files_server: ServerThread, http: httpx.Client, response_guard: ResponseGuard
+) -> None:
+    # The SDK sends the policy as form fields `expires_after[anchor]` and `expires_after[seconds]`.
+    client = sdk(files_server, response_guard, "org-expiry")
     expires_after = {"anchor": "created_at", "seconds": 3600}
-    created = client.files.create(file=("batch.jsonl", TRAIN), purpose="batch", expires_after=expires_after)
-    assert created.filename == "batch.jsonl"
+    created = client.files.create(file=("notes.txt", b"short-lived"), purpose="assistants", expires_after=expires_after)
+    assert created.expires_at == created.created_at + 3600
+    kept = client.files.create(file=("kept.txt", b"kept"), purpose="assistants")
+    assert kept.expires_at is None
+
+    http.post("/_mockai/clock/advance", json={"seconds": 3599})
+    assert client.files.retrieve(created.id).expires_at == created.expires_at
+    http.post("/_mockai/clock/advance", json={"seconds": 1})
+    assert [f.id for f in client.files.list()] == [kept.id]
+    openai = pytest.importorskip("openai")
+    with pytest.raises(openai.NotFoundError, match=f"No such File object: {created.id}"):
+        client.files.retrieve(created.id)
+
+
+def test_batch_files_expire_after_30_days_by_default(files_server: ServerThread, response_guard: ResponseGuard) -> None:
+    client = sdk(files_server, response_guard, "org-batch-expiry")
+    created = client.files.create(file=("batch.jsonl", TRAIN), purpose="batch")
+    assert created.expires_at == created.created_at + 30 * 24 * 3600
 
 
 @pytest.mark.parametrize(

@@ -188,3 +188,91 @@ def test_gpt_4o_mini_2024_07_18_fine_tunes_end_to_end(ft_server: ServerThread, c
     other = openai.OpenAI(base_url=f"{ft_server.base_url}/v1", api_key=API_KEY, organization="org-x", max_retries=0)
     with pytest.raises(openai.NotFoundError):  # another organization's model is not inferred into existence
         other.chat.completions.create(model=done.fine_tuned_model, messages=russian, max_tokens=1)
+
+
+def _running_job(ft_server: ServerThread, client: Any) -> Any:
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
+    advance(ft_server, 30)  # files validated, queued, started: ten epochs of 20 s and more lie ahead
+    assert client.fine_tuning.jobs.retrieve(job.id).status == "running"
+    return job
+
+
+def test_a_paused_job_makes_no_progress_until_resumed(
+    ft_server: ServerThread, client: Any, response_guard: ResponseGuard
+) -> None:
+    # The SDK's status Literal (openai 3.57) lacks "paused", so the pausing call goes through a lax client.
+    lax = response_guard.openai(
+        ft_server.base_url, api_key=API_KEY, organization=ORG, _strict_response_validation=False
+    )
+    job = _running_job(ft_server, client)
+    paused = lax.fine_tuning.jobs.pause(job.id)
+    assert (paused.status, paused.estimated_finish) == ("paused", None)
+    events_then = [e.message for e in lax.fine_tuning.jobs.list_events(job.id, limit=100)]
+    assert events_then[0] == "Fine-tuning job paused"
+
+    advance(ft_server, 10_000)
+    assert lax.fine_tuning.jobs.retrieve(job.id).status == "paused"
+    assert [e.message for e in lax.fine_tuning.jobs.list_events(job.id, limit=100)] == events_then
+    assert lax.fine_tuning.jobs.checkpoints.list(job.id).data == []
+
+    resumed = client.fine_tuning.jobs.resume(job.id)
+    assert resumed.status == "running" and resumed.estimated_finish > paused.created_at + 10_000
+    assert client.fine_tuning.jobs.list_events(job.id, limit=1).data[0].message == "Fine-tuning job resumed"
+    advance(ft_server, 3600)
+    done = client.fine_tuning.jobs.retrieve(job.id)
+    assert done.status == "succeeded" and done.fine_tuned_model
+
+
+@pytest.mark.parametrize(
+    ("setup", "action", "code"),
+    [
+        ("validating", "pause", "job_not_pausable"),
+        ("running", "resume", "job_not_resumable"),
+        ("cancelled", "pause", "job_not_pausable"),
+        ("cancelled", "resume", "job_not_resumable"),
+    ],
+    ids=["pause while validating", "resume while running", "pause once cancelled", "resume once cancelled"],
+)
+def test_the_transitions_table_refuses_the_rest(
+    ft_server: ServerThread, client: Any, setup: str, action: str, code: str
+) -> None:
+    openai = pytest.importorskip("openai")
+    if setup == "running":
+        job = _running_job(ft_server, client)
+    else:
+        training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+        job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
+        if setup == "cancelled":
+            client.fine_tuning.jobs.cancel(job.id)
+    with pytest.raises(openai.BadRequestError) as refused:
+        getattr(client.fine_tuning.jobs, action)(job.id)
+    error = refused.value.body
+    assert (error["code"], error["param"], error["type"]) == (code, "fine_tuning_job_id", "invalid_request_error")
+
+
+def test_a_paused_job_can_be_cancelled(ft_server: ServerThread, client: Any, response_guard: ResponseGuard) -> None:
+    lax = response_guard.openai(
+        ft_server.base_url, api_key=API_KEY, organization=ORG, _strict_response_validation=False
+    )
+    job = _running_job(ft_server, client)
+    lax.fine_tuning.jobs.pause(job.id)
+    assert client.fine_tuning.jobs.cancel(job.id).status == "cancelled"
+
+
+def test_pausing_an_unknown_job_is_404(client: Any) -> None:
+    openai = pytest.importorskip("openai")
+    with pytest.raises(openai.NotFoundError, match="No such fine-tuning job: ftjob-nope"):
+        client.fine_tuning.jobs.pause("ftjob-nope")
+
+
+def test_jobs_filter_by_metadata(client: Any) -> None:
+    training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
+    tagged = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18", training_file=training.id, metadata={"team": "search", "run": "7"}
+    )
+    client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id)
+    assert tagged.metadata == {"team": "search", "run": "7"}
+    found = client.fine_tuning.jobs.list(metadata={"team": "search"})
+    assert [j.id for j in found.data] == [tagged.id]
+    assert client.fine_tuning.jobs.list(metadata={"team": "search", "run": "8"}).data == []

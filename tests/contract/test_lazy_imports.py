@@ -15,3 +15,9 @@ def test_serving_and_the_cli_do_not_import_hypothesis() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_serving_does_not_import_pyav_until_speech_asks_for_it() -> None:
+    probe = "import sys, mockai.cli, mockai.api.app, mockai.api.routes; print('av' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -33,6 +33,11 @@ def test_families_select_their_operations_in_reference_order() -> None:
         "retrieveModel",
         "deleteModel",
         "createChatCompletion",
+        "listChatCompletions",
+        "getChatCompletion",
+        "updateChatCompletion",
+        "deleteChatCompletion",
+        "getChatCompletionMessages",
     ]
     assert select(None) == list(OPERATIONS.values())
     assert "fine-tuning" in FAMILIES
