@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from mockai import errors
 from mockai.api.auth import organization
+from mockai.api.pagination import page_query, page_response
 from mockai.api.response_context import ResponseContext, request_context
 from mockai.api.response_events import PlannedOutput, final_response, numbered, response_events
 from mockai.api.responses import json_response
@@ -43,6 +44,7 @@ from mockai.engine.runs import FixedRun, GenerationModel
 from mockai.engine.sealed import seal, sealing_key
 from mockai.engine.structured import SchemaError, check_schema
 from mockai.state.catalog import ModelInfo
+from mockai.state.pagination import paginate
 from mockai.state.responses import QUEUED_SECONDS, RUNNING_SECONDS, Phase, StoredRecord
 
 #: Fields that do not change what the model says: a streamed, stored, background or shorter request says the same.
@@ -131,33 +133,14 @@ async def cancel_response(request: Request, _body: None) -> Response:
 
 
 async def list_input_items(request: Request, _body: None) -> Response:
+    """The response's input items, newest first unless `order=asc`, paginated like every list."""
     record = _record(request, request.path_params["response_id"])
-    query = request.query_params
-    items = list(record.input)
-    if query.get("order", "desc") == "desc":
-        items.reverse()
-    after = query.get("after")
-    if after is not None:
-        ids = [item["id"] for item in items]
-        items = items[ids.index(after) + 1 :] if after in ids else []
-    limit = int(query.get("limit") or 20)
-    if not 1 <= limit <= 100:
-        raise errors.invalid_request(
-            f"Invalid 'limit': integer below minimum value. Expected a value between 1 and 100, but got {limit} "
-            "instead.",
-            param="limit",
-            code="integer_below_min_value" if limit < 1 else "integer_above_max_value",
-        )
-    page = items[:limit]
-    return json_response(
-        {
-            "object": "list",
-            "data": page,
-            "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None,
-            "has_more": len(items) > limit,
-        }
-    )
+    page = paginate(record.input, _item_key, page_query(request, default_limit=20))
+    return page_response(page, dict)
+
+
+def _item_key(item: Mapping[str, Any]) -> str:
+    return str(item["id"])
 
 
 async def get_input_token_counts(request: Request, body: dict[str, Any]) -> Response:
