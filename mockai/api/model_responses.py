@@ -154,6 +154,8 @@ async def get_input_token_counts(request: Request, body: dict[str, Any]) -> Resp
 async def compact_conversation(request: Request, body: dict[str, Any]) -> Response:
     """The context with everything but the user's messages sealed into one `compaction` item, which the model reads
     back whole when it is sent as input (`engine/sealed.py`)."""
+    if body.get("model") is None:  # the spec lets it be null; the real API needs one to compact with
+        raise errors.missing_parameter("model")
     info = resolve_model(request, body["model"], "responses", "v1/responses/compact")
     context = request_context(request, body)
     model = generation_model(request, info)

@@ -376,9 +376,13 @@ def test_bad_input_gets_the_real_apis_error(
     assert (answer.status_code, error["type"], error["param"], error["code"]) == expected
 
 
-def test_a_request_without_a_model_is_refused_by_name(http: httpx.Client) -> None:
-    error = http.post("/v1/responses", json={"input": "Hi"}).json()["error"]
-    assert (error["param"], error["code"]) == ("model", "missing_required_parameter")
+@pytest.mark.parametrize(
+    ("path", "body"), [("/v1/responses", {"input": "Hi"}), ("/v1/responses/compact", {"model": None, "input": "Hi"})]
+)
+def test_a_request_without_a_model_is_refused_by_name(http: httpx.Client, path: str, body: dict[str, Any]) -> None:
+    answer = http.post(path, json=body)
+    error = answer.json()["error"]
+    assert (answer.status_code, error["param"], error["code"]) == (400, "model", "missing_required_parameter")
 
 
 def test_an_unstored_response_cannot_be_continued_or_cancelled(http: httpx.Client) -> None:
