@@ -25,7 +25,7 @@ from mockai.dialogue import errors
 from mockai.dialogue.errors import DialogueError
 from mockai.dialogue.replies import ChatBackend
 from mockai.dialogue.service import AnswerDelta, Answered, AskEvent, Question
-from mockai.state.conversations import ConversationKey
+from mockai.state.dialogue_history import ConversationKey
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

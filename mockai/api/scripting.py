@@ -45,7 +45,14 @@ __all__ = [
 
 # Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
 CONTENT_OPERATIONS = frozenset(
-    {"createChatCompletion", "createCompletion", "createEdit", "createTranscription", "createTranslation"}
+    {
+        "createChatCompletion",
+        "createCompletion",
+        "createEdit",
+        "createTranscription",
+        "createTranslation",
+        "createResponse",
+    }
 )
 _NO_MODEL_BUCKET = "default"  # requests that name no model share one per-key window
 
@@ -62,7 +69,7 @@ def scripted_reply(request: Request) -> ScriptedReply | None:
     if reply is None:
         return None
     calls = tuple(_scripted_call(call) for call in reply.tool_calls or () if isinstance(call, Mapping))
-    return ScriptedReply(reply.content, calls, finish_reason=reply.finish_reason)
+    return ScriptedReply(reply.content, calls, reply.refusal, reply.finish_reason)
 
 
 def _scripted_call(call: Mapping[str, Any]) -> ScriptedCall:

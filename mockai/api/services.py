@@ -31,10 +31,13 @@ from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
 from mockai.state.chat_completions import StoredChatCompletions
 from mockai.state.clock import ClockMark, SimulatedClock
+from mockai.state.conversations import Conversations
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
+from mockai.state.history import StoredHistory
 from mockai.state.ids import IdFactory
 from mockai.state.images import ImageFiles
+from mockai.state.responses import ResponseStore
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
@@ -62,7 +65,8 @@ class Services:
     rules: RuleBook = field(default_factory=RuleBook)
     scenarios: ScenarioBook = field(default_factory=ScenarioBook)
     # Stored responses and conversations that Responses requests continue (`previous_response_id`, `conversation`),
-    # read by the conversation matchers and scenarios; the Responses API's store provides it.
+    # read by the conversation matchers and scenarios: a `StoredHistory` over `conversations` (and the Responses API's
+    # store, which gives the chains) unless one is given.
     history: ConversationHistory | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -82,6 +86,8 @@ class Services:
     uploads: UploadService = field(init=False)  # files sent in parts
     batches: BatchService = field(init=False)  # requests run together, later (its runner is set by build_app)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
+    responses: ResponseStore = field(init=False)  # stored Responses API responses (and their background lifecycle)
+    conversations: Conversations = field(init=False)  # /v1/conversations, which Responses requests continue
 
     def __post_init__(self) -> None:
         self.integers = IntegerFields(self.registry)
@@ -99,6 +105,10 @@ class Services:
         self.uploads = UploadService(self.store, self.ids, self.clock, self.files)
         self.batches = BatchService(self.store, self.ids, self.clock, self.files)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self.responses = ResponseStore(self.store)
+        self.conversations = Conversations(self.store, self.ids, self.clock)
+        if self.history is None:
+            self.history = StoredHistory(self.conversations, self.responses)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(self._catch_up)
@@ -135,7 +145,10 @@ class Services:
         # a test). The dialogue's rows live in the store too, so they go first and the store's flag ends clear.
         if self.store.changed:
             self.dialogue.reset()
+            self.responses.reset()
+            self.conversations.reset()
             self.store.reset()
+        self.responses.forget_repeats()  # kept in memory, so counted whether or not anything was stored
         self.fine_tunes.reset()
         self.cassettes.reset()
 

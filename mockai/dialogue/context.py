@@ -14,7 +14,7 @@ import tiktoken
 
 from mockai.dialogue import errors
 from mockai.engine.chat_format import count_chat_tokens
-from mockai.state.conversations import Exchange
+from mockai.state.dialogue_history import Exchange
 
 ChatMessage = dict[str, str]
 

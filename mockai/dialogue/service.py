@@ -21,7 +21,7 @@ from mockai.dialogue.replies import ChatBackend, ReplyDelta
 from mockai.engine.tokenizer import get_encoding
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
-from mockai.state.conversations import ConversationKey, Conversations, DuplicateQuestion, Exchange, Turn
+from mockai.state.dialogue_history import ConversationKey, DialogueHistory, DuplicateQuestion, Exchange, Turn
 from mockai.state.store import Store
 
 
@@ -86,7 +86,7 @@ class DialogueService:
 
     def __init__(
         self,
-        conversations: Conversations,
+        conversations: DialogueHistory,
         catalog: ModelCatalog,
         config: DialogueConfig,
         *,
@@ -195,4 +195,4 @@ def build_dialogue_service(settings: Settings, store: Store, catalog: ModelCatal
         from mockai.dialogue.backends import upstream_backend  # imports httpx: only when there is an upstream
 
         upstream = upstream_backend(settings.upstream_base_url, api_key=settings.upstream_api_key)
-    return DialogueService(Conversations(store), catalog, config, upstream=upstream)
+    return DialogueService(DialogueHistory(store), catalog, config, upstream=upstream)

@@ -1,166 +1,244 @@
-"""Dialogue history per (organization, user_id, group_id): answered exchanges in the store, idempotent by question_id.
+"""The Conversations API's state: conversations and their items per organization, in the store (durable with
+`--data-dir`).
 
-An exchange (a question and its answer) is committed in one transaction only once the answer is complete, so a
-failed or abandoned request never leaves a lone user turn behind: the duplicated user turns in the seed's logged
-request are exactly what storing the question before the answer produces when a client retries.
+A conversation is an id, metadata and a creation time; its items are kept oldest first, each in its stored shape
+(`mockai.state.items`). The Responses API reads a conversation's items as a request's context (`items`) and adds the
+request's input and output items to it (`append`), so a conversation is one record whichever API wrote it. Deleting a
+conversation forgets its items too: a deleted id is as unknown as one never issued.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
+from mockai import errors
+from mockai.state.clock import Clock
+from mockai.state.ids import IdFactory
+from mockai.state.items import new_item_id, stored_item
 from mockai.state.store import Store
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS dialogue_exchanges (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL, user_id TEXT NOT NULL, group_id TEXT NOT NULL,
-    question_id TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL, doc TEXT NOT NULL,
-    UNIQUE (org, user_id, group_id, question_id)
+CREATE TABLE IF NOT EXISTS conversations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, org TEXT NOT NULL, created_at INTEGER NOT NULL,
+    metadata TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS dialogue_exchanges_key ON dialogue_exchanges(org, user_id, group_id);
+CREATE TABLE IF NOT EXISTS conversation_items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
+    UNIQUE (conversation_id, id)
+);
+CREATE INDEX IF NOT EXISTS conversation_items_by_conversation ON conversation_items(conversation_id);
+CREATE INDEX IF NOT EXISTS conversation_items_by_id ON conversation_items(id);
 """
 
-_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-_ID_LENGTH = 24
+Order = Literal["asc", "desc"]
 
 
 @dataclass(frozen=True)
-class ConversationKey:
-    """Whose conversation: an organization's end user, within one group (a chat window, a topic)."""
+class ItemPage:
+    """One page of a conversation's items, with the cursors the list endpoint returns."""
 
-    org: str
-    user_id: str
-    group_id: str
+    data: list[dict[str, Any]]
+    has_more: bool
 
-
-@dataclass(frozen=True)
-class Turn:
-    """One message of a conversation, as the history endpoint lists it."""
-
-    role: str  # "user" or "assistant"
-    content: str
-    question_id: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content, "question_id": self.question_id}
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """A question and the answer it got, with what the reply envelope reported (kept for idempotent replays)."""
-
-    question_id: str
-    question: str
-    answer: str
-    usage: dict[str, int] | None = None
-    context_turns: int = 0  # turns the model saw for this question (the question included, no system prompt)
-    trimmed_turns: int = 0  # older turns left out so the prompt fit the context window
-
-    def turns(self) -> tuple[Turn, Turn]:
-        return Turn("user", self.question, self.question_id), Turn("assistant", self.answer, self.question_id)
-
-
-class DuplicateQuestion(ValueError):
-    """An exchange with this question_id is already stored in the conversation."""
+    def to_api(self) -> dict[str, Any]:
+        # An empty page has no first or last item: null cursors, as the real API's other lists send.
+        return {
+            "object": "list",
+            "data": self.data,
+            "first_id": self.data[0]["id"] if self.data else None,
+            "last_id": self.data[-1]["id"] if self.data else None,
+            "has_more": self.has_more,
+        }
 
 
 class Conversations:
-    """Exchanges per conversation, oldest first, in the app's store (durable with `--data-dir`).
+    """Conversations and their items, organization-scoped.
 
-    >>> conversations = Conversations(Store())
-    >>> key = ConversationKey("org", "123", "456")
-    >>> conversations.add(key, Exchange("q1", "如果带了呢", "那就不用担心了。"))
-    >>> [turn.role for turn in conversations.turns(key)]
-    ['user', 'assistant']
+    >>> from mockai.state.clock import SimulatedClock
+    >>> conversations = Conversations(Store(), IdFactory(seed=1), SimulatedClock(time_scale=0))
+    >>> conversation = conversations.create("org", [{"role": "user", "content": "Hi"}], {"topic": "demo"})
+    >>> conversation["object"], conversation["metadata"]
+    ('conversation', {'topic': 'demo'})
+    >>> [item["content"][0]["text"] for item in conversations.items("org", conversation["id"])]
+    ['Hi']
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, ids: IdFactory, clock: Clock) -> None:
         self._store = store
+        self._ids = ids
+        self._clock = clock
         with store.transaction() as tx:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 tx.execute(statement)
 
-    def exchanges(self, key: ConversationKey) -> list[Exchange]:
-        rows = self._store.query(
-            "SELECT * FROM dialogue_exchanges WHERE org = ? AND user_id = ? AND group_id = ? ORDER BY seq",
-            (key.org, key.user_id, key.group_id),
-        )
-        return [_exchange(row) for row in rows]
+    # -- conversations --------------------------------------------------------------------------------------------
 
-    def turns(self, key: ConversationKey) -> list[Turn]:
-        return [turn for exchange in self.exchanges(key) for turn in exchange.turns()]
-
-    def find(self, key: ConversationKey, question_id: str) -> Exchange | None:
-        rows = self._store.query(
-            "SELECT * FROM dialogue_exchanges WHERE org = ? AND user_id = ? AND group_id = ? AND question_id = ?",
-            (key.org, key.user_id, key.group_id, question_id),
-        )
-        return _exchange(rows[0]) if rows else None
-
-    def add(self, key: ConversationKey, exchange: Exchange) -> None:
-        """Store an answered exchange (one transaction); a question_id already in the conversation is refused."""
-        doc = {
-            "usage": exchange.usage,
-            "context_turns": exchange.context_turns,
-            "trimmed_turns": exchange.trimmed_turns,
-        }
-        try:
-            with self._store.transaction() as tx:
-                tx.execute(
-                    "INSERT INTO dialogue_exchanges (org, user_id, group_id, question_id, question, answer, doc)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (*_key(key), exchange.question_id, exchange.question, exchange.answer, json.dumps(doc)),
-                )
-        except sqlite3.IntegrityError:
-            raise DuplicateQuestion(f"question_id {exchange.question_id!r} is already answered") from None
-
-    def new_question_id(self, key: ConversationKey, question: str) -> str:
-        """A fresh id derived from the conversation, its length and the question: reproducible run to run,
-        and independent of how requests to *other* conversations interleave (a shared counter would not be)."""
-        asked = len(self.exchanges(key))
-        for attempt in range(1000):
-            candidate = _derived_id(*_key(key), asked, attempt, question)
-            if self.find(key, candidate) is None:
-                return candidate
-        raise RuntimeError("could not derive a fresh question_id")  # 1000 collisions of a 124-bit hash
-
-    def delete(self, key: ConversationKey) -> int:
-        """Forget a conversation; returns how many turns it held."""
+    def create(
+        self, org: str, items: Sequence[Mapping[str, Any]] | None = None, metadata: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A new conversation holding `items` (given ids where they have none), committed in one transaction."""
+        conversation_id = self._ids.new("conversation")
+        created_at = int(self._clock.now())
         with self._store.transaction() as tx:
-            cursor = tx.execute(
-                "DELETE FROM dialogue_exchanges WHERE org = ? AND user_id = ? AND group_id = ?", _key(key)
+            tx.execute(
+                "INSERT INTO conversations (id, org, created_at, metadata) VALUES (?, ?, ?, ?)",
+                (conversation_id, org, created_at, json.dumps(dict(metadata or {}))),
             )
-            return 2 * cursor.rowcount
+            self._insert_items(tx, org, conversation_id, items or (), param="items")
+        return _conversation(conversation_id, created_at, dict(metadata or {}))
+
+    def retrieve(self, org: str, conversation_id: str, *, param: str | None = None) -> dict[str, Any]:
+        row = self._row(org, conversation_id, param)
+        return _conversation(row["id"], row["created_at"], json.loads(row["metadata"]))
+
+    def update(self, org: str, conversation_id: str, metadata: Mapping[str, str] | None) -> dict[str, Any]:
+        """Replace the conversation's metadata (the real API replaces it whole; null clears it)."""
+        with self._store.transaction() as tx:
+            row = self._row(org, conversation_id, None, tx)
+            tx.execute(
+                "UPDATE conversations SET metadata = ? WHERE id = ?", (json.dumps(dict(metadata or {})), row["id"])
+            )
+        return _conversation(row["id"], row["created_at"], dict(metadata or {}))
+
+    def delete(self, org: str, conversation_id: str) -> dict[str, Any]:
+        """Forget the conversation and its items; the `conversation.deleted` object."""
+        with self._store.transaction() as tx:
+            self._row(org, conversation_id, None, tx)
+            tx.execute("DELETE FROM conversation_items WHERE conversation_id = ?", (conversation_id,))
+            tx.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+        return {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+
+    # -- items ----------------------------------------------------------------------------------------------------
+
+    def items(self, org: str, conversation_id: str) -> list[dict[str, Any]]:
+        """The conversation's items, oldest first; an unknown or deleted id is refused naming `conversation` (the
+        field of a Responses request that carries it)."""
+        self._row(org, conversation_id, "conversation")
+        return self._all_items(conversation_id)
+
+    def append(self, org: str, conversation_id: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Add `items` at the end, in one transaction, giving each an id of its type where it has none; returns them
+        as stored. An unknown or deleted conversation is refused naming `conversation`."""
+        with self._store.transaction() as tx:
+            self._row(org, conversation_id, "conversation", tx)
+            return self._insert_items(tx, org, conversation_id, items, param="items")
+
+    def create_items(self, org: str, conversation_id: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """`POST /v1/conversations/{id}/items`: as `append`, with the conversation named by the URL."""
+        with self._store.transaction() as tx:
+            self._row(org, conversation_id, None, tx)
+            return self._insert_items(tx, org, conversation_id, items, param="items")
+
+    def item(self, org: str, conversation_id: str, item_id: str) -> dict[str, Any]:
+        self._row(org, conversation_id, None)
+        rows = self._store.query(
+            "SELECT doc FROM conversation_items WHERE conversation_id = ? AND id = ?", (conversation_id, item_id)
+        )
+        if not rows:
+            raise errors.item_not_found(item_id)
+        return dict(json.loads(rows[0]["doc"]))
+
+    def delete_item(self, org: str, conversation_id: str, item_id: str) -> dict[str, Any]:
+        """Remove one item; the real API answers with the conversation it was removed from."""
+        with self._store.transaction() as tx:
+            row = self._row(org, conversation_id, None, tx)
+            cursor = tx.execute(
+                "DELETE FROM conversation_items WHERE conversation_id = ? AND id = ?", (conversation_id, item_id)
+            )
+            if cursor.rowcount == 0:
+                raise errors.item_not_found(item_id)
+        return _conversation(row["id"], row["created_at"], json.loads(row["metadata"]))
+
+    def list_items(
+        self, org: str, conversation_id: str, *, limit: int = 20, after: str | None = None, order: Order = "desc"
+    ) -> ItemPage:
+        """A page of items in `order` (newest first by default, as the real API lists them), after the item
+        `after`; an `after` the conversation does not hold is refused."""
+        if not 1 <= limit <= 100:
+            raise ValueError(f"{limit=} must be between 1 and 100")
+        self._row(org, conversation_id, None)
+        listed = self._all_items(conversation_id)
+        if order == "desc":
+            listed.reverse()
+        if after is not None:
+            position = next((index for index, item in enumerate(listed) if item["id"] == after), None)
+            if position is None:
+                raise errors.item_not_found(after, param="after")
+            listed = listed[position + 1 :]
+        return ItemPage(listed[:limit], len(listed) > limit)
+
+    # -- ConversationHistory (mockai.control.transcript): what rules and scenarios read -------------------------------
+
+    def conversation_items(self, conversation_id: str) -> list[dict[str, Any]] | None:
+        """The items of a conversation, oldest first; None when unknown. Matchers see a request's body, not its
+        organization, so this looks the conversation up by id alone (ids are never reused)."""
+        if not self._store.query("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)):
+            return None
+        return self._all_items(conversation_id)
 
     def reset(self) -> None:
         """Forget every conversation (between tests)."""
         with self._store.transaction() as tx:
-            tx.execute("DELETE FROM dialogue_exchanges")
+            tx.execute("DELETE FROM conversation_items")
+            tx.execute("DELETE FROM conversations")
+
+    # -- private --------------------------------------------------------------------------------------------------
+
+    def _row(
+        self, org: str, conversation_id: str, param: str | None, tx: sqlite3.Connection | None = None
+    ) -> sqlite3.Row:
+        sql, args = "SELECT * FROM conversations WHERE id = ? AND org = ?", (conversation_id, org)
+        rows = tx.execute(sql, args).fetchall() if tx is not None else self._store.query(sql, args)
+        if not rows:
+            raise errors.conversation_not_found(conversation_id, param=param)
+        row: sqlite3.Row = rows[0]
+        return row
+
+    def _all_items(self, conversation_id: str) -> list[dict[str, Any]]:
+        rows = self._store.query(
+            "SELECT doc FROM conversation_items WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
+        )
+        return [json.loads(row["doc"]) for row in rows]
+
+    def _insert_items(
+        self,
+        tx: sqlite3.Connection,
+        org: str,
+        conversation_id: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        param: str,
+    ) -> list[dict[str, Any]]:
+        stored = [self._resolve(tx, org, item, f"{param}[{index}]") for index, item in enumerate(items)]
+        for index, item in enumerate(stored):
+            try:
+                tx.execute(
+                    "INSERT INTO conversation_items (conversation_id, id, doc) VALUES (?, ?, ?)",
+                    (conversation_id, item["id"], json.dumps(item, ensure_ascii=False)),
+                )
+            except sqlite3.IntegrityError:
+                raise errors.duplicate_item(item["id"], param=f"{param}[{index}]") from None
+        return stored
+
+    def _resolve(self, tx: sqlite3.Connection, org: str, item: Mapping[str, Any], param: str) -> dict[str, Any]:
+        """The stored shape of `item`; an `item_reference` becomes a copy of the item it names, which must be one of
+        this organization's conversation items."""
+        if item.get("type") != "item_reference":
+            given = item.get("id")
+            return stored_item(item, given if isinstance(given, str) else new_item_id(self._ids, item))
+        row = tx.execute(
+            "SELECT i.doc FROM conversation_items i JOIN conversations c ON c.id = i.conversation_id"
+            " WHERE i.id = ? AND c.org = ? ORDER BY i.seq LIMIT 1",
+            (item["id"], org),
+        ).fetchone()
+        if row is None:
+            raise errors.item_not_found(str(item["id"]), param=param)
+        return dict(json.loads(row["doc"]))
 
 
-def _key(key: ConversationKey) -> tuple[str, str, str]:
-    return key.org, key.user_id, key.group_id
-
-
-def _exchange(row: sqlite3.Row) -> Exchange:
-    doc = json.loads(row["doc"])
-    return Exchange(
-        row["question_id"],
-        row["question"],
-        row["answer"],
-        doc.get("usage"),
-        doc.get("context_turns", 0),
-        doc.get("trimmed_turns", 0),
-    )
-
-
-def _derived_id(*parts: object) -> str:
-    number = int.from_bytes(hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest(), "big")
-    chars = []
-    for _ in range(_ID_LENGTH):
-        number, index = divmod(number, len(_ID_ALPHABET))
-        chars.append(_ID_ALPHABET[index])
-    return "q-" + "".join(chars)
+def _conversation(conversation_id: str, created_at: int, metadata: dict[str, Any]) -> dict[str, Any]:
+    return {"id": conversation_id, "object": "conversation", "created_at": created_at, "metadata": metadata}

@@ -10,7 +10,7 @@ from mockai.dialogue.context import Window, build_context
 from mockai.dialogue.errors import Code, DialogueError
 from mockai.engine.chat_format import count_chat_tokens
 from mockai.engine.tokenizer import get_encoding
-from mockai.state.conversations import Exchange
+from mockai.state.dialogue_history import Exchange
 from tests.dialogue.conftest import seed_questions
 
 CL100K = get_encoding("cl100k_base")

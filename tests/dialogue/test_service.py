@@ -14,7 +14,7 @@ from mockai.dialogue import errors
 from mockai.dialogue.errors import Code, DialogueError
 from mockai.dialogue.service import AnswerDelta, Answered, AskEvent, DialogueConfig, DialogueService, Question
 from mockai.state.catalog import ModelCatalog
-from mockai.state.conversations import ConversationKey, Conversations
+from mockai.state.dialogue_history import ConversationKey, DialogueHistory
 from mockai.state.store import Store
 from tests.dialogue.conftest import ScriptedBackend, seed_questions
 
@@ -30,7 +30,7 @@ def store() -> Iterator[Store]:
 
 def make_service(store: Store, **config: object) -> DialogueService:
     catalog = ModelCatalog.from_file(resource_dir("fixtures") / "models.json")
-    return DialogueService(Conversations(store), catalog, DialogueConfig(**config))  # type: ignore[arg-type]
+    return DialogueService(DialogueHistory(store), catalog, DialogueConfig(**config))  # type: ignore[arg-type]
 
 
 @pytest.fixture
