@@ -78,6 +78,17 @@ _ROWS = (
     Operation("listFineTuningEvents", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", "fine-tuning"),
     Operation("listFineTuningJobCheckpoints", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
               "fine-tuning"),
+    Operation("createConversation", "POST", "/conversations", "conversations", "json", writes=True),
+    Operation("getConversation", "GET", "/conversations/{conversation_id}", "conversations"),
+    Operation("updateConversation", "POST", "/conversations/{conversation_id}", "conversations", "json",
+              writes=True),
+    Operation("deleteConversation", "DELETE", "/conversations/{conversation_id}", "conversations", writes=True),
+    Operation("createConversationItems", "POST", "/conversations/{conversation_id}/items", "conversations", "json",
+              writes=True),
+    Operation("listConversationItems", "GET", "/conversations/{conversation_id}/items", "conversations"),
+    Operation("getConversationItem", "GET", "/conversations/{conversation_id}/items/{item_id}", "conversations"),
+    Operation("deleteConversationItem", "DELETE", "/conversations/{conversation_id}/items/{item_id}",
+              "conversations", writes=True),
 )  # fmt: skip
 
 #: Every documented operation by operationId, in the order of the API reference.

@@ -133,41 +133,45 @@ class _Session:
             tally.result.skipped = _WRITE_REFUSAL
             return tally.finish()
         try:
-            if operation.request_schema is not None:
-                self._probe(operation)
-                self._explore_valid(operation, tally)
-                self._explore_invalid(operation, tally)
-            else:
+            if operation.request_schema is None:
                 self._check_fixed(operation, tally)
+            elif (path := self._filled_path(operation, tally)) is not None:
+                self._probe(operation, path)
+                self._explore_valid(operation, path, tally)
+                self._explore_invalid(operation, path, tally)
         except _NotImplementedHere as reason:
             tally.result.skipped = str(reason)
         return tally.finish()
 
     # -- generated requests ------------------------------------------------------------------------------------
 
-    def _probe(self, operation: Operation) -> None:
-        _raise_if_unrouted(self._send(operation, operation.path, {}))
+    def _probe(self, operation: Operation, path: str) -> None:
+        _raise_if_unrouted(self._send(operation, path, {}))
 
-    def _explore_valid(self, operation: Operation, tally: _Tally) -> None:
+    def _explore_valid(self, operation: Operation, path: str, tally: _Tally) -> None:
         bodies = strategies.requests(operation.operation_id, registry=self.registry)
 
         def example(drawn: tuple[dict[str, Any], bool]) -> bool:
             body, include_usage = drawn
             body = self._prepared(operation, body)
-            plain = self._send(operation, operation.path, body)
+            # An example that writes into a resource gets a fresh one, so examples never see each other's items.
+            target = (
+                (self._filled_path(operation, tally) or path) if operation.writes and "{" in operation.path else path
+            )
+            plain = self._send(operation, target, body)
             broke = self._check_success(operation, plain, tally)
             if operation.streams:
-                broke |= self._check_stream(operation, body, include_usage, plain, tally)
+                broke |= self._check_stream(operation, target, body, include_usage, plain, tally)
             return broke
 
         self._explore(st.tuples(bodies, st.booleans()), example)
 
-    def _explore_invalid(self, operation: Operation, tally: _Tally) -> None:
+    def _explore_invalid(self, operation: Operation, path: str, tally: _Tally) -> None:
         broken = strategies.invalid_requests(operation.operation_id, registry=self.registry)
 
         def example(invalid: strategies.InvalidRequest) -> bool:
             # The training-file placeholder stays: the schema violation must be refused before any file lookup.
-            exchange = self._send(operation, operation.path, invalid.body)
+            exchange = self._send(operation, path, invalid.body)
             broke = tally.record(checks.status_code_conformance(exchange, expected=400))
             found = checks.error_envelope_conformance(exchange, self.registry, expected_param=invalid.param)
             return tally.record(found) or broke
@@ -206,12 +210,18 @@ class _Session:
         )
 
     def _check_stream(
-        self, operation: Operation, body: dict[str, Any], include_usage: bool, plain: Exchange, tally: _Tally
+        self,
+        operation: Operation,
+        path: str,
+        body: dict[str, Any],
+        include_usage: bool,
+        plain: Exchange,
+        tally: _Tally,
     ) -> bool:
         streamed_body = {**body, "stream": True}
         if include_usage:
             streamed_body["stream_options"] = {"include_usage": True}
-        streamed = self._send(operation, operation.path, streamed_body, stream=True)
+        streamed = self._send(operation, path, streamed_body, stream=True)
         broke = tally.record(checks.status_code_conformance(streamed, expected="2xx"))
         if streamed.response.status >= 400:
             return broke
@@ -232,12 +242,9 @@ class _Session:
             self._check_missing_resource(operation, names, tally)
         if operation.operation_id == "deleteModel":
             return  # deleting a real model is destructive: only the refusal for a missing one is checked
-        values = {name: self._resource(name, fresh=operation.writes) for name in names}
-        absent = [name for name, value in values.items() if value is None]
-        if absent:
-            tally.result.skipped = f"no {absent[0]} to use (none listed{'' if self.writes else '; writes are off'})"
+        path = self._filled_path(operation, tally)
+        if path is None:
             return
-        path = operation.path.format(**values)
         exchange = self._send(operation, path, None)
         _raise_if_unrouted(exchange)
         self._check_success(operation, exchange, tally)
@@ -263,6 +270,33 @@ class _Session:
         tally.record(checks.status_code_conformance(exchange, expected=404))
         tally.record(checks.error_envelope_conformance(exchange, self.registry))
 
+    def _filled_path(self, operation: Operation, tally: _Tally) -> str | None:
+        """The operation's path with real ids in it; None (and the operation skipped) when there are none to use."""
+        names = _path_names(operation.path)
+        if "item_id" in names:
+            # An item is only found through its own conversation, so the two ids are made (or found) together.
+            pair = self._conversation_item(fresh=operation.writes)
+            values = dict(zip(("conversation_id", "item_id"), pair or (None, None), strict=True))
+        else:
+            values = {name: self._resource(name, fresh=operation.writes) for name in names}
+        absent = [name for name, value in values.items() if value is None]
+        if absent:
+            tally.result.skipped = f"no {absent[0]} to use (none listed{'' if self.writes else '; writes are off'})"
+            return None
+        return operation.path.format(**values)
+
+    def _conversation_item(self, *, fresh: bool) -> tuple[str, str] | None:
+        """A conversation holding one item, and that item's id (made: conversations cannot be listed)."""
+        conversation = self._resource("conversation_id", fresh=fresh)
+        if conversation is None:
+            return None
+        answer = self.http.get(f"/conversations/{conversation}/items")
+        try:
+            first = answer.json()["data"][0]["id"] if answer.status_code < 300 else None
+        except (ValueError, KeyError, TypeError, IndexError):
+            first = None
+        return (conversation, str(first)) if first is not None else None
+
     def _resource(self, name: str, *, fresh: bool) -> str | None:
         """An id for path parameter `name`: made for the purpose when writing is allowed, else the first listed."""
         if fresh:
@@ -281,6 +315,8 @@ class _Session:
         if name == "fine_tuning_job_id":
             job = {"training_file": self._upload(chat=True), "model": "gpt-3.5-turbo"}
             return self._created("/fine_tuning/jobs", job)
+        if name == "conversation_id":
+            return self._created("/conversations", {"items": [{"role": "user", "content": "Hello"}]})
         return None
 
     def _first_listed(self, name: str) -> str | None:
@@ -290,7 +326,9 @@ class _Session:
             "file_id": "/files",
             "fine_tune_id": "/fine-tunes",
             "fine_tuning_job_id": "/fine_tuning/jobs",
-        }[name]
+        }.get(name)
+        if listing is None:
+            return None  # conversations have no list operation: only a run that may write can check them
         answer = self.http.get(listing)
         try:
             data = answer.json()["data"]
@@ -318,7 +356,28 @@ class _Session:
         if operation.operation_id in ("createFineTune", "createFineTuningJob"):
             legacy = operation.operation_id == "createFineTune"
             return {**body, "training_file": self._upload(chat=not legacy) or "file-upload-failed"}
+        if operation.family == "conversations" and isinstance(body.get("items"), list):
+            return {**body, "items": self._storable_items(body["items"])}
         return body
+
+    def _storable_items(self, items: list[Any]) -> list[Any]:
+        """Items a conversation can store, which the schema cannot say: ids unique within the request, and item
+        references naming an item that exists (one reference per request, to one item this run made)."""
+        storable: list[Any] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and _is_item_reference(item):
+                known = self._conversation_item(fresh=False)
+                if known is not None and known[1] in seen:
+                    continue
+                item = {**item, "id": known[1]} if known is not None else item
+            given = item.get("id") if isinstance(item, dict) else None
+            if isinstance(given, str) and given:
+                if given in seen:
+                    item = {**item, "id": f"{given}-{index}"}
+                seen.add(str(item["id"]))
+            storable.append(item)
+        return storable
 
     # -- HTTP --------------------------------------------------------------------------------------------------
 
@@ -356,6 +415,11 @@ def _raise_if_unrouted(exchange: Exchange) -> None:
     message = body.get("error", {}).get("message", "") if isinstance(body, dict) else ""
     if not isinstance(message, str) or not message or message.startswith("Invalid URL"):
         raise _NotImplementedHere("not implemented: 404")
+
+
+def _is_item_reference(item: dict[str, Any]) -> bool:
+    # `{"id": "msg_..."}` is a reference too: its `type` may be left out, and only a message has a `role`.
+    return item.get("type") == "item_reference" or (item.get("type") is None and "role" not in item)
 
 
 def _path_names(path: str) -> list[str]:
