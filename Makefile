@@ -9,7 +9,7 @@ PORT ?= 8000
 # together in a fresh clone take turns instead of colliding in ensurepip and pip.
 LOCKED := $(PYTHON) tools/locked.py $(VENV).lock
 
-.PHONY: serve test test-slow lint typecheck unit bench clean
+.PHONY: serve test test-slow lint typecheck unit bench mutation compat clean
 
 serve: $(VENV)/.installed
 	$(BIN)/mockai serve --host $(HOST) --port $(PORT)
@@ -17,8 +17,8 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test lint typecheck unit
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff format --check mockai tests bench tools
-	$(BIN)/ruff check mockai tests bench tools
+	$(BIN)/ruff format --check mockai tests bench tools compat compat/run
+	$(BIN)/ruff check mockai tests bench tools compat compat/run
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -30,8 +30,20 @@ unit: $(VENV)/.installed-test
 test-slow: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m slow
 
+# Real client frameworks (LangChain, litellm, instructor, pydantic-ai, openai-agents, the Node SDK), each in its own
+# venv or node folder under compat/, drive `mockai serve` from .venv. The first run installs them (minutes).
+compat: $(VENV)/.installed
+	$(PYTHON) compat/run
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sampler.py
+
+# Mutation testing of the sampler, the chat format and the rule matcher ([tool.mutmut] in pyproject.toml). mutmut is
+# a developer tool, not a test dependency: `make test` never needs it.
+mutation: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet mutmut
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
 
 # Re-checked under the lock: whoever waited finds the venv made. The marker comes last, so an interrupted
 # creation is redone next time.
@@ -47,4 +59,5 @@ $(VENV)/.installed-test: $(VENV)/.created pyproject.toml setup.py
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf $(VENV) $(VENV).lock build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV).lock build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants
+	rm -rf compat/.venv-* compat/node/node_modules compat/.logs compat/.tiktoken-cache

@@ -1,4 +1,8 @@
-"""Timings of the media engine: embeddings, moderation, PNG render/decode/edit. Run: python bench/bench_media.py"""
+"""Timings of the media engine: embeddings, moderation, PNG render/decode/edit. Run: python bench/bench_media.py
+
+The suite once asserted wall-clock bounds on two of these (100 tokens x 3072 dims under 250 ms, a 1024x1024
+render under 300 ms); timings live here now, and the tests check what the results are.
+"""
 
 from __future__ import annotations
 

@@ -572,8 +572,9 @@ def image_inputs_not_supported(model: str) -> OpenAIError:
     )
 
 
-def invalid_image_upload() -> OpenAIError:
-    return invalid_request("Uploaded image must be a PNG and less than 4 MB.")
+def invalid_image_upload(param: str = "image") -> OpenAIError:
+    """Not a readable PNG under 4 MB (damaged or cut short anywhere included); `param` names the form field."""
+    return invalid_request("Uploaded image must be a PNG and less than 4 MB.", param=param)
 
 
 def image_not_square(width: int, height: int, param: str = "image") -> OpenAIError:
@@ -747,6 +748,94 @@ def invalid_response_schema(name: str, detail: str) -> OpenAIError:
         f"Invalid schema for response_format '{name}': {detail}.",
         param="response_format.json_schema.schema",
         code="invalid_json_schema",
+    )
+
+
+# -- the Responses API (issue 13) -------------------------------------------------------------------------------------
+
+
+def response_not_found(response_id: str) -> OpenAIError:
+    return OpenAIError(404, f"Response with id '{response_id}' not found.", "invalid_request_error", None, None)
+
+
+def previous_response_not_found(response_id: str) -> OpenAIError:
+    """An unknown, deleted or never-stored (`store: false`) `previous_response_id`."""
+    return invalid_request(
+        f"Previous response with id '{response_id}' not found.",
+        param="previous_response_id",
+        code="previous_response_not_found",
+    )
+
+
+def previous_response_and_conversation() -> OpenAIError:
+    return invalid_request(
+        "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or "
+        "'conversation'.",
+        param=None,
+        code="mutually_exclusive_parameters",
+    )
+
+
+def no_tool_call_for_output(call_id: str) -> OpenAIError:
+    """A `function_call_output` whose `call_id` no earlier `function_call` of the context has."""
+    return invalid_request(f"No tool call found for function call output with call_id {call_id}.", param="input")
+
+
+def no_tool_output_for_call(call_id: str) -> OpenAIError:
+    """A `function_call` of the context that the new input does not answer."""
+    return invalid_request(f"No tool output found for function call {call_id}.", param="input")
+
+
+def unstored_item(item_id: str) -> OpenAIError:
+    """An `item_reference` (or a bare reasoning item) naming an item that was never stored."""
+    return OpenAIError(
+        404,
+        f"Item with id '{item_id}' not found. Items are not persisted when `store` is set to false. Try again with "
+        "`store` set to true, or remove this item from your input.",
+        "invalid_request_error",
+        "input",
+        None,
+    )
+
+
+def invalid_encrypted_content(item_id: str) -> OpenAIError:
+    return invalid_request(
+        f"The encrypted content for item {item_id} could not be verified.",
+        param="input",
+        code="invalid_encrypted_content",
+    )
+
+
+def invalid_content_type(value: str, param: str, supported: tuple[str, ...]) -> OpenAIError:
+    """A content part of a type the item's role does not take (an `input_text` in an assistant message)."""
+    listed = ", ".join(f"'{kind}'" for kind in supported[:-1]) + f" and '{supported[-1]}'"
+    return invalid_request(
+        f"Invalid value: '{value}'. Supported values are: {listed}.", param=param, code="invalid_value"
+    )
+
+
+def invalid_text_format_schema(name: str, detail: str) -> OpenAIError:
+    """A `text.format` JSON schema no answer can be built for, in the real API's wording."""
+    return invalid_request(
+        f"Invalid schema for response_format '{name}': {detail}.",
+        param="text.format.schema",
+        code="invalid_json_schema",
+    )
+
+
+def cannot_cancel_synchronous_response() -> OpenAIError:
+    return invalid_request("Cannot cancel a synchronous response.")
+
+
+def background_requires_store() -> OpenAIError:
+    return invalid_request("Background mode requires `store` to be true.", param="background", code="invalid_value")
+
+
+def stream_requires_background(response_id: str) -> OpenAIError:
+    return invalid_request(
+        f"Response '{response_id}' was not created with background=true, so it cannot be streamed again.",
+        param="stream",
+        code="invalid_value",
     )
 
 

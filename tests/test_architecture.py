@@ -25,6 +25,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # Cassettes know files, bodies and httpx; the HTTP side of replay and recording is api/cassettes.py.
     "cassettes": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.engine", "mockai.dialogue"),
     "errors.py": ("starlette", "uvicorn", "mockai.api"),
+    "strict_json.py": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.engine"),
     "contract/runner.py": ("mockai.api", "mockai.state", "mockai.engine"),
 }
 

@@ -6,10 +6,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import httpx
+import openai
 import pytest
 from click.testing import CliRunner
 
@@ -105,7 +105,6 @@ def test_mockai_serve_says_where_it_listens_and_answers_the_sdk(tmp_path: Path) 
         base_url, port, details, page = match.groups()
         assert int(port) > 0 and page == f"{base_url}/_mockai/ui"
         assert details == f"seed 3, data dir: {tmp_path}, auth: any key, admin token: off"
-        openai: Any = pytest.importorskip("openai")
         with openai.OpenAI(
             base_url=f"{base_url}/v1", api_key="sk-anything", _strict_response_validation=True
         ) as client:

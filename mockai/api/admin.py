@@ -23,7 +23,10 @@ async def health(request: Request, _: None) -> Response:
 
 async def advance_clock(request: Request, body: dict[str, Any]) -> Response:
     clock = services(request).clock
-    now = clock.advance(float(body["seconds"]))
+    try:
+        now = clock.advance(float(body["seconds"]))
+    except ValueError as exc:
+        raise errors.invalid_field("seconds", str(exc)) from None
     return json_response({"now": now})
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
 
-from mockai import __version__, errors
+from mockai import __version__, errors, strict_json
 from mockai.api.middleware import STAMPED_HEADERS
 from mockai.api.scripting import control_request, journal_notes, scripted_content
 from mockai.api.services import services
@@ -170,8 +169,8 @@ def _control_view(raw: bytes, content_type: str | None) -> tuple[str, Any]:
         parts = parse_form(raw, content_type or "")
         return ("multipart", _form_fields(parts)) if parts is not None else ("none", None)
     try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+        body = strict_json.loads(raw) if raw else None
+    except strict_json.RefusedJSON:  # the endpoint refuses it in its own words once no cassette answers
         return "none", None
     return ("json", body) if isinstance(body, dict) else ("none", None)
 

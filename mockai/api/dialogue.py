@@ -8,7 +8,6 @@ an unparsable body, is answered in the dialogue's envelope with the status from 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockai import strict_json
 from mockai.api.auth import organization
 from mockai.api.endpoint import read_limited
 from mockai.api.responses import json_response
@@ -111,9 +111,9 @@ async def _read_json(request: Request) -> Any:
     limit = services(request).settings.max_json_bytes
     raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise errors.invalid_body("it is not valid JSON") from None
+        return strict_json.loads(raw)
+    except strict_json.RefusedJSON as refusal:
+        raise errors.invalid_body(f"it is {refusal}") from None
 
 
 def _question(request: Request, envelope: Any) -> tuple[Question, bool]:

@@ -8,19 +8,21 @@ schema before the body is read; handlers still read them from `request.query_par
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive
 
-from mockai import errors
+from mockai import errors, strict_json
 from mockai.api.auth import authenticate
 from mockai.api.cassettes import play_cassette
 from mockai.api.fields import decode_fields
@@ -52,25 +54,40 @@ class Endpoint:
 
     def as_route(self) -> Route:
         async def endpoint(request: Request) -> Response:
-            authenticate(request, self.auth)
-            if self.query_schema is not None:
-                validate_query(request, self.query_schema)
-            if self.auth == "openai" and services(request).cassettes.active is not None:
-                return await self._answer_with_cassette(request)
+            body_stream = None
+            if self.body != "none":
+                body_stream = _BoundedBody(request.receive, self.body_limit(request))
+                receive: Receive = body_stream
+                boundary = _boundary(request.headers.get("content-type", ""))
+                if self.body == "multipart" and boundary:
+                    receive = _ClosedMultipart(body_stream, boundary)
+                request = Request(request.scope, receive)
             try:
                 # Inside the try: a form that fails validation still has its spooled files closed.
+                authenticate(request, self.auth)
+                if self.query_schema is not None:
+                    validate_query(request, self.query_schema)
+                if self.auth == "openai" and services(request).cassettes.active is not None:
+                    return await self._answer_with_cassette(request)
                 body = await read_body(request, self)
                 scripted = await apply_controls(request, self, body)
                 return scripted if scripted is not None else await self.handler(request, body)
+            except errors.OpenAIError as refusal:
+                if body_stream is None:
+                    raise
+                raise await body_stream.finish(refusal) from None
             finally:
                 if self.body == "multipart":
                     await request.close()
 
         return Route(self.path, endpoint, methods=[self.method], name=self.operation_id)
 
-    async def _answer_with_cassette(self, request: Request) -> Response:
+    def body_limit(self, request: Request) -> int:
         settings = services(request).settings
-        limit = settings.max_upload_bytes if self.body == "multipart" else settings.max_json_bytes
+        return settings.max_json_bytes if self.body == "json" else settings.max_upload_bytes
+
+    async def _answer_with_cassette(self, request: Request) -> Response:
+        limit = self.body_limit(request)
         raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
         answered = await play_cassette(request, self, raw)
         if answered is not None:
@@ -81,6 +98,75 @@ class Endpoint:
             return await self.handler(again, await read_body(again, self))
         finally:
             await again.close()
+
+
+class _BoundedBody:
+    """The request's ASGI `receive`, counting body bytes as they arrive and refusing (413) past `limit`.
+
+    Counting what arrives is what bounds a chunked upload (it has no Content-Length) and the spool of a multipart
+    parser (whose temporary files are closed, and so removed, when the refusal unwinds it). `finish()` reads and
+    drops what is left of a refused body, so a client that sends everything before reading (most do) gets the
+    answer instead of a reset connection; past the limit it asks for the connection to be closed instead.
+    """
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._received = 0
+        self._complete = False
+
+    async def __call__(self) -> Message:
+        if self._received > self._limit:
+            raise errors.body_too_large(self._limit)
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            self._complete = not message.get("more_body", False)
+            if self._received > self._limit:
+                raise errors.body_too_large(self._limit)
+        else:
+            self._complete = True  # the client is gone: nothing more will arrive
+        return message
+
+    async def finish(self, refusal: errors.OpenAIError) -> errors.OpenAIError:
+        """`refusal`, once the rest of the body is read; with `Connection: close` when it cannot be (too large)."""
+        try:
+            while not self._complete:
+                await self()
+        except errors.OpenAIError:
+            return dataclasses.replace(refusal, headers={**refusal.headers, "connection": "close"})
+        return refusal
+
+
+class _ClosedMultipart:
+    """The receive of a multipart body that refuses (400) a body ending before its closing boundary.
+
+    python-multipart parses a cut body without complaint, and Starlette then returns a form without the part it was
+    writing, whose spooled temporary file nobody closes (a missing field is reported, the spool lingers until
+    garbage collection). Refused as the body ends, the parse unwinds through the path that closes every spool.
+    """
+
+    def __init__(self, receive: Receive, boundary: bytes) -> None:
+        self._receive = receive
+        self._delimiter = b"--" + boundary + b"--"
+        self._tail = b""
+        self._closed = False
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            body: bytes = message.get("body", b"")
+            edge = self._tail + body[: len(self._delimiter)]
+            self._closed = self._closed or self._delimiter in edge or self._delimiter in body
+            self._tail = (self._tail + body)[-len(self._delimiter) :]
+            if not message.get("more_body", False) and not self._closed:
+                raise errors.invalid_multipart("the body ends before its closing boundary.")
+        return message
+
+
+def _boundary(content_type: str) -> bytes | None:
+    found = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
+    return found.group(1).encode("latin-1") if found else None
 
 
 def _body_then(raw: bytes, receive: Receive) -> Receive:
@@ -122,8 +208,8 @@ async def read_body(request: Request, endpoint: Endpoint) -> Any:
         return body
     if raw:
         app.validated.validate(app.registry, endpoint.request_schema, body, (raw, path_model))
-    else:
-        validate_body(app.registry, endpoint.request_schema, _for_validation(body))
+        return app.integers.normalise(endpoint.request_schema, body)
+    validate_body(app.registry, endpoint.request_schema, _for_validation(body))
     return body
 
 
@@ -134,10 +220,10 @@ async def _read_json(request: Request, limit: int) -> tuple[dict[str, Any], byte
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise errors.unsupported_content_type(content_type, "application/json")
     _check_declared_length(request, limit)
-    raw = await read_limited(request, limit, lambda: errors.body_too_large(limit))
+    raw = await request.body()  # bounded: the route's receive refuses a body past the limit as it arrives
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = strict_json.loads(raw)
+    except strict_json.RefusedJSON:
         raise errors.invalid_json() from None
     if not isinstance(body, dict):
         raise errors.body_not_object(describe_type(body))
@@ -160,9 +246,12 @@ async def _read_multipart(request: Request, endpoint: Endpoint, limit: int) -> d
         raise errors.unsupported_content_type(content_type, "multipart/form-data")
     _check_declared_length(request, limit)
     try:
+        # Bounded like a JSON body: past the limit the receive raises 413 and the parser removes its spool.
         form = await request.form(max_files=16, max_fields=256)
     except MultiPartException as exc:
         raise errors.invalid_multipart(exc.message) from None
+    except HTTPException as exc:  # Starlette reports a MultiPartException as a 400 when it runs inside an app
+        raise errors.invalid_multipart(str(exc.detail)) from None
     registry = services(request).registry
     schema = registry.document(endpoint.request_schema) if endpoint.request_schema else {}
     return decode_fields(form.multi_items(), schema, registry.lookup)

@@ -152,14 +152,14 @@ def check_common(body: dict[str, Any], model: str, spec: ImageModelSpec) -> tupl
 async def read_upload(upload: Any, param: str) -> PngImage:
     """A decoded PNG upload, refused with the real API's wording unless it is a square PNG under 4 MB."""
     if not isinstance(upload, UploadFile):
-        raise errors.invalid_image_upload()
+        raise errors.invalid_image_upload(param)
     data = await upload.read()
     if len(data) >= MAX_UPLOAD_BYTES:
-        raise errors.invalid_image_upload()
+        raise errors.invalid_image_upload(param)
     try:
         image = read_png(data, max_pixels=MAX_PIXELS)
     except ValueError:
-        raise errors.invalid_image_upload() from None
+        raise errors.invalid_image_upload(param) from None
     if image.width != image.height:
         raise errors.image_not_square(image.width, image.height, param)
     return image

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockai import strict_json
 from mockai.api.scripting import journal_notes
 from mockai.api.services import Services
 from mockai.control.journal import ServeEvent
@@ -146,12 +146,25 @@ class _Capture:
             self.last_frame = chunk
 
     def decoded(self) -> Any:
+        """The body as JSON when it is (strictly) JSON and was kept whole; else `None`."""
         if self.size > _CAPTURE_LIMIT or not self.data:
-            return {"size": self.size} if self.size else None
-        try:
-            return json.loads(self.data)
-        except ValueError:
             return None
+        try:
+            return strict_json.loads(bytes(self.data))
+        except strict_json.RefusedJSON:
+            return None
+
+    def recorded(self) -> Any:
+        """A request body for the journal: its JSON, or what arrived, as text (a client's mistakes are evidence).
+
+        Anything a request can carry must be storable and renderable: bytes that are not UTF-8 become U+FFFD, and
+        only the first 1 MiB is kept.
+        """
+        found = self.decoded()
+        if found is not None or not self.size:
+            return found
+        text = bytes(self.data[:_CAPTURE_LIMIT]).decode("utf-8", "replace")
+        return {"size": self.size, "text": text, "truncated": self.size > _CAPTURE_LIMIT}
 
     def stream_summary(self) -> dict[str, Any]:
         done = self.last_frame.endswith(b"data: [DONE]\n\n")
@@ -171,7 +184,7 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
     event.faults = notes.get("faults", [])
     event.cassette = notes.get("cassette")
     # The wrapper's parsed body (form files summarised) when it got that far; else what arrived, if it was JSON.
-    event.json = notes["json"] if "json" in notes else request_body.decoded()
+    event.json = notes["json"] if "json" in notes else request_body.recorded()
     if response.content_type.startswith("text/event-stream"):
         event.response = response.stream_summary()
     else:

@@ -45,7 +45,14 @@ __all__ = [
 
 # Endpoints whose handlers turn a content reply into their own response; elsewhere content rules never match.
 CONTENT_OPERATIONS = frozenset(
-    {"createChatCompletion", "createCompletion", "createEdit", "createTranscription", "createTranslation"}
+    {
+        "createChatCompletion",
+        "createCompletion",
+        "createEdit",
+        "createTranscription",
+        "createTranslation",
+        "createResponse",
+    }
 )
 _NO_MODEL_BUCKET = "default"  # requests that name no model share one per-key window
 

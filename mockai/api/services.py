@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +14,7 @@ from starlette.requests import Request
 from mockai._paths import resource_dir
 from mockai.cassettes.player import CassetteOptions, CassettePlayer, RecordMode
 from mockai.cassettes.upstream import Upstream
+from mockai.contract.integers import IntegerFields
 from mockai.contract.registry import SchemaRegistry
 from mockai.contract.validation import ValidationMemo
 from mockai.control.faults import FaultPlan
@@ -25,16 +29,19 @@ from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
 from mockai.state.catalog import ModelCatalog
 from mockai.state.catalog_document import read_model_file
-from mockai.state.clock import SimulatedClock
+from mockai.state.clock import ClockMark, SimulatedClock
 from mockai.state.conversations import Conversations
 from mockai.state.files import FileService
 from mockai.state.fine_tune_service import FineTuneService
 from mockai.state.history import StoredHistory
 from mockai.state.ids import IdFactory
 from mockai.state.images import ImageFiles
+from mockai.state.responses import ResponseStore
 from mockai.state.store import Store
 from mockai.state.training import TokenModelTrainer
 from mockai.state.transcripts import TranscriptScripts
+
+CLOCK_MARK_KEY = "clock_mark"
 
 
 @dataclass
@@ -62,15 +69,18 @@ class Services:
     transcripts: TranscriptScripts = field(default_factory=TranscriptScripts)  # scripted audio transcripts
     lexicon: Lexicon = field(default_factory=lambda: load_lexicon(resource_dir("fixtures") / "moderation_lexicon.json"))
     store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
+    integers: IntegerFields = field(init=False)  # where each request schema holds integers (2.0 becomes 2)
     start_rules: tuple[dict[str, Any], ...] = ()  # what --rules loaded: a reset puts them back
     start_scenarios: tuple[dict[str, Any], ...] = ()  # likewise
     ids: IdFactory = field(init=False)
     files: FileService = field(init=False)
     fine_tunes: FineTuneService = field(init=False)
     dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
+    responses: ResponseStore = field(init=False)  # stored Responses API responses (and their background lifecycle)
     conversations: Conversations = field(init=False)  # /v1/conversations, which Responses requests continue
 
     def __post_init__(self) -> None:
+        self.integers = IntegerFields(self.registry)
         # The store counts its openings, so a restarted durable server never replays earlier ids.
         self.ids = IdFactory(self.settings.seed, epoch=self.store.epoch)
         self.files = FileService(
@@ -81,12 +91,16 @@ class Services:
         )
         self.catalog.attach(self.fine_tunes)
         self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
+        self.responses = ResponseStore(self.store)
         self.conversations = Conversations(self.store, self.ids, self.clock)
         if self.history is None:
-            self.history = StoredHistory(self.conversations)
+            self.history = StoredHistory(self.conversations, self.responses)
         self._load_start_rules()
         # Jobs catch up eagerly when a test moves the clock, so waiting event streams wake up.
         self.clock.on_advance(lambda _now: self.fine_tunes.catch_up_all())
+        # A durable store keeps where world time got to, so a restarted server never goes back (see ClockMark).
+        self.clock.on_advance(lambda _now: self.mark_clock())
+        self.mark_clock()
 
     def reset(self) -> None:
         """Return to how the server started: the --rules rules and scenarios only, and no journal, faults, windows
@@ -98,11 +112,13 @@ class Services:
         self.faults.clear()
         self.rate_limits.reset()
         self.clock.reset()
+        self.mark_clock()
         self.images.clear()
         self.replays.clear()
         self.transcripts.clear()
         self.store.reset()
         self.dialogue.reset()
+        self.responses.reset()
         self.conversations.reset()
         self.fine_tunes.reset()
         self.cassettes.reset()
@@ -113,8 +129,15 @@ class Services:
         for raw in self.start_scenarios:
             self.scenarios.add(raw)
 
+    def mark_clock(self) -> None:
+        """Save where world time is now, if the store is durable (read back by `build_services`)."""
+        if self.store.durable:
+            mark = ClockMark.of(self.clock, wall=time.time())
+            self.store.write_meta(CLOCK_MARK_KEY, json.dumps(dataclasses.asdict(mark)))
+
     def close(self) -> None:
         """Release what the services hold (called at shutdown)."""
+        self.mark_clock()
         self.store.close()
 
 
@@ -122,7 +145,8 @@ def build_services(
     settings: Settings, registry: SchemaRegistry, *, upstream_transport: httpx.AsyncBaseTransport | None = None
 ) -> Services:
     catalog = build_catalog(settings, registry)
-    clock = SimulatedClock(time_scale=settings.time_scale, start=settings.clock_start)
+    store = Store(settings.data_dir)
+    clock = SimulatedClock(time_scale=settings.time_scale, start=_clock_start(settings, store))
     limits = RateLimiter(
         Limits(settings.rpm, settings.tpm),
         {
@@ -144,7 +168,7 @@ def build_services(
         cassettes=_cassette_player(settings, registry),
         upstream=_upstream(settings, upstream_transport),
         rate_limits=limits,
-        store=Store(settings.data_dir),
+        store=store,
         start_rules=tuple(start_rules),
         start_scenarios=tuple(start_scenarios),
     )
@@ -178,6 +202,16 @@ def _upstream(settings: Settings, transport: httpx.AsyncBaseTransport | None) ->
     if settings.record_upstream is None:
         return None
     return Upstream(settings.record_upstream, api_key=settings.record_api_key, transport=transport)
+
+
+def _clock_start(settings: Settings, store: Store) -> float:
+    """The configured start (or now), but never before where an earlier run's world time would be by now."""
+    wall = time.time()
+    start = wall if settings.clock_start is None else settings.clock_start
+    saved = store.read_meta(CLOCK_MARK_KEY)
+    if saved is None:
+        return start
+    return max(start, ClockMark(**json.loads(saved)).resumed_at(wall))
 
 
 def services(request: Request) -> Services:

@@ -32,6 +32,11 @@ def frame(data: object) -> bytes:
     return b"data: " + dump_json(data) + b"\n\n"
 
 
+def named_frame(data: Mapping[str, Any]) -> bytes:
+    """One SSE event named by its payload's `type` (`event: response.created`), as the Responses API sends them."""
+    return b"event: " + str(data.get("type", "message")).encode() + b"\n" + frame(data)
+
+
 async def pace(seconds: float) -> None:
     """The one real sleep in the server: injected latency and stream pacing, which clients observe.
 
@@ -42,9 +47,10 @@ async def pace(seconds: float) -> None:
 
 
 def malformed(data: bytes) -> bytes:
-    """A frame cut off mid-JSON, as a proxy that mangles a stream would deliver it."""
-    payload = data[len(b"data: ") : -2]
-    return b"data: " + payload[: max(1, len(payload) // 2)] + b"\n\n"
+    """A frame cut off mid-JSON, as a proxy that mangles a stream would deliver it (an `event:` line kept)."""
+    start = data.find(b"data: ") + len(b"data: ")
+    payload = data[start:-2]
+    return data[:start] + payload[: max(1, len(payload) // 2)] + b"\n\n"
 
 
 async def _faulty(frames: AsyncIterator[bytes], strikes: Strikes, dropped: list[bool]) -> AsyncIterator[bytes]:
@@ -102,14 +108,16 @@ async def _frames(
     *,
     done: bool,
     request_id: str,
+    named: bool = False,
 ) -> AsyncIterator[bytes]:
+    framed = named_frame if named else frame
     try:
         if isinstance(chunks, AsyncIterator):
             async for chunk in chunks:
-                yield frame(chunk)
+                yield framed(chunk)
         else:
             for chunk in chunks:
-                yield frame(chunk)
+                yield framed(chunk)
     except errors.OpenAIError as exc:
         yield frame(exc.envelope())
         return
@@ -128,13 +136,16 @@ def event_stream(
     done: bool = True,
     model: str | None = None,
     headers: Mapping[str, str] | None = None,
+    named: bool = False,
 ) -> StreamingResponse:
-    """A `text/event-stream` response of `chunks`, ending with `data: [DONE]` unless `done=False`."""
+    """A `text/event-stream` response of `chunks`, ending with `data: [DONE]` unless `done=False`; `named` gives each
+    event an `event:` line with its payload's `type`."""
     request_id: str = getattr(request.state, "request_id", "unknown")
     all_headers = {**SSE_HEADERS, **(headers or {})}
     if model is not None:
         all_headers["openai-model"] = model
-    return stream_frames(request, _frames(chunks, done=done, request_id=request_id), headers=all_headers)
+    frames = _frames(chunks, done=done, request_id=request_id, named=named)
+    return stream_frames(request, frames, headers=all_headers)
 
 
 def stream_frames(

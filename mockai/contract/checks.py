@@ -203,6 +203,77 @@ def stream_matches_response(
     return [_failure(streamed, "stream_matches_response", title, f"stream {joined!r} vs plain {expected!r}")]
 
 
+def usage_arithmetic(exchange: Exchange) -> list[Failure]:
+    """`total_tokens` is prompt plus completion tokens, and the completion fits `max_tokens` for every choice asked
+    for (`n`, or `best_of` when completions generate more than they return, for each prompt of a batch)."""
+    usage = usage_of(exchange)
+    if usage is None:
+        return []
+    prompt, total = _count(usage.get("prompt_tokens")), _count(usage.get("total_tokens"))
+    completion = _count(usage.get("completion_tokens", 0))  # embeddings have no completion
+    found: list[Failure] = []
+    if prompt is not None and total is not None and completion is not None and total != prompt + completion:
+        title = "total_tokens is not prompt_tokens + completion_tokens"
+        found.append(_failure(exchange, "usage_arithmetic", title, f"{prompt} + {completion} != {total}"))
+    budget = _completion_budget(exchange.request.body)
+    if budget is not None and completion is not None and completion > budget[0] * budget[1]:
+        title = "completion_tokens exceed max_tokens times the choices asked for"
+        detail = f"{completion} completion tokens for max_tokens {budget[0]} × {budget[1]} choice(s)"
+        found.append(_failure(exchange, "usage_arithmetic", title, detail))
+    return found
+
+
+def prompt_token_count(exchange: Exchange, *, expected: Callable[[str, Any, str], int | None]) -> list[Failure]:
+    """When the answer names a model the `expected` oracle knows, `prompt_tokens` is what its encoding counts."""
+    usage, answer = usage_of(exchange), exchange.response.json()
+    model = answer.get("model") if isinstance(answer, dict) else _stream_model(exchange)
+    if usage is None or not isinstance(model, str):
+        return []
+    wanted = expected(exchange.operation_id, exchange.request.body, model)
+    got = usage.get("prompt_tokens")
+    if wanted is None or got == wanted:
+        return []
+    title = "prompt_tokens differ from the count in the model's encoding"
+    return [_failure(exchange, "prompt_token_count", title, f"{model}: expected {wanted}, got {got}")]
+
+
+def usage_of(exchange: Exchange) -> dict[str, Any] | None:
+    """The usage of a plain answer, or of the final chunk of a stream that asked for it."""
+    answer = exchange.response.json()
+    if exchange.events:
+        found = [chunk["usage"] for chunk in _chunks(exchange) if isinstance(chunk, dict) and chunk.get("usage")]
+        answer = {"usage": found[-1]} if found else None
+    usage = answer.get("usage") if isinstance(answer, dict) else None
+    return usage if isinstance(usage, dict) else None
+
+
+def _stream_model(exchange: Exchange) -> Any:
+    models = [chunk.get("model") for chunk in _chunks(exchange) if isinstance(chunk, dict)]
+    return models[-1] if models else None
+
+
+def _completion_budget(body: Any) -> tuple[int, int] | None:
+    """(max_tokens, choices) of a request that sets a limit, choices counting every prompt of a batch."""
+    if not isinstance(body, dict):
+        return None
+    limit = _count(body.get("max_completion_tokens"))
+    limit = _count(body.get("max_tokens")) if limit is None else limit
+    choices = _count(body.get("best_of")) or _count(body.get("n")) or 1
+    return None if limit is None else (limit, choices * _prompt_count(body.get("prompt")))
+
+
+def _prompt_count(prompt: Any) -> int:
+    """Completions answer each prompt of a batch (an array of strings or of token arrays) with its own choices."""
+    if isinstance(prompt, list) and prompt and all(isinstance(item, str | list) for item in prompt):
+        return len(prompt)
+    return 1
+
+
+def _count(value: Any) -> int | None:
+    """A token count as JSON gives it (an integer, never a boolean), or None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def parse_sse(text: str) -> tuple[list[str], list[tuple[str, str]]]:
     """Split an event stream into its `data` payloads, with framing problems as (title, detail) pairs."""
     problems: list[tuple[str, str]] = []

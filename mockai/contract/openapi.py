@@ -16,6 +16,9 @@ from mockai import __version__
 from mockai.contract.registry import SCHEMA_BASE_URI, SchemaRegistry
 
 _ERROR_SCHEMA = "openai/error"
+# Families that answer errors in an envelope of their own: the seed's dialogue speaks {code, msg, data}.
+_FAMILY_ERROR_SCHEMAS = {"dialogue": "mockai/dialogue-error"}
+_FAMILY_ERROR_WORDS = {"dialogue": "The dialogue's own envelope {code, msg, data}"}
 _MEDIA_TYPES = {"json": "application/json", "multipart": "multipart/form-data"}
 _DROPPED = frozenset({"$schema", "$id", "$defs", "$comment"})
 
@@ -41,6 +44,8 @@ class EndpointRow(Protocol):
     def response_schema(self) -> str | None: ...
     @property
     def stream_schema(self) -> str | None: ...
+    @property
+    def auth(self) -> str: ...
 
 
 def build_openapi(endpoints: Iterable[EndpointRow], registry: SchemaRegistry) -> dict[str, Any]:
@@ -83,6 +88,8 @@ def _operation(row: EndpointRow, components: _Components) -> dict[str, Any]:
     parameters.extend(_query_parameters(row, components))
     if parameters:
         operation["parameters"] = parameters
+    if row.auth == "none":
+        operation["security"] = []  # public, like the docs and the real signed image URLs: no key needed
     if row.request_schema is not None and row.request_schema in components.registry:
         media_type = _MEDIA_TYPES.get(row.body, "application/json")
         schema = components.ref(row.request_schema)
@@ -115,9 +122,10 @@ def _responses(row: EndpointRow, components: _Components) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "Success"}
     if content:
         ok["content"] = content
+    error_schema = _FAMILY_ERROR_SCHEMAS.get(row.tag, _ERROR_SCHEMA)
     error = {
-        "description": "The OpenAI error envelope",
-        "content": {"application/json": {"schema": components.ref(_ERROR_SCHEMA)}},
+        "description": _FAMILY_ERROR_WORDS.get(row.tag, "The OpenAI error envelope"),
+        "content": {"application/json": {"schema": components.ref(error_schema)}},
     }
     return {"200": ok, "default": error}
 

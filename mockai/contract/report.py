@@ -37,18 +37,24 @@ class ContractReport:
     """A whole run. `ok` is what the exit code reports.
 
     >>> report = ContractReport("http://127.0.0.1:8000/v1", target="mockai", seed=0)
-    >>> report.ok
-    True
+    >>> report.ok  # nothing ran: nothing was verified
+    False
     """
 
     base_url: str
     target: str  # "mockai" or "other": whether the server said it is a mockai instance
     seed: int
     results: list[OperationResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a base URL that looks wrong
+
+    @property
+    def checks_run(self) -> int:
+        return sum(result.checks_run for result in self.results)
 
     @property
     def ok(self) -> bool:
-        return all(not result.failures for result in self.results)
+        """No failure, and at least one check ran: a run that skipped everything has verified nothing."""
+        return self.checks_run > 0 and all(not result.failures for result in self.results)
 
     @property
     def failures(self) -> list[tuple[OperationResult, Failure]]:
@@ -60,6 +66,7 @@ def render_text(report: ContractReport) -> str:
     width = max([len(r.operation_id) for r in report.results] + [len("operation")])
     lines = [
         f"mockai contract against {report.base_url} ({report.target}), seed {report.seed}",
+        *(f"warning: {warning}" for warning in report.warnings),
         "",
         f"{'operation':<{width}}  {'family':<11}  {'run':>5}  {'passed':>6}  {'failed':>6}  note",
     ]
@@ -70,11 +77,19 @@ def render_text(report: ContractReport) -> str:
             f"{result.checks_passed:>6}  {result.checks_failed:>6}  {note}".rstrip()
         )
     failures = report.failures
-    lines += ["", f"{len(failures)} failure(s)" if failures else "all checks passed"]
+    lines += ["", _verdict(report)]
     for number, (result, failure) in enumerate(failures, 1):
         lines += ["", f"{number}. {result.operation_id} · {failure.check} · {failure.title}", f"   {failure.message}"]
         lines += _example_lines(failure.request, failure.response)
     return "\n".join(lines) + "\n"
+
+
+def _verdict(report: ContractReport) -> str:
+    if report.failures:
+        return f"{len(report.failures)} failure(s)"
+    if report.checks_run == 0:
+        return "no check ran: every operation was skipped, so nothing was verified"
+    return "all checks passed"
 
 
 def render_json(report: ContractReport) -> str:
@@ -84,6 +99,8 @@ def render_json(report: ContractReport) -> str:
         "target": report.target,
         "seed": report.seed,
         "ok": report.ok,
+        "checks_run": report.checks_run,
+        "warnings": report.warnings,
         "operations": [_result_json(result) for result in report.results],
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"

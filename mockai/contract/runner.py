@@ -23,6 +23,7 @@ from hypothesis.errors import Flaky
 from mockai.contract import checks, forms, samples, strategies
 from mockai.contract.checks import Exchange, Failure, RecordedRequest, RecordedResponse
 from mockai.contract.operations import Operation, select
+from mockai.contract.prompt_tokens import expected_prompt_tokens
 from mockai.contract.registry import SchemaRegistry, default_registry
 from mockai.contract.report import ContractReport, OperationResult
 
@@ -58,6 +59,7 @@ def run_contract(
     with httpx.Client(base_url=base, headers=headers, timeout=_TIMEOUT, transport=transport) as http:
         is_mock = _is_mockai(http, base)
         report = ContractReport(base, target="mockai" if is_mock else "other", seed=seed)
+        report.warnings.extend(_base_url_warnings(http, base))
         session = _Session(http, registry or default_registry(), max_examples, seed, is_mock, allow_writes or is_mock)
         for operation in operations:
             report.results.append(session.run(operation))
@@ -76,6 +78,19 @@ def _is_mockai(http: httpx.Client, base: str) -> bool:
         raise  # nobody listens there: no point checking thirty operations one refusal at a time
     except (httpx.HTTPError, ValueError, AttributeError):
         return False
+
+
+def _base_url_warnings(http: httpx.Client, base: str) -> list[str]:
+    """A base URL without `/v1` whose models listing is a 404 is almost always a typo: every check would skip."""
+    if base.endswith("/v1"):
+        return []
+    try:
+        status = http.get(f"{base}/models").status_code
+    except httpx.HTTPError:
+        return []
+    if status != 404:
+        return []
+    return [f"{base} does not end in /v1 and GET {base}/models answered 404; did you mean --base-url {base}/v1?"]
 
 
 class _NotImplementedHere(Exception):
@@ -149,6 +164,8 @@ class _Session:
         _raise_if_unrouted(self._send(operation, path, {}))
 
     def _explore_valid(self, operation: Operation, path: str, tally: _Tally) -> None:
+        for probe in samples.usage_probes(operation.operation_id):
+            self._check_success(operation, self._send(operation, path, probe), tally)
         bodies = strategies.requests(operation.operation_id, registry=self.registry)
 
         def example(drawn: tuple[dict[str, Any], bool]) -> bool:
@@ -204,10 +221,15 @@ class _Session:
             return tally.record(checks.error_envelope_conformance(exchange, self.registry)) or broke
         if operation.operation_id == "downloadFile":
             return broke  # raw file bytes: nothing to validate but the status
-        return (
-            tally.record(checks.response_schema_conformance(exchange, self.registry, operation.response_schema))
-            or broke
-        )
+        broke |= tally.record(checks.response_schema_conformance(exchange, self.registry, operation.response_schema))
+        return self._check_usage(exchange, tally) or broke
+
+    def _check_usage(self, exchange: Exchange, tally: _Tally) -> bool:
+        """Usage arithmetic and, for a model tiktoken knows, the prompt count: only where a usage was sent."""
+        if checks.usage_of(exchange) is None:
+            return False
+        broke = tally.record(checks.usage_arithmetic(exchange))
+        return tally.record(checks.prompt_token_count(exchange, expected=expected_prompt_tokens)) or broke
 
     def _check_stream(
         self,
@@ -229,6 +251,7 @@ class _Session:
         broke |= tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
         broke |= tally.record(checks.stream_invariants(streamed))
         broke |= tally.record(checks.stream_usage(streamed, include_usage=include_usage))
+        broke |= self._check_usage(streamed, tally)
         if self.is_mock and plain.response.status < 300:
             # Only mockai promises the same answer at the same seed; a real model is free to differ.
             broke |= tally.record(checks.stream_matches_response(streamed, plain, text_of=_choice_text))

@@ -1,4 +1,5 @@
-"""Small valid files for multipart requests: a square RGBA PNG, a short WAV tone and fine-tuning JSONL.
+"""Small valid files for multipart requests (a square RGBA PNG, a short WAV tone, fine-tuning JSONL) and fixed
+requests for the usage checks.
 
 Made with the standard library at call time, so the contract kit ships no binary fixtures and any server that
 decodes uploads (as the real API does) gets files it must accept.
@@ -6,6 +7,7 @@ decodes uploads (as the real API does) gets files it must accept.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -62,6 +64,26 @@ def training_jsonl(*, chat: bool, examples: int = 10) -> bytes:
         else:
             lines.append(json.dumps({"prompt": f"Question {number} ->", "completion": f" Answer {number}."}))
     return ("\n".join(lines) + "\n").encode()
+
+
+# The API reference's own first examples, held to one token each, so every run exercises the usage checks with a
+# max_tokens the answer can visibly overrun, whatever the generated requests happen to contain.
+_USAGE_PROBES: dict[str, list[dict[str, object]]] = {
+    "createChatCompletion": [
+        {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Say this is a test!"}], "max_tokens": 1},
+        {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 1, "n": 2},
+    ],
+    "createCompletion": [{"model": "gpt-3.5-turbo-instruct", "prompt": "Say this is a test", "max_tokens": 1}],
+}
+
+
+def usage_probes(operation_id: str) -> list[dict[str, object]]:
+    """Fixed, simple requests whose usage the contract checks (prompt count, arithmetic, max_tokens).
+
+    >>> usage_probes("createCompletion")[0]["max_tokens"]
+    1
+    """
+    return copy.deepcopy(_USAGE_PROBES.get(operation_id, []))  # a fresh copy the caller may change
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -127,10 +127,13 @@ def _read_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     while pos + 12 <= len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
         kind = data[pos + 4 : pos + 8]
-        body = data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length] or b"\0\0\0\0")
-        if len(body) != length or zlib.crc32(kind + body) != crc:
-            raise ValueError(f"PNG chunk {kind!r} is truncated or fails its CRC check")
+        end = pos + 12 + length
+        if end > len(data):  # cut short inside the chunk, its CRC included
+            raise ValueError(f"PNG chunk {kind!r} is truncated")
+        body = data[pos + 8 : end - 4]
+        (crc,) = struct.unpack(">I", data[end - 4 : end])
+        if zlib.crc32(kind + body) != crc:
+            raise ValueError(f"PNG chunk {kind!r} fails its CRC check")
         if kind == b"IEND":
             return chunks
         chunks.append((kind, body))

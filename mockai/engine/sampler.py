@@ -133,8 +133,11 @@ def _weights(values: list[float], temperature: float) -> tuple[float, list[float
     Scores are log-probabilities in practice, so exp() needs no shift by the maximum; the shifted form is
     the fallback when a sum under- or overflows (huge penalties, +100 biases, tiny temperatures).
     """
-    exps = list(map(math.exp, values))
-    total = sum(exps)
+    try:
+        exps = list(map(math.exp, values))
+        total = sum(exps)
+    except OverflowError:  # math.exp raises past ~709.78 instead of returning inf (a long run of negative penalties)
+        exps, total = [], math.inf
     if 0.0 < total < math.inf:
         log_total = math.log(total)
     else:

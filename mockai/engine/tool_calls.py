@@ -1,9 +1,10 @@
 """Deciding when a chat reply is a tool call, and writing its arguments.
 
 `tool_choice` is honoured exactly: `"none"` never calls, a named function is always called, `"required"` calls the
-best-matching tool. Under `"auto"` (the default when tools are given) the model calls the tool whose name and
-description share the most words with what it was asked: the last user message counts fully, the system and
-developer messages half ("You're a dice game, you should roll the die…" makes "My guess is 4" a call to `roll_die`).
+best-matching tool not yet called since the last user message (any, once all were). Under `"auto"` (the default when
+tools are given) the model calls the tool whose name and description share the most words with what it was asked:
+the last user message counts fully, the system and developer messages half ("You're a dice game, you should roll the
+die…" makes "My guess is 4" a call to `roll_die`).
 A tool already called since the last user message is not called again, so after a tool result the model calls the
 next tool its instructions point to ("Use the player's name" → `get_player_name`) or answers in text.
 """
@@ -50,7 +51,10 @@ def plan_tool_call(
     if forced is not None:
         chosen = next((f for f in functions if f.get("name") == forced), None)
     elif choice == "required":
-        chosen = _best_match(functions, messages, threshold=0.0) or functions[0]
+        # It must call something, but not what already answered since the user spoke (unless all did): with a
+        # tool's result in hand a model moves on, e.g. to pydantic-ai's `final_result` output tool.
+        candidates = _not_yet_called(functions, messages) or list(functions)
+        chosen = _best_match(candidates, messages, threshold=0.0) or candidates[0]
     else:
         chosen = _best_match(_not_yet_called(functions, messages), messages, threshold=_CALL_THRESHOLD)
     if chosen is None:

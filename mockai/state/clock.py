@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
+
+#: The last second world time may reach (9999-12-31T23:59:59Z): every date the API renders still has four digits.
+END_OF_TIME = 253_402_300_799.0
 
 
 class Clock(Protocol):
@@ -62,9 +67,19 @@ class SimulatedClock:
         return self._start + self._scale * (self._monotonic() - self._real_start) + self._offset
 
     def advance(self, seconds: float) -> float:
-        """Move world time forward by `seconds` and return the new time."""
-        if seconds < 0:
-            raise ValueError(f"{seconds=} must be >= 0: world time never runs backwards")
+        """Move world time forward by `seconds` and return the new time.
+
+        >>> SimulatedClock(time_scale=0, start=END_OF_TIME - 1).advance(2)
+        Traceback (most recent call last):
+        ...
+        ValueError: advancing by 2 seconds would pass the end of world time (the end of year 9999)
+        """
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"{seconds=} must be finite and >= 0: world time never runs backwards")
+        if self.now() + seconds > END_OF_TIME:
+            raise ValueError(
+                f"advancing by {seconds:g} seconds would pass the end of world time (the end of year 9999)"
+            )
         self._offset += seconds
         now = self.now()
         for listener in list(self._listeners):
@@ -99,3 +114,30 @@ class SimulatedClock:
         if self._changed is not None:
             self._changed.set()
             self._changed = None
+
+
+@dataclass(frozen=True)
+class ClockMark:
+    """World time as last seen by a server, kept in a durable store so a restarted server never goes back.
+
+    The mark assumes the old server kept running until the new one starts: `resumed_at(wall)` is where its clock
+    would be by now, so time never runs backwards after a restart, whatever the time scale, even after a `kill -9`
+    that saved nothing since the last mark.
+
+    >>> ClockMark(world=1_000.0, time_scale=0.0, wall=50.0).resumed_at(wall=99.0)
+    1000.0
+    >>> ClockMark(world=1_000.0, time_scale=2.0, wall=50.0).resumed_at(wall=60.0)
+    1020.0
+    """
+
+    world: float
+    time_scale: float
+    wall: float  # the wall clock (seconds since the epoch) when `world` was read
+
+    def resumed_at(self, wall: float) -> float:
+        # max(): a wall clock set back between the two runs must not take world time with it.
+        return min(END_OF_TIME, self.world + self.time_scale * max(0.0, wall - self.wall))
+
+    @classmethod
+    def of(cls, clock: SimulatedClock, wall: float) -> ClockMark:
+        return cls(clock.now(), clock.time_scale, wall)

@@ -7,13 +7,12 @@ complaint lives in `mockai.errors` with the rest of the user-visible text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from mockai import errors
+from mockai import errors, strict_json
 
 CHAT_ROLES = ("system", "user", "assistant", "tool", "function")
 
@@ -77,8 +76,8 @@ class JsonlValidator:
 
     def _check(self, line: int, raw: bytes) -> str | None:
         try:
-            document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            document = strict_json.loads(raw)
+        except strict_json.RefusedJSON:
             return errors.jsonl_not_json(line)
         if not isinstance(document, dict):
             return errors.jsonl_not_object(line)
@@ -133,6 +132,6 @@ def read_examples(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
         *complete, pending = (pending + chunk).split(b"\n")
         for raw in complete:
             if raw.strip():
-                yield json.loads(raw)
+                yield strict_json.loads(raw)
     if pending.strip():
-        yield json.loads(pending)
+        yield strict_json.loads(pending)

@@ -89,6 +89,15 @@ class Store:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def read_meta(self, key: str) -> str | None:
+        """A value the store keeps about itself (its opening count, the world clock's mark), or None."""
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def write_meta(self, key: str, value: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     # -- blobs ----------------------------------------------------------------------------------------------------
 
     def write_blob(self, name: str, chunks: Iterable[bytes]) -> int:

@@ -83,6 +83,30 @@ def test_a_named_tool_choice_is_always_called(client: Any) -> None:
     assert completion.choices[0].message.tool_calls[0].function.name == "get_current_weather"
 
 
+def test_required_after_a_tool_result_calls_a_tool_not_yet_called(client: Any) -> None:
+    # pydantic-ai's structured output is a `final_result` tool under tool_choice "required": with the weather tool's
+    # answer in hand, the model must move on to it rather than look the weather up again and again.
+    final_result = {
+        "type": "function",
+        "function": {
+            "name": "final_result",
+            "description": "The final response which ends this conversation",
+            "parameters": {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]},
+        },
+    }
+    tools = [WEATHER, final_result]
+    first = client.chat.completions.create(model="gpt-4o", messages=ASK_WEATHER, tools=tools, tool_choice="required")
+    call = first.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_current_weather"
+    messages = [
+        *ASK_WEATHER,
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "22 degrees and sunny"},
+    ]
+    second = client.chat.completions.create(model="gpt-4o", messages=messages, tools=tools, tool_choice="required")
+    assert [c.function.name for c in second.choices[0].message.tool_calls] == ["final_result"]
+
+
 def test_tool_choice_none_never_calls(client: Any) -> None:
     completion = client.chat.completions.create(
         model="gpt-4o", messages=ASK_WEATHER, tools=[WEATHER], tool_choice="none"

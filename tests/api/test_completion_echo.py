@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 import httpx
-import pytest
+import openai
 
 from mockai.engine.tokenizer import get_encoding
 
@@ -47,7 +47,6 @@ def test_the_expected_word_is_the_likeliest(http: httpx.Client) -> None:
 
 
 def test_the_lax_sdk_reads_the_scores(base_url: str) -> None:
-    openai = pytest.importorskip("openai")
     with openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-test") as lax:
         completion = lax.completions.create(model="davinci-002", prompt=PROMPT, max_tokens=0, echo=True, logprobs=1)
     logprobs = completion.choices[0].logprobs

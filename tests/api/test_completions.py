@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.api.test_chat import sse_events
@@ -37,7 +38,6 @@ def test_default_max_tokens_is_16(client: Any) -> None:
 
 
 def test_echo_and_logprobs(base_url: str) -> None:
-    openai = pytest.importorskip("openai")
     # A lax client: the echoed prompt's first logprob is `null`, as the real API sends it, and the strict SDK's
     # `List[float]` refuses that (tests/api/test_completion_echo.py).
     with openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-test") as lax:

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.server import ServerThread
@@ -29,7 +30,6 @@ def http(files_server: ServerThread, response_guard: ResponseGuard) -> httpx.Cli
 
 
 def sdk(server: ServerThread, guard: ResponseGuard, organization: str | None = None) -> Any:
-    pytest.importorskip("openai")
     return guard.openai(server.base_url, api_key=API_KEY, organization=organization)
 
 
@@ -79,7 +79,6 @@ def test_the_sdk_uploads_lists_downloads_and_deletes(
     assert client.files.content(created.id).content == TRAIN
     deleted = client.files.delete(created.id)
     assert (deleted.id, deleted.deleted, deleted.object) == (created.id, True, "file")
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.NotFoundError, match=f"No such File object: {created.id}"):
         client.files.retrieve(created.id)
 
@@ -88,7 +87,6 @@ def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread,
     mine = sdk(files_server, response_guard, "org-owner").files.create(file=("a.txt", b"secret"), purpose="assistants")
     theirs = sdk(files_server, response_guard, "org-other")
     assert [f.id for f in theirs.files.list()] == []
-    openai = pytest.importorskip("openai")
     for call in (theirs.files.retrieve, theirs.files.content, theirs.files.delete):
         with pytest.raises(openai.NotFoundError):
             call(mine.id)

@@ -94,7 +94,6 @@ def test_the_whole_legacy_story(ft_server: ServerThread, http: httpx.Client, res
     listed = {m["id"]: m for m in http.get("/v1/models").json()["data"]}
     assert listed[model]["owned_by"] == "org-legacy" and listed[model]["parent"] == "curie"
     # Using the model: at temperature 0 a training prompt gets its training completion back.
-    pytest.importorskip("openai")
     client = response_guard.openai(ft_server.base_url, api_key=API_KEY, organization="org-legacy")
     for example in EXAMPLES:
         answer = client.completions.create(model=model, prompt=example["prompt"], temperature=0, max_tokens=16)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.server import ServerThread
@@ -38,7 +39,6 @@ def ft_server() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def client(ft_server: ServerThread, response_guard: ResponseGuard) -> Any:
-    pytest.importorskip("openai")
     return response_guard.openai(ft_server.base_url, api_key=API_KEY, organization=ORG)
 
 
@@ -118,7 +118,6 @@ def test_query_parameters_are_validated_like_body_fields(
 
 
 def test_cancel_then_cancel_again_is_refused(client: Any) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
     assert client.fine_tuning.jobs.cancel(job.id).status == "cancelled"
@@ -143,7 +142,6 @@ def test_a_bad_training_file_fails_the_job_with_its_line(ft_server: ServerThread
     ],
 )
 def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, needle: str) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     options = {"model": "gpt-3.5-turbo-0613", "training_file": training.id, **kwargs}
     with pytest.raises(getattr(openai, error), match=needle):
@@ -153,7 +151,6 @@ def test_create_is_validated(client: Any, kwargs: dict[str, str], error: str, ne
 def test_jobs_are_invisible_to_other_organizations(
     ft_server: ServerThread, client: Any, response_guard: ResponseGuard
 ) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-3.5-turbo-0613", training_file=training.id)
     other = response_guard.openai(ft_server.base_url, api_key=API_KEY, organization="org-x")
@@ -163,7 +160,6 @@ def test_jobs_are_invisible_to_other_organizations(
 
 
 def test_gpt_4o_mini_2024_07_18_fine_tunes_end_to_end(ft_server: ServerThread, client: Any) -> None:
-    openai = pytest.importorskip("openai")
     training = client.files.create(file=("marv.jsonl", CHAT), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=training.id, suffix="marv")
     assert (job.model, job.status) == ("gpt-4o-mini-2024-07-18", "validating_files")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import openai
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,7 +86,6 @@ _LOOP = re.compile(r"(.{1,30}?)\1{2,}", re.DOTALL)
 def test_replies_never_loop_and_end_only_where_text_ends(
     base_url: str, question: str, temperature: float, seed: int
 ) -> None:
-    openai = pytest.importorskip("openai")
     client = openai.OpenAI(base_url=f"{base_url}/v1", api_key=API_KEY, max_retries=0)
     choice, _ = ask(client, question, temperature=temperature, seed=seed)
     text = choice.message.content

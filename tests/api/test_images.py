@@ -152,8 +152,8 @@ def edit_files(image: bytes, mask: bytes | None = None) -> dict[str, tuple[str, 
 
 
 EDIT_REFUSALS = [
-    ("not-png", edit_files(b"GIF89a" + bytes(100)), {}, None, None),
-    ("too-big", edit_files(b"\x89PNG\r\n\x1a\n" + bytes(4 * 1024 * 1024)), {}, None, None),
+    ("not-png", edit_files(b"GIF89a" + bytes(100)), {}, "image", None),
+    ("too-big", edit_files(b"\x89PNG\r\n\x1a\n" + bytes(4 * 1024 * 1024)), {}, "image", None),
     ("not-square", edit_files(encode_png(PngImage(4, 2, "RGBA", True, bytes(32)))), {}, "image", "invalid_image"),
     ("rgb-without-mask", edit_files(rgb((8, 8))), {}, None, None),
     (
@@ -200,7 +200,7 @@ def test_edit_refusal_wordings(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("files", "param", "code"),
     [
-        (edit_files(b"nope"), None, None),
+        (edit_files(b"nope"), "image", None),
         (edit_files(encode_png(PngImage(4, 2, "RGBA", True, bytes(32)))), "image", "invalid_image"),
     ],
     ids=["not-png", "not-square"],
@@ -231,3 +231,27 @@ def test_image_urls_expire_after_an_hour_of_world_time() -> None:
         assert httpx.get(url).status_code == 404
     finally:
         server.stop()
+
+
+def _square_rgba_png() -> bytes:
+    return encode_png(rgba_with_hole(8))
+
+
+@pytest.mark.parametrize("cut", [8, 20, 30, 33, 45, -13, -1], ids=lambda cut: f"cut-at-{cut}")
+@pytest.mark.parametrize("path", ["/v1/images/variations", "/v1/images/edits"])
+def test_a_png_cut_anywhere_is_a_400_naming_the_image_field(http: httpx.Client, path: str, cut: int) -> None:
+    # Cut at 30, inside the IHDR chunk's CRC, this was a 500.
+    files = {"image": ("cut.png", _square_rgba_png()[:cut], "image/png")}
+    fields = {"size": "256x256", **({"prompt": "a beret"} if path.endswith("edits") else {})}
+    response = http.post(path, files=files, data=fields)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["message"], error["param"]) == ("Uploaded image must be a PNG and less than 4 MB.", "image")
+
+
+def test_a_damaged_mask_is_a_400_naming_the_mask(http: httpx.Client) -> None:
+    png = _square_rgba_png()
+    files = {"image": ("i.png", png, "image/png"), "mask": ("m.png", png[:30], "image/png")}
+    response = http.post("/v1/images/edits", files=files, data={"prompt": "a beret", "size": "256x256"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "mask"

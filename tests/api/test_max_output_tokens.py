@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 HELLO = [{"role": "user", "content": "Hello!"}]
@@ -21,7 +22,6 @@ CAPS = [
 def test_a_completion_over_the_output_cap_gets_the_real_400(
     client: Any, model: str, param: str, requested: int, cap: int
 ) -> None:
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(model=model, messages=HELLO, **{param: requested})
     assert caught.value.body == {

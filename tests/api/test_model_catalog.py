@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from jsonschema import ValidationError
 
@@ -28,7 +29,6 @@ def journal_entry(http: httpx.Client, path: str) -> dict[str, Any]:
 
 
 def strict_client(server: ServerThread, **options: Any) -> Any:
-    openai = pytest.importorskip("openai")
     return openai.OpenAI(
         base_url=f"{server.base_url}/v1", api_key=API_KEY, max_retries=0, _strict_response_validation=True, **options
     )
@@ -164,7 +164,6 @@ def test_strict_models_answer_the_real_404_for_a_name_outside_the_catalog(strict
 
 
 def test_strict_models_refuse_through_the_sdk(strict_server: ServerThread) -> None:
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.NotFoundError) as caught:
         strict_client(strict_server).embeddings.create(
             model="text-embedding-4-large", input="x", encoding_format="float"
@@ -192,7 +191,6 @@ def test_a_models_file_adds_a_model(custom_server: ServerThread) -> None:
     assert listed["acme-support-1"].owned_by == "acme"
     reply = client.chat.completions.create(model="acme-support-1", messages=HELLO, max_tokens=100)
     assert reply.model == "acme-support-1"
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.BadRequestError, match="at most 100 completion tokens"):
         client.chat.completions.create(model="acme-support-1", messages=HELLO, max_tokens=101)
 

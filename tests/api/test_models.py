@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 SEED_MODELS = [
@@ -61,7 +62,6 @@ def test_models_keep_the_legacy_permission_list(http: httpx.Client) -> None:
 
 
 def test_an_unknown_model_is_404_model_not_found(client: Any) -> None:
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.NotFoundError) as caught:
         client.models.retrieve("llama-99")
     error = caught.value.body

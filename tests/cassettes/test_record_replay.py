@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.cassettes.events import EventSplitter
@@ -230,7 +230,6 @@ def test_the_journal_names_the_cassette_of_each_replayed_interaction(deck: MockA
 
 
 def test_the_sdk_reads_replayed_answers(deck: MockAI, deck_server: ServerThread, live: httpx.Client) -> None:
-    openai: Any = pytest.importorskip("openai")
     deck.cassettes.use("sdk", record="all")
     live.post("/v1/chat/completions", json=chat("Hello there", stream=True))
     live.post("/v1/chat/completions", json=chat("Hello there"))

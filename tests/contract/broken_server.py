@@ -7,6 +7,12 @@ Planted defects (the title `mockai contract` must report for each is in `PLANTED
 - `POST /v1/completions` streams bare JSON lines as `application/json` (no SSE framing at all).
 - `POST /v1/embeddings` sends the vector's numbers as strings.
 - every other route is a plain-text 404, so those operations must be skipped as not implemented.
+
+Other variants plant one defect each (`broken_server(variant)`):
+- "all-404": every route is a 404, so no check can run.
+- "wrong-total": chat answers well, but with `total_tokens: 99` for 5 + 1.
+- "over-max-tokens": chat answers well, but spends 13 completion tokens whatever `max_tokens` says.
+- "wrong-prompt-count": chat claims gpt-3.5-turbo but counts 5 prompt tokens for any messages.
 """
 
 from __future__ import annotations
@@ -83,12 +89,47 @@ async def _embeddings(request: Request) -> Response:
                          "usage": {"prompt_tokens": 1, "total_tokens": 1}})  # fmt: skip
 
 
+USAGE_VARIANTS: dict[str, dict[str, int]] = {
+    "wrong-total": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 99},
+    "over-max-tokens": {"prompt_tokens": 13, "completion_tokens": 13, "total_tokens": 26},
+    "wrong-prompt-count": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+}
+
+
+def _chat_with_usage(usage: dict[str, int]) -> Any:
+    async def chat(request: Request) -> Response:
+        body: dict[str, Any] = await request.json()
+        choices = [
+            {"index": index, "message": {"role": "assistant", "content": "Hi", "refusal": None}, "logprobs": None,
+             "finish_reason": "stop"}
+            for index in range(body.get("n") or 1)
+        ]  # fmt: skip
+        return JSONResponse({"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-3.5-turbo",
+                             "choices": choices, "usage": usage})  # fmt: skip
+
+    return chat
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Not Found", status_code=404)
 
 
+def _routes(variant: str) -> list[Route]:
+    if variant == "planted":
+        return [
+            Route("/v1/models", _models),
+            Route("/v1/models/{model}", _model),
+            Route("/v1/chat/completions", _chat, methods=["POST"]),
+            Route("/v1/completions", _completions, methods=["POST"]),
+            Route("/v1/embeddings", _embeddings, methods=["POST"]),
+        ]
+    if variant == "all-404":
+        return []
+    return [Route("/v1/chat/completions", _chat_with_usage(USAGE_VARIANTS[variant]), methods=["POST"])]
+
+
 @contextmanager
-def broken_server() -> Iterator[str]:
+def broken_server(variant: str = "planted") -> Iterator[str]:
     """Serve the broken app on a free loopback port; yields its base URL ending in /v1."""
     ready = threading.Event()
 
@@ -97,14 +138,7 @@ def broken_server() -> Iterator[str]:
         ready.set()
         yield
 
-    routes = [
-        Route("/v1/models", _models),
-        Route("/v1/models/{model}", _model),
-        Route("/v1/chat/completions", _chat, methods=["POST"]),
-        Route("/v1/completions", _completions, methods=["POST"]),
-        Route("/v1/embeddings", _embeddings, methods=["POST"]),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(routes=_routes(variant), lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_found})
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))

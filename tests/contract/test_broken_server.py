@@ -6,6 +6,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -96,3 +97,40 @@ def test_shrinking_leaves_the_smallest_example_of_a_defect_every_request_shows(r
     body = failure.request.body
     assert set(body) == {"model", "messages", "max_tokens"}
     assert body["max_tokens"] == 1 and len(body["messages"]) == 1 and body["messages"][0]["content"] == ""
+
+
+def contract_cli(base_url: str, families: str = "chat") -> Any:
+    arguments = ["contract", "--base-url", base_url, "--endpoints", families, "--max-examples", "2"]
+    return CliRunner().invoke(main, arguments)
+
+
+def test_a_server_that_answers_404_to_everything_fails_the_run_with_a_clear_line() -> None:
+    # It used to print "all checks passed" and exit 0: every operation was skipped, nothing was verified.
+    with broken_server("all-404") as base_url:
+        result = contract_cli(base_url, FAMILIES)
+    assert result.exit_code == 1, result.output
+    assert result.output.endswith("no check ran: every operation was skipped, so nothing was verified\n")
+
+
+def test_a_base_url_without_v1_is_warned_about_and_fails() -> None:
+    with broken_server("all-404") as base_url:
+        result = contract_cli(base_url.removesuffix("/v1"), "models")
+    assert result.exit_code == 1
+    assert "does not end in /v1" in result.output and "did you mean --base-url" in result.output
+
+
+@pytest.mark.parametrize(
+    ("variant", "failure"),
+    [
+        ("wrong-total", "total_tokens is not prompt_tokens + completion_tokens"),
+        ("over-max-tokens", "completion_tokens exceed max_tokens times the choices asked for"),
+        ("wrong-prompt-count", "prompt_tokens differ from the count in the model's encoding"),
+    ],
+)
+def test_usage_that_does_not_add_up_is_reported(variant: str, failure: str) -> None:
+    with broken_server(variant) as base_url:
+        result = contract_cli(base_url)
+    assert result.exit_code == 1
+    assert f"createChatCompletion · usage_arithmetic · {failure}" in result.output or (
+        f"createChatCompletion · prompt_token_count · {failure}" in result.output
+    )

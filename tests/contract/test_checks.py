@@ -191,3 +191,56 @@ def _usage_chunk() -> str:
 def test_stream_usage(events: list[str], include_usage: bool, title: str | None) -> None:
     found = checks.stream_usage(_stream(*events), include_usage=include_usage)
     assert _titles(found) == ([] if title is None else [title])
+
+
+def _usage_exchange(
+    request: dict[str, Any], usage: dict[str, int], *, operation: str = "createChatCompletion"
+) -> Exchange:
+    recorded = RecordedRequest("POST", "http://127.0.0.1/v1/x", request)
+    answer = json.dumps({"model": request.get("model"), "usage": usage})
+    return Exchange(operation, recorded, RecordedResponse(200, JSON, answer))
+
+
+HELLO = {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hello!"}]}
+TOTAL = "total_tokens is not prompt_tokens + completion_tokens"
+OVER = "completion_tokens exceed max_tokens times the choices asked for"
+
+
+@pytest.mark.parametrize(
+    ("request_body", "usage", "titles"),
+    [
+        ({}, {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}, []),
+        ({}, {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 99}, [TOTAL]),
+        ({}, {"prompt_tokens": 5, "total_tokens": 5}, []),
+        ({}, {"prompt_tokens": 5, "total_tokens": 6}, [TOTAL]),
+        ({"max_tokens": 1}, {"prompt_tokens": 5, "completion_tokens": 13, "total_tokens": 18}, [OVER]),
+        ({"max_tokens": 1}, {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}, []),
+        ({"max_tokens": 2, "n": 3}, {"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}, []),
+        ({"max_tokens": 2, "n": 3}, {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}, [OVER]),
+        ({"max_tokens": 2, "n": 1, "best_of": 3}, {"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}, []),
+        ({"max_tokens": 2, "prompt": ["a", "b"]}, {"prompt_tokens": 2, "completion_tokens": 4, "total_tokens": 6}, []),
+        ({"max_tokens": 2, "prompt": [1, 2]}, {"prompt_tokens": 2, "completion_tokens": 4, "total_tokens": 6}, [OVER]),
+        ({"max_tokens": 4, "max_completion_tokens": 1}, {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+         [OVER]),
+    ],
+    ids=["adds-up", "total-99-for-5+1", "embeddings", "embeddings-total-off", "13-for-max-1", "within-max",
+         "n-times-max", "over-n-times-max", "best-of-times-max", "per-prompt-of-a-batch", "token-array-is-one-prompt",
+         "max-completion-tokens-wins"],
+)  # fmt: skip
+def test_usage_arithmetic(request_body: dict[str, Any], usage: dict[str, int], titles: list[str]) -> None:
+    assert _titles(checks.usage_arithmetic(_usage_exchange(request_body, usage))) == titles
+
+
+@pytest.mark.parametrize(
+    ("request_body", "prompt_tokens", "failed"),
+    [(HELLO, 9, False), (HELLO, 8, True), ({**HELLO, "model": "my-own-model"}, 1234, False)],
+    ids=["cookbook-count", "one-off", "unknown-model-is-not-judged"],
+)
+def test_prompt_token_count_uses_the_models_encoding(
+    request_body: dict[str, Any], prompt_tokens: int, failed: bool
+) -> None:
+    from mockai.contract.prompt_tokens import expected_prompt_tokens
+
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": 1, "total_tokens": prompt_tokens + 1}
+    found = checks.prompt_token_count(_usage_exchange(request_body, usage), expected=expected_prompt_tokens)
+    assert bool(found) is failed

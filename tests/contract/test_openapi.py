@@ -77,3 +77,25 @@ def test_the_builder_needs_only_plain_rows() -> None:
         "openai.components.ListModelsResponse",
         "openai.components.Model",
     }
+
+
+def test_security_is_described_truthfully_per_route(document: dict[str, Any], base_url: str) -> None:
+    # The document once said every route needs a key; these need none, and answer without one.
+    public = {(row.method, row.path) for row in ENDPOINTS if row.auth == "none"}
+    assert {("GET", "/openapi.json"), ("GET", "/v1/images/files/{file_name}"), ("POST", "/app/v1/ask")} <= public
+    assert document["security"] == [{"bearer": []}]
+    for row in ENDPOINTS:
+        operation = document["paths"][row.path][row.method.lower()]
+        assert ("security" in operation and operation["security"] == []) is ((row.method, row.path) in public)
+    assert httpx.get(f"{base_url}/app/v1/history", params={"user_id": "u"}).status_code == 200
+    assert httpx.get(f"{base_url}/v1/models").status_code == 401
+
+
+def test_the_dialogue_routes_document_their_own_error_envelope(document: dict[str, Any], base_url: str) -> None:
+    for row in ENDPOINTS:
+        error = document["paths"][row.path][row.method.lower()]["responses"]["default"]
+        expected = "mockai.dialogue-error" if row.path.startswith("/app/") else "openai.error"
+        assert error["content"]["application/json"]["schema"]["$ref"].endswith("/" + expected)
+    refusal = httpx.get(f"{base_url}/app/v1/history").json()  # no user_id: a dialogue refusal
+    schema = document["components"]["schemas"]["mockai.dialogue-error"]
+    Draft202012Validator(schema).validate(refusal)

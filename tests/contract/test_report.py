@@ -63,7 +63,22 @@ def test_junit_has_one_case_per_operation_with_failures_and_skips() -> None:
     assert cases["createEdit"].find("skipped") is not None
 
 
-def test_an_empty_report_is_ok_and_says_so() -> None:
-    report = ContractReport("http://x/v1", target="mockai", seed=0)
+def test_a_report_where_no_check_ran_is_not_ok_and_says_why() -> None:
+    # Every operation skipped once printed "all checks passed" and exited 0, having verified nothing.
+    skipped = OperationResult("listModels", "models", skipped="not implemented: 404")
+    for report in (
+        ContractReport("http://x/v1", target="other", seed=0),
+        ContractReport("http://x/v1", target="other", seed=0, results=[skipped]),
+    ):
+        assert not report.ok
+        assert render_text(report).endswith("no check ran: every operation was skipped, so nothing was verified\n")
+        assert json.loads(render_json(report))["checks_run"] == 0
+
+
+def test_a_passing_report_says_so_and_warnings_come_first() -> None:
+    passed = OperationResult("listModels", "models", checks_run=2, checks_passed=2)
+    report = ContractReport("http://x", target="other", seed=0, results=[passed], warnings=["looks wrong"])
     assert report.ok
-    assert render_text(report).endswith("all checks passed\n")
+    text = render_text(report)
+    assert text.splitlines()[1] == "warning: looks wrong"
+    assert text.endswith("all checks passed\n")

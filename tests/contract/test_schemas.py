@@ -3,6 +3,7 @@ real API says: the tool message with `name` passes, an unknown top-level paramet
 
 from __future__ import annotations
 
+import importlib
 import json
 import typing
 from collections.abc import Iterator
@@ -215,7 +216,7 @@ SDK_PARAMS = {
 @pytest.mark.parametrize("operation_id", sorted(SDK_PARAMS))
 def test_every_parameter_the_official_sdk_can_send_is_accepted(operation_id: str, registry: SchemaRegistry) -> None:
     module_name, class_name = SDK_PARAMS[operation_id]
-    module = pytest.importorskip(module_name)
+    module = importlib.import_module(module_name)
     sent = set(typing.get_type_hints(getattr(module, class_name)))
     accepted = set(registry.document(f"openai/{operation_id}.request")["properties"])
     assert sent - accepted == set()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.testing import MockAI, MockAIError, tool_call
@@ -64,7 +65,6 @@ def test_the_sdk_recovers_from_injected_errors_within_its_retries(mock: MockAI, 
 
 
 def test_the_sdk_gives_up_after_its_max_retries(mock: MockAI, client: Any) -> None:
-    openai = pytest.importorskip("openai")
     mock.faults.status(503, headers={"retry-after-ms": "5"})
     with pytest.raises(openai.InternalServerError):
         client.with_options(max_retries=2).models.list()
@@ -142,6 +142,35 @@ def test_the_journal_over_http_filters_and_validates_against_its_schema(mock: Mo
     assert [entry["path"] for entry in entries] == ["/v1/nothing-here"]
     for entry in http.get(f"{mock.base_url}/_mockai/requests").json()["data"]:
         default_registry().validator("mockai/journal-entry").validate(entry)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b'{"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "\\ud800"}]}', '"\\ud800"'),
+        (b'{"temperature": NaN}', "NaN"),
+        (b"\x89PNG\r\n\x1a\n\xff\xfe binary", "\ufffd\ufffd binary"),
+        (b"[" * 5000 + b"]" * 5000, "[[[["),
+    ],
+    ids=["lone-surrogate-escape", "nan", "binary", "deep-nesting"],
+)
+def test_the_journal_keeps_a_refused_body_as_text_and_always_renders(
+    mock: MockAI, http: httpx.Client, body: bytes, text: str
+) -> None:
+    # A lone surrogate in a chat message once poisoned the journal: every GET /_mockai/requests answered 500 after.
+    response = http.post("/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    recorded = mock.requests.last.json
+    assert recorded["size"] == len(body) and recorded["truncated"] is False
+    assert text in recorded["text"]
+    assert http.get(f"{mock.base_url}/_mockai/requests").status_code == 200
+
+
+def test_the_journal_keeps_the_first_mebibyte_of_a_huge_body(mock: MockAI, http: httpx.Client) -> None:
+    body = b"x" * (3 * 1024 * 1024)
+    http.post("/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
+    recorded = mock.requests.last.json
+    assert (recorded["size"], recorded["truncated"], len(recorded["text"])) == (len(body), True, 1024 * 1024)
 
 
 def test_admin_calls_are_not_journaled_and_reset_empties_the_journal(mock: MockAI, http: httpx.Client) -> None:

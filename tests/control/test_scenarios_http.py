@@ -10,14 +10,13 @@ from typing import Any
 
 import httpx
 import jsonschema
+import openai
 import pytest
 from click.testing import CliRunner
 
 from mockai.contract.registry import default_registry
 from mockai.testing import MockAI
 from tests.conftest import API_KEY, start_server
-
-openai = pytest.importorskip("openai")
 
 WEATHER = {
     "type": "object",

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+import openai
 import pytest
 
-from mockai.api.routes import ENDPOINTS
 from mockai.engine.tokenizer import get_encoding
 from mockai.testing import MockAI
-
-openai = pytest.importorskip("openai")
-if not any(endpoint.operation_id == "createChatCompletion" for endpoint in ENDPOINTS):
-    pytest.skip("the chat endpoint is not routed yet", allow_module_level=True)
 
 WEATHER = [{"role": "user", "content": "What's the weather in Paris?"}]
 FORECAST = "Sunny with a light breeze, around twenty degrees."
@@ -141,17 +136,36 @@ def test_a_malformed_chunk_breaks_json_decoding(mock: MockAI, client: Any) -> No
         _stream_text(client)
 
 
-def test_pacing_delays_the_first_token(mock: MockAI, client: Any) -> None:
-    mock.chat.reply("Hi")
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The server's real sleeps (latency and pacing), recorded instead of slept: no test waits on wall time.
+
+    How long they really take is measured in bench/bench_faults.py.
+    """
+    recorded: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr("mockai.api.sse.pace", pause)
+    monkeypatch.setattr("mockai.api.scripting.pace", pause)
+    return recorded
+
+
+def test_pacing_waits_before_the_first_token_then_between_tokens(
+    mock: MockAI, client: Any, pauses: list[float]
+) -> None:
+    mock.chat.reply("Hi there, friend")
     mock.faults.pace(ttft=0.2, tokens_per_second=1000)
-    started = time.perf_counter()
-    text, _ = _stream_text(client)
-    assert text == "Hi" and time.perf_counter() - started >= 0.2
+    text, chunks = _stream_text(client)
+    assert text == "Hi there, friend"
+    assert pauses[:2] == [0.0, 0.2]  # no latency fault, then the time to first token
+    assert pauses[2:] == [0.001] * len(chunks)  # one interval before each later frame, [DONE] included
 
 
-def test_latency_delays_a_plain_response(mock: MockAI, client: Any) -> None:
+def test_latency_delays_a_plain_response_once(mock: MockAI, client: Any, pauses: list[float]) -> None:
     mock.faults.latency(0.15, times=1)
-    started = time.perf_counter()
     client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, max_tokens=1)
-    assert time.perf_counter() - started >= 0.15
-    assert mock.requests.last.faults == ["fault-1:latency"]
+    client.chat.completions.create(model="gpt-3.5-turbo", messages=WEATHER, max_tokens=1)
+    assert pauses == [0.15, 0.0]
+    assert [request.faults for request in mock.requests] == [["fault-1:latency"], []]

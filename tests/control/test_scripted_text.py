@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from mockai.testing import MockAI
-
-openai = pytest.importorskip("openai")
 
 
 def test_a_scripted_completion_plain_and_streamed_gives_the_same_text(mock: MockAI, client: Any, http: Any) -> None:

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from mockai.engine.chat_format import (
     ASSISTANT_OPENER,
-    IMAGE_PART_TOKENS,
     count_chat_tokens,
     markup_token_ids,
     render_chat_prompt,
@@ -89,19 +88,22 @@ def test_null_content_counts_only_the_wrapper() -> None:
     assert count_chat_tokens(messages, CL100K, model="gpt-4") == 3 + 1 + 3
 
 
-def test_text_parts_count_like_a_string_and_images_cost_a_fixed_price() -> None:
+def test_text_parts_count_like_a_string_and_each_image_costs_85_tokens() -> None:
+    # 85: the documented base price of a low-detail image (the mock never sees the pixels). A literal, so a
+    # change of the constant is a failing test rather than the constant compared with itself.
     as_string = [{"role": "user", "content": "What is in this picture?"}]
-    as_parts: list[dict[str, Any]] = [
+    in_parts: list[dict[str, Any]] = [
         {
             "role": "user",
-            "content": [
-                {"type": "text", "text": "What is in this picture?"},
-                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
-            ],
+            "content": [{"type": "text", "text": "What is in"}, {"type": "text", "text": " this picture?"}],
         }
     ]
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    with_images = [{"role": "user", "content": [*in_parts[0]["content"], image, image]}]
     base = count_chat_tokens(as_string, CL100K, model="gpt-4o")
-    assert count_chat_tokens(as_parts, CL100K, model="gpt-4o") == base + IMAGE_PART_TOKENS
+    assert base == 3 + 1 + 6 + 3  # role "user", 6 text tokens, the reply's priming
+    assert count_chat_tokens(in_parts, CL100K, model="gpt-4o") == base
+    assert count_chat_tokens(with_images, CL100K, model="gpt-4o") == base + 2 * 85
 
 
 def test_tool_calls_count_function_name_and_arguments() -> None:
@@ -155,3 +157,68 @@ def test_markers_never_merge_with_message_text(name: str) -> None:
 
 def test_markup_ids_leave_the_newline_usable() -> None:
     assert not set(CL100K.encode("\n")) & markup_token_ids(CL100K)
+
+
+def _count(*messages: dict[str, Any]) -> int:
+    return count_chat_tokens(list(messages), CL100K, model="gpt-4")
+
+
+WRAPPER = 3 + 1 + 3  # per message, the role "user", the reply's priming
+
+
+@pytest.mark.parametrize(
+    ("content", "content_tokens"),
+    [
+        (["junk", {"type": "text", "text": "Hello!"}], 2),  # a part that is no object is skipped, not the rest
+        ([{"type": "text"}], 0),  # a text part without text
+        ([{"type": "image", "image": "..."}], 85),  # the newer image part type costs like image_url
+        ([{"type": "input_audio"}], 0),  # a part type with no documented price
+        (42, 0),  # content that is neither text nor parts
+        ({"type": "text", "text": "Hello!"}, 0),  # one part not in a list
+    ],
+    ids=["junk-then-text", "text-without-text", "image-type", "unknown-type", "a-number", "a-bare-part"],
+)
+def test_unusual_content_counts_what_it_carries(content: Any, content_tokens: int) -> None:
+    assert _count({"role": "user", "content": content}) == WRAPPER + content_tokens
+
+
+@pytest.mark.parametrize(
+    ("calls", "call_tokens"),
+    [
+        ({"tool_calls": [{"function": {"name": "get_weather"}}]}, 2),  # no arguments: the name alone
+        ({"tool_calls": [{"function": {"arguments": "{}"}}]}, 1),  # no name: the arguments alone
+        ({"tool_calls": [{"function": "get_weather"}]}, 0),  # a function that is no object
+        ({"tool_calls": ["junk", {"function": {"name": "get_weather"}}]}, 2),
+        ({"function_call": 42}, 0),
+    ],
+    ids=["name-only", "arguments-only", "function-not-an-object", "junk-call-skipped", "call-not-an-object"],
+)
+def test_tool_calls_count_only_their_names_and_arguments(calls: dict[str, Any], call_tokens: int) -> None:
+    assert _count({"role": "user", "content": None, **calls}) == WRAPPER + call_tokens
+
+
+def test_the_rendering_of_a_conversation_is_exact() -> None:
+    messages: list[dict[str, Any]] = [
+        {"content": "no role given"},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}],
+        },
+        {"role": "user", "content": [{"type": "text"}, {"type": "text", "text": "c"}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}, "junk", {"function": {"name": "h"}}],
+        },
+        {"role": "assistant", "content": "Calling.", "function_call": {"name": "g", "arguments": "[]"}},
+        {"role": "tool", "content": 42},
+    ]
+    assert render_chat_prompt(messages) == (
+        "<|im_start|>user\nno role given\n<|im_end|>\n"
+        "<|im_start|>user\na b\n<|im_end|>\n"
+        "<|im_start|>user\n c\n<|im_end|>\n"
+        "<|im_start|>assistant\nf{}h\n<|im_end|>\n"
+        "<|im_start|>assistant\nCalling.g[]\n<|im_end|>\n"
+        "<|im_start|>tool\n\n<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )

@@ -190,3 +190,26 @@ def test_any_filter_sequence_round_trips(
     expected = read_png(make_png(samples, width, height, colour_type, filters=[0]))
     assert image.pixels == expected.pixels
     assert len(image.pixels) == width * height * 4
+
+
+SMALL_RGBA = make_png(gradient(3, 3, 4), 3, 3, 6, filters=[0, 1, 4])
+
+
+@pytest.mark.parametrize("cut", [8, 12, 16, 20, 29, 30, 32, 33, 40, len(SMALL_RGBA) - 1])
+def test_a_png_cut_anywhere_is_refused_with_a_value_error(cut: int) -> None:
+    # 29-32 cut the IHDR chunk inside its CRC: that once escaped as a struct.error (a 500 on image variations).
+    with pytest.raises(ValueError, match=r"truncated|IEND|no IHDR"):
+        read_png(SMALL_RGBA[:cut])
+
+
+@given(st.data())
+def test_any_cut_or_bit_flip_of_a_valid_png_decodes_or_raises_value_error(data: st.DataObject) -> None:
+    damaged = bytearray(SMALL_RGBA[: data.draw(st.integers(0, len(SMALL_RGBA)), label="cut")])
+    for position in data.draw(st.lists(st.integers(0, max(len(damaged) - 1, 0)), max_size=3), label="flips"):
+        if damaged:
+            damaged[position] ^= 1 << data.draw(st.integers(0, 7))
+    try:
+        image = read_png(bytes(damaged), max_pixels=4096)
+    except ValueError:
+        return
+    assert len(image.pixels) == 4 * image.width * image.height

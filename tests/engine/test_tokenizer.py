@@ -10,6 +10,7 @@ import pytest
 import tiktoken
 from hypothesis import given
 from hypothesis import strategies as st
+from tiktoken_ext import openai_public
 
 from mockai.engine import tokenizer
 from mockai.engine.tokenizer import ENCODING_NAMES, EncodingIntegrityError, get_encoding
@@ -122,7 +123,6 @@ def _loaders_returning_our_ranks(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ENCODING_NAMES)
 def test_constants_equal_tiktokens_own_definitions(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    openai_public = pytest.importorskip("tiktoken_ext.openai_public")
     for attribute, fake in _loaders_returning_our_ranks(name).items():
         monkeypatch.setattr(openai_public, attribute, fake)
     theirs = getattr(openai_public, name)()

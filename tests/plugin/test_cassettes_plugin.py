@@ -38,7 +38,6 @@ def _weather(record: str, prompt: str = "What's the weather in Paris?") -> str:
 def test_a_test_records_once_then_replays_offline_and_a_changed_request_fails_with_a_diff(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("openai")
     monkeypatch.setenv("MOCKAI_RECORD_API_KEY", REAL_KEY)
     upstream = start_server()
     pytester.makepyfile(test_weather=_weather("new"))

@@ -35,6 +35,10 @@ def validate(data: bytes) -> tuple[DataFormat | None, int, str | None]:
         pytest.param(b'{"messages": [{"role": "user", "content": 3}]}\n', "message 1: content must be", id="content"),
         pytest.param(b'{"messages": [{"role": "user", "content": "x"}]}\n', "no assistant message", id="no-answer"),
         pytest.param(b"\n\n", "contains no examples", id="empty"),
+        # Before the strict reader these were accepted (NaN, a lone surrogate) or a 500 (a thousand levels deep).
+        pytest.param(GOOD + b'{"prompt": "a", "completion": NaN}\n', "Line 2 is not valid JSON.", id="nan"),
+        pytest.param(b'{"prompt": "\\ud800", "completion": "b"}\n', "Line 1 is not valid JSON.", id="surrogate"),
+        pytest.param(b'{"prompt": ' + b"[" * 1000 + b"]" * 1000 + b"}\n", "Line 1 is not valid JSON.", id="deep"),
     ],
 )
 def test_bad_files_are_reported_by_line(data: bytes, message: str) -> None:
