@@ -20,7 +20,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
-from mockai.contract import checks, forms, samples, strategies
+from mockai.contract import checks, event_checks, forms, samples, strategies
 from mockai.contract.checks import Exchange, Failure, RecordedRequest, RecordedResponse
 from mockai.contract.operations import Operation, select
 from mockai.contract.prompt_tokens import expected_prompt_tokens
@@ -165,7 +165,10 @@ class _Session:
 
     def _explore_valid(self, operation: Operation, path: str, tally: _Tally) -> None:
         for probe in samples.usage_probes(operation.operation_id):
-            self._check_success(operation, self._send(operation, path, probe), tally)
+            plain = self._send(operation, path, probe)
+            self._check_success(operation, plain, tally)
+            if operation.events:
+                self._check_typed_stream(operation, path, probe, plain, tally)
         bodies = strategies.requests(operation.operation_id, registry=self.registry)
 
         def example(drawn: tuple[dict[str, Any], bool]) -> bool:
@@ -178,7 +181,10 @@ class _Session:
             plain = self._send(operation, target, body)
             broke = self._check_success(operation, plain, tally)
             if operation.streams:
-                broke |= self._check_stream(operation, target, body, include_usage, plain, tally)
+                if operation.events:
+                    broke |= self._check_typed_stream(operation, target, body, plain, tally)
+                else:
+                    broke |= self._check_stream(operation, target, body, include_usage, plain, tally)
             return broke
 
         self._explore(st.tuples(bodies, st.booleans()), example)
@@ -255,6 +261,25 @@ class _Session:
         if self.is_mock and plain.response.status < 300:
             # Only mockai promises the same answer at the same seed; a real model is free to differ.
             broke |= tally.record(checks.stream_matches_response(streamed, plain, text_of=_choice_text))
+        return broke
+
+    def _check_typed_stream(
+        self, operation: Operation, path: str, body: dict[str, Any], plain: Exchange, tally: _Tally
+    ) -> bool:
+        """The Responses stream of `body`: framing, every event against the event schema, sequence numbers, event
+        order, the deltas joining to the final text, usage, and (mockai only) the same text as the plain answer."""
+        streamed = self._send(operation, path, {**body, "stream": True}, stream=True)
+        broke = tally.record(checks.status_code_conformance(streamed, expected="2xx"))
+        if streamed.response.status >= 400:
+            return broke
+        broke |= tally.record(event_checks.typed_event_framing(streamed))
+        broke |= tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
+        broke |= tally.record(event_checks.sequence_numbers(streamed))
+        broke |= tally.record(event_checks.event_order(streamed))
+        broke |= tally.record(event_checks.streamed_text_joins(streamed))
+        broke |= self._check_usage(streamed, tally)
+        if self.is_mock and plain.response.status < 300:
+            broke |= tally.record(event_checks.stream_matches_response(streamed, plain))
         return broke
 
     # -- fixed requests (no body) ------------------------------------------------------------------------------
@@ -338,6 +363,9 @@ class _Session:
         if name == "fine_tuning_job_id":
             job = {"training_file": self._upload(chat=True), "model": "gpt-3.5-turbo"}
             return self._created("/fine_tuning/jobs", job)
+        if name == "response_id":
+            # In the background, so the one made for `cancelResponse` can be cancelled (a stored response either way).
+            return self._created("/responses", {"model": "gpt-4o-mini", "input": "Hello", "background": True})
         if name == "conversation_id":
             return self._created("/conversations", {"items": [{"role": "user", "content": "Hello"}]})
         return None
