@@ -201,3 +201,26 @@ def test_bad_requests_get_the_real_status_type_param_and_code(
     answer = http.request(method, _filled(path, known), json=_filled(body, known))
     error = answer.json()["error"]
     assert (answer.status_code, error["type"], error["param"], error["code"]) == (status, kind, param, code)
+
+
+def test_a_response_in_a_conversation_appends_its_input_and_output(client: Any) -> None:
+    conversation = client.conversations.create(items=[{"role": "developer", "content": "Answer briefly."}])
+    response = client.responses.create(model="gpt-4o-mini", input="Hello!", conversation=conversation.id)
+    items = client.conversations.items.list(conversation.id, order="asc").data
+    assert [(item.type, item.role) for item in items] == [
+        ("message", "developer"),
+        ("message", "user"),
+        ("message", "assistant"),
+    ]
+    assert items[-1].id == response.output[0].id
+    assert items[-1].content[0].text == response.output_text
+
+
+def test_a_response_naming_a_deleted_conversation_is_refused_naming_conversation(client: Any) -> None:
+    import openai
+
+    conversation = client.conversations.create()
+    client.conversations.delete(conversation.id)
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.responses.create(model="gpt-4o-mini", input="Hello!", conversation=conversation.id)
+    assert caught.value.body["param"] == "conversation"
