@@ -224,3 +224,10 @@ def test_a_response_naming_a_deleted_conversation_is_refused_naming_conversation
     with pytest.raises(openai.NotFoundError) as caught:
         client.responses.create(model="gpt-4o-mini", input="Hello!", conversation=conversation.id)
     assert caught.value.body["param"] == "conversation"
+
+
+def test_an_unknown_item_type_is_refused_listing_the_item_types(http: httpx.Client) -> None:
+    error = http.post("/v1/conversations", json={"items": [{"type": "bogus"}]}).json()["error"]
+    assert error["message"].startswith("Invalid value: 'bogus'. Supported values are: 'message', 'file_search_call'")
+    assert "'function_call_output'" in error["message"] and "'item_reference'" in error["message"]
+    assert "null" not in error["message"]
