@@ -823,6 +823,24 @@ def invalid_text_format_schema(name: str, detail: str) -> OpenAIError:
     )
 
 
+def input_exceeds_context_window(window: int) -> OpenAIError:
+    """A Responses input over the model's window with `truncation: "disabled"` (or too long even when truncated)."""
+    return invalid_request(
+        f"Your input exceeds the context window of this model ({window} tokens). Please adjust your input and try "
+        "again.",
+        param="input",
+        code="context_length_exceeded",
+    )
+
+
+def tool_choice_not_in_tools(name: str) -> OpenAIError:
+    return invalid_request(
+        f"Tool choice 'function' with name '{name}' not found in 'tools' parameter.",
+        param="tool_choice",
+        code="invalid_value",
+    )
+
+
 def cannot_cancel_synchronous_response() -> OpenAIError:
     return invalid_request("Cannot cancel a synchronous response.")
 

@@ -175,12 +175,13 @@ class RouteRules:
         *,
         tool_calls: Sequence[Mapping[str, Any]] | None = None,
         finish_reason: str | None = None,
+        refusal: str | None = None,
         when: Match | None = None,
         times: int | None = None,
         priority: int = 5,
     ) -> RuleHandle:
-        """Answer with this text (or tool calls), built and streamed exactly like generated text."""
-        reply = self._content(content, tool_calls, finish_reason)
+        """Answer with this text (or tool calls, or a refusal), built and streamed exactly like generated text."""
+        reply = self._content(content, tool_calls, finish_reason, refusal)
         return self._add({"reply": reply}, when=when, times=times, priority=priority)
 
     def reply_sequence(
@@ -225,15 +226,20 @@ class RouteRules:
         return self._add({"reply": reply}, when=when, times=times, priority=priority)
 
     def _content(
-        self, content: str | None, tool_calls: Sequence[Mapping[str, Any]] | None, finish_reason: str | None
+        self,
+        content: str | None,
+        tool_calls: Sequence[Mapping[str, Any]] | None,
+        finish_reason: str | None,
+        refusal: str | None = None,
     ) -> dict[str, Any]:
         if not self._speaks_text:
             raise ValueError("this endpoint does not answer with text: use .respond(body) or .fail(status)")
-        if content is None and not tool_calls:
-            raise ValueError("reply() needs content, tool_calls or both")
+        if content is None and not tool_calls and refusal is None:
+            raise ValueError("reply() needs content, tool_calls or a refusal")
         calls = [dict(call) for call in tool_calls] if tool_calls else None
         reason = finish_reason or ("tool_calls" if calls else "stop")
-        return {"kind": "content", "content": content, "tool_calls": calls, "finish_reason": reason}
+        document = {"kind": "content", "content": content, "tool_calls": calls, "finish_reason": reason}
+        return document if refusal is None else {**document, "refusal": refusal}
 
     def _add(self, document: dict[str, Any], *, when: Match | None, times: int | None, priority: int) -> RuleHandle:
         if times is not None and times < 1:
@@ -577,6 +583,7 @@ class MockAI:
         # trust_env=False: a developer's HTTP(S)_PROXY must never reroute loopback admin calls.
         self._http = httpx.Client(base_url=f"{self.server.base_url}/_mockai", headers=headers, trust_env=False)
         self.chat = RouteRules(self, r"^/v1/(engines/[^/]+/)?chat/completions$", speaks_text=True)
+        self.responses = RouteRules(self, r"^/v1/responses$", speaks_text=True)
         self.completions = RouteRules(self, r"^/v1/(engines/[^/]+/)?completions$", speaks_text=True)
         self.edits = RouteRules(self, r"^/v1/(engines/[^/]+/)?edits$", speaks_text=True)
         self.embeddings = RouteRules(self, r"^/v1/(engines/[^/]+/)?embeddings$", speaks_text=False)

@@ -9,6 +9,7 @@ continued, listed and deleted; with `background` it runs on the world clock (`st
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -37,13 +38,13 @@ from mockai.engine.builtin_tools import builtin_calls
 from mockai.engine.conversation import NO_TOOLS, TEXT, ForcedTool, FunctionTool, OutputFormat, ToolChoice, Tools
 from mockai.engine.reasoning import reasoning_note
 from mockai.engine.reply import ChoicePlan, ReplyRequest
-from mockai.engine.responses_format import count_input_tokens
+from mockai.engine.responses_format import count_input_tokens, responses_conversation
 from mockai.engine.runs import FixedRun, GenerationModel
 from mockai.engine.sealed import seal, sealing_key
 from mockai.engine.structured import SchemaError, check_schema
 from mockai.state.catalog import ModelInfo
 from mockai.state.items import new_item_id, stored_item
-from mockai.state.responses import Phase, StoredRecord
+from mockai.state.responses import QUEUED_SECONDS, RUNNING_SECONDS, Phase, StoredRecord
 
 #: Fields that do not change what the model says: a streamed, stored, background or shorter request says the same.
 _NOT_SAMPLED = frozenset(
@@ -211,17 +212,11 @@ def _plan(
 ) -> tuple[PlannedOutput, dict[str, Any]]:
     """The core's reply to the context, with the reasoning before it and the simulated built-in calls."""
     tools = _tools(body)
-    prompt_tokens = count_input_tokens(context.conversation, model.encoding, _tool_definitions(body))
     window = info.context_window or 128_000
-    if prompt_tokens > window:
-        raise errors.invalid_request(
-            f"Your input exceeds the context window of this model ({window} tokens). Please adjust your input and "
-            "try again.",
-            param="input",
-            code="context_length_exceeded",
-        )
+    context, prompt_tokens = _fitted(context, body, model, window)
     requested = body.get("max_output_tokens")
-    budget = requested if requested is not None else min(window - prompt_tokens, DEFAULT_REPLY_BUDGET)
+    left = window - prompt_tokens
+    budget = min(requested, left) if requested is not None else min(left, DEFAULT_REPLY_BUDGET)
     question = context.conversation.last_user_text()
     builtins = builtin_calls(
         body.get("tools") or (), body.get("tool_choice"), question, has_functions=bool(tools.declared)
@@ -250,6 +245,27 @@ def _plan(
         logprobs=_OUTPUT_LOGPROBS in include,
     )
     return planned, _shell(request, body, info, response_id, context)
+
+
+def _fitted(
+    context: ResponseContext, body: Mapping[str, Any], model: GenerationModel, window: int
+) -> tuple[ResponseContext, int]:
+    """The context and its token count, within the model's window: `truncation: "auto"` drops items from the start
+    of the conversation until the input fits (keeping the last one); `disabled` (the default) refuses the request."""
+    definitions = _tool_definitions(body)
+    tokens = count_input_tokens(context.conversation, model.encoding, definitions)
+    if tokens <= window:
+        return context, tokens
+    if body.get("truncation") == "auto":
+        items = [*context.history, *context.input]
+        instructions = context.conversation.instructions
+        while tokens > window and len(items) > 1:
+            items = items[1:]
+            conversation = responses_conversation(items, instructions=instructions)
+            tokens = count_input_tokens(conversation, model.encoding, definitions)
+        if tokens <= window:
+            return dataclasses.replace(context, conversation=conversation), tokens
+    raise errors.input_exceeds_context_window(window)
 
 
 def _reasoning(body: Mapping[str, Any], info: ModelInfo, question: str, tools: Tools) -> Any:
@@ -316,6 +332,11 @@ def _check_options(body: Mapping[str, Any]) -> None:
             param="stream_options",
             code="invalid_value",
         )
+    choice = body.get("tool_choice")
+    if isinstance(choice, Mapping) and choice.get("type") == "function":
+        declared = {tool.get("name") for tool in body.get("tools") or () if tool.get("type") == "function"}
+        if choice.get("name") not in declared:
+            raise errors.tool_choice_not_in_tools(str(choice.get("name")))
 
 
 def _check_schemas(body: Mapping[str, Any]) -> None:
@@ -459,6 +480,8 @@ def _store(
 ) -> StoredRecord:
     app = services(request)
     final = events[-1]["response"]
+    if background and final["status"] == "completed":
+        final["completed_at"] = int(app.clock.now() + QUEUED_SECONDS + RUNNING_SECONDS)  # when it will be done
     record = StoredRecord(
         id=response_id,
         org=organization(request),
@@ -483,10 +506,25 @@ def _phase(event: Mapping[str, Any]) -> Phase:
 def _stored_at_end(
     request: Request, body: Mapping[str, Any], context: ResponseContext, events: Iterator[dict[str, Any]]
 ) -> Iterator[dict[str, Any]]:
-    """The stream's events; the response is stored once its last event has been built."""
+    """The stream's events; the response is stored once its last event has been built. An error after the stream
+    started (the conversation it belongs to was deleted meanwhile) is the stream's `error` event, as the real API
+    sends it."""
+    number = 0
     for event in events:
+        number = event["sequence_number"]
         if event["type"] in ("response.completed", "response.incomplete"):
-            _keep(request, body, context, event["response"])
+            try:
+                _keep(request, body, context, event["response"])
+            except errors.OpenAIError as exc:
+                found = exc.envelope()["error"]
+                yield {
+                    "type": "error",
+                    "code": found.get("code"),
+                    "message": found["message"],
+                    "param": found.get("param"),
+                    "sequence_number": number,
+                }
+                return
         yield event
 
 

@@ -69,7 +69,7 @@ def scripted_reply(request: Request) -> ScriptedReply | None:
     if reply is None:
         return None
     calls = tuple(_scripted_call(call) for call in reply.tool_calls or () if isinstance(call, Mapping))
-    return ScriptedReply(reply.content, calls, finish_reason=reply.finish_reason)
+    return ScriptedReply(reply.content, calls, reply.refusal, reply.finish_reason)
 
 
 def _scripted_call(call: Mapping[str, Any]) -> ScriptedCall:

@@ -28,6 +28,7 @@ class ContentReply:
     content: str | None
     tool_calls: list[dict[str, Any]] | None = None
     finish_reason: str | None = None
+    refusal: str | None = None  # the model declines, in these words (chat `refusal`, a Responses `refusal` part)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def reply_from_json(raw: Mapping[str, Any]) -> Reply:
     """Build a reply from its `rule.json` form (`kind` chooses the type)."""
     kind = raw.get("kind", "content")
     if kind == "content":
-        return ContentReply(raw.get("content"), raw.get("tool_calls"), raw.get("finish_reason"))
+        return ContentReply(raw.get("content"), raw.get("tool_calls"), raw.get("finish_reason"), raw.get("refusal"))
     if kind == "json":
         return JsonReply(raw.get("body"), int(raw.get("status", 200)), dict(raw.get("headers", {})))
     if kind == "error":
@@ -65,12 +66,13 @@ def reply_from_json(raw: Mapping[str, Any]) -> Reply:
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, ContentReply):
-        return {
+        document = {
             "kind": "content",
             "content": reply.content,
             "tool_calls": reply.tool_calls,
             "finish_reason": reply.finish_reason,
         }
+        return document if reply.refusal is None else {**document, "refusal": reply.refusal}
     if isinstance(reply, JsonReply):
         return {"kind": "json", "status": reply.status, "body": reply.body, "headers": dict(reply.headers)}
     return {"kind": "error", "status": reply.status, "error": dict(reply.error), "headers": dict(reply.headers)}
@@ -81,6 +83,8 @@ def describe_reply(reply: Reply) -> str:
         if reply.tool_calls:
             names = ", ".join(str(call.get("function", call).get("name")) for call in reply.tool_calls)
             return f"tool calls {names}"
+        if reply.refusal is not None and reply.content is None:
+            return f"refusal {reply.refusal!r}"
         return f"content {reply.content!r}"
     if isinstance(reply, JsonReply):
         return f"json (status {reply.status})"

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from tests.conftest import API_KEY
@@ -111,6 +113,34 @@ def test_item_list_input_with_every_part_kind_is_answered(client: Any) -> None:
     assert response.status == "completed"
 
 
+def test_truncation_auto_drops_the_oldest_items_to_fit_the_window(client: Any, http: httpx.Client) -> None:
+    long_turns = [{"role": "user", "content": f"Turn {n}: " + "lorem ipsum dolor " * 400} for n in range(8)]
+    body = {"model": "computer-use-preview", "input": [*long_turns, {"role": "user", "content": "Sum up."}]}
+    refused = http.post("/v1/responses", json=body).json()["error"]
+    assert (refused["param"], refused["code"]) == ("input", "context_length_exceeded")
+    fitted = client.responses.create(**body, truncation="auto", store=False)
+    assert fitted.status in ("completed", "incomplete") and fitted.truncation == "auto"
+    assert 0 < fitted.usage.input_tokens <= 8192
+
+
+def test_reasoning_counts_against_max_output_tokens(client: Any) -> None:
+    thought = client.responses.create(model="o3-mini", input="Why?", reasoning={"effort": "high"}, store=False)
+    reasoning_tokens = thought.usage.output_tokens_details.reasoning_tokens
+    cut = client.responses.create(
+        model="o3-mini", input="Why?", reasoning={"effort": "high"}, max_output_tokens=reasoning_tokens, store=False
+    )
+    assert [item.type for item in cut.output] == ["reasoning"]
+    assert cut.status == "incomplete" and cut.usage.output_tokens == reasoning_tokens
+
+
+def test_a_reset_server_answers_the_same_request_with_the_same_bytes(http: httpx.Client) -> None:
+    body = {"model": "gpt-4o-mini", "input": "Same words?", "temperature": 1.3}
+    http.post("/_mockai/reset").raise_for_status()
+    first = http.post("/v1/responses", json=body).content
+    http.post("/_mockai/reset").raise_for_status()
+    assert http.post("/v1/responses", json=body).content == first
+
+
 # -- streaming --------------------------------------------------------------------------------------------------------
 
 
@@ -143,6 +173,36 @@ def test_a_streamed_function_call_sends_its_arguments_in_deltas(client: Any) -> 
     deltas = "".join(event.delta for event in events if event.type == "response.function_call_arguments.delta")
     done = next(event for event in events if event.type == "response.function_call_arguments.done")
     assert deltas == done.arguments and json.loads(deltas)
+
+
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    question=st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=60),
+    temperature=st.floats(min_value=0, max_value=1.5),
+    max_output_tokens=st.integers(min_value=16, max_value=48),
+)
+def test_deltas_always_join_to_the_plain_response(
+    client: Any, question: str, temperature: float, max_output_tokens: int
+) -> None:
+    request = {"model": "gpt-4o-mini", "input": question, "temperature": temperature, "store": False}
+    plain = client.responses.create(**request, max_output_tokens=max_output_tokens)
+    with client.responses.stream(**request, max_output_tokens=max_output_tokens) as stream:
+        events = list(stream)  # the SDK's get_final_response() wants response.completed; a cut answer is incomplete
+    joined = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    final = events[-1].response
+    assert joined == plain.output_text
+    assert (final.status, final.usage) == (plain.status, plain.usage)
+    assert plain.usage.output_tokens <= max_output_tokens
+
+
+def test_logprobs_come_with_each_delta_when_included(client: Any) -> None:
+    request = {"model": "gpt-4o-mini", "input": "Hello", "top_logprobs": 2, "store": False}
+    with client.responses.stream(**request, include=["message.output_text.logprobs"]) as stream:
+        deltas = [event for event in stream if event.type == "response.output_text.delta"]
+        final = stream.get_final_response()
+    part = final.output[0].content[0]
+    assert len(part.logprobs) == final.usage.output_tokens == sum(len(delta.logprobs) for delta in deltas)
+    assert all(len(entry.top_logprobs) == 2 for entry in part.logprobs)
 
 
 def test_the_raw_stream_names_each_event_and_sends_no_done_marker(http: httpx.Client) -> None:
@@ -186,6 +246,29 @@ def test_a_background_response_runs_on_the_world_clock_and_can_be_cancelled(clie
     assert client.responses.cancel(cancelled.id).status == "cancelled"
     advance(base_url, 5)
     assert client.responses.retrieve(cancelled.id).status == "cancelled"
+
+
+def test_a_background_stream_starts_queued_and_ends_when_the_clock_says(client: Any, base_url: str) -> None:
+    advance(base_url, 0)
+    with client.responses.stream(model="gpt-4o-mini", input="In the background", background=True) as stream:
+        first = next(iter(stream))
+        assert (first.type, first.response.status) == ("response.created", "queued")
+        advance(base_url, 2)
+        rest = list(stream)
+    assert rest[0].type == "response.queued" and rest[-1].type == "response.completed"
+
+
+def test_a_conversation_collects_the_items_of_its_responses(client: Any) -> None:
+    from mockai.api.routes import ENDPOINTS
+
+    if not any(row.path == "/v1/conversations" for row in ENDPOINTS):
+        pytest.skip("the Conversations API is not served on this branch yet")
+    conversation = client.conversations.create()
+    first = client.responses.create(model="gpt-4o-mini", input="Remember 42.", conversation=conversation.id)
+    second = client.responses.create(model="gpt-4o-mini", input="Which number?", conversation=conversation.id)
+    assert second.usage.input_tokens > first.usage.input_tokens
+    items = client.conversations.items.list(conversation.id, order="asc").data
+    assert [item.type for item in items] == ["message"] * 4
 
 
 def test_reasoning_summaries_and_encrypted_content_round_trip_without_storage(client: Any) -> None:
@@ -273,6 +356,10 @@ ERRORS = {
         {"input": [{"type": "item_reference", "id": "msg_never"}]},
         (404, "invalid_request_error", "input", None),
     ),
+    "tool_choice naming an undeclared function": (
+        {"input": "Hi", "tools": [WEATHER], "tool_choice": {"type": "function", "name": "get_time"}},
+        (400, "invalid_request_error", "tool_choice", "invalid_value"),
+    ),
     "background without store": (
         {"input": "Hi", "background": True, "store": False},
         (400, "invalid_request_error", "background", "invalid_value"),
@@ -287,6 +374,11 @@ def test_bad_input_gets_the_real_apis_error(
     answer = http.post("/v1/responses", json={"model": "gpt-4o-mini", **body})
     error = answer.json()["error"]
     assert (answer.status_code, error["type"], error["param"], error["code"]) == expected
+
+
+def test_a_request_without_a_model_is_refused_by_name(http: httpx.Client) -> None:
+    error = http.post("/v1/responses", json={"input": "Hi"}).json()["error"]
+    assert (error["param"], error["code"]) == ("model", "missing_required_parameter")
 
 
 def test_an_unstored_response_cannot_be_continued_or_cancelled(http: httpx.Client) -> None:

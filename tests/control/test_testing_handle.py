@@ -95,7 +95,7 @@ def test_every_fault_builder_compiles_to_a_valid_fault(recorder: RecordingMockAI
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda m: m.chat.reply(), "needs content, tool_calls or both"),
+        (lambda m: m.chat.reply(), "needs content, tool_calls or a refusal"),
         (lambda m: m.chat.reply("x", times=0), "times=0"),
         (lambda m: m.chat.reply_sequence([]), "replies=[] must not be empty"),
         (lambda m: m.embeddings.reply("text"), "does not answer with text"),
