@@ -231,3 +231,26 @@ def test_an_unknown_item_type_is_refused_listing_the_item_types(http: httpx.Clie
     assert error["message"].startswith("Invalid value: 'bogus'. Supported values are: 'message', 'file_search_call'")
     assert "'function_call_output'" in error["message"] and "'item_reference'" in error["message"]
     assert "null" not in error["message"]
+
+
+def test_rules_see_the_conversation_a_response_continues() -> None:
+    from mockai.testing import MockAI
+    from tests.conftest import start_server
+    from tests.response_guard import ResponseGuard
+
+    server = start_server()  # its own server: the rule must not answer other tests' requests
+    guard = ResponseGuard()
+    try:
+        mockai = MockAI(server.base_url, api_key=API_KEY)
+        rule = mockai.responses.reply(
+            "Sunny in Paris, as the tool said.", when=mockai.match(called="get_weather", last_role="tool")
+        )
+        client = guard.openai(server.base_url, api_key=API_KEY)
+        conversation = client.conversations.create(items=[HELLO, CALL, OUTPUT])
+        response = client.responses.create(model="gpt-4o-mini", input=[], conversation=conversation.id)
+        assert response.output_text == "Sunny in Paris, as the tool said." and rule.call_count == 1
+        mockai.close()
+    finally:
+        guard.close()
+        server.stop()
+    guard.assert_clean()
