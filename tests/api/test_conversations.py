@@ -144,6 +144,12 @@ ERRORS = [
     ("POST", "/v1/conversations", {"metadata": {"k": 1}}, 400, "invalid_request_error", "metadata.k",
      "invalid_type"),
     ("POST", "/v1/conversations", {"messages": []}, 400, "invalid_request_error", "messages", "unknown_parameter"),
+    ("POST", "/v1/conversations", {"metadata": {f"k{n}": "v" for n in range(17)}}, 400, "invalid_request_error",
+     "metadata", "object_above_max_size"),
+    ("POST", "/v1/conversations", {"metadata": {"k" * 65: "v"}}, 400, "invalid_request_error", "metadata",
+     "string_above_max_length"),
+    ("POST", "/v1/conversations/{live}", {"metadata": {"k": "v" * 513}}, 400, "invalid_request_error",
+     "metadata.k", "string_above_max_length"),
     ("POST", "/v1/conversations", {"items": [{"type": "item_reference", "id": "msg_unknown"}]}, 404,
      "invalid_request_error", "items[0]", None),
     ("POST", "/v1/conversations/{live}/items", {"items": []}, 400, "invalid_request_error", "items", "empty_array"),
@@ -168,7 +174,8 @@ ERRORS = [
 ERROR_IDS = [
     "unknown-conversation", "deleted-conversation", "update-deleted", "delete-deleted", "list-items-of-deleted",
     "add-items-to-deleted", "unknown-item", "delete-unknown-item", "item-of-deleted", "bad-item-type",
-    "items-not-a-list", "too-many-items", "metadata-not-strings", "unknown-parameter", "unknown-item-reference",
+    "items-not-a-list", "too-many-items", "metadata-not-strings", "unknown-parameter", "metadata-17-pairs",
+    "metadata-key-too-long", "metadata-value-too-long", "unknown-item-reference",
     "no-items-to-add", "items-missing", "duplicate-item-id", "update-without-metadata", "limit-0", "limit-101",
     "limit-not-a-number", "bad-order", "unknown-after-cursor", "bad-include", "wrong-method",
 ]  # fmt: skip
