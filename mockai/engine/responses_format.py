@@ -14,7 +14,7 @@ string or parts (`input_text`, `output_text`, `input_image`, `input_file`, `refu
 >>> [turn.role for turn in conversation.turns()]
 ['system', 'user']
 >>> count_input_tokens(conversation, get_encoding("o200k_base"))
-19
+41
 """
 
 from __future__ import annotations
