@@ -146,6 +146,16 @@ def string_length(param: str, bound: str, limit: int, got: int) -> OpenAIError:
     return _length(param, "string", "a string", bound, limit, got)
 
 
+def too_many_properties(param: str, limit: int, got: int) -> OpenAIError:
+    """An object with more keys than allowed (metadata holds at most 16 pairs)."""
+    return invalid_request(
+        f"Invalid '{param}': too many properties. Expected an object with at most {limit} properties, "
+        f"but got an object with {got} properties instead.",
+        param=param,
+        code="object_above_max_size",
+    )
+
+
 def _length(param: str, kind: str, a_kind: str, bound: str, limit: int, got: int) -> OpenAIError:
     if bound == "below_min" and got == 0:
         return invalid_request(

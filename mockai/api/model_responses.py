@@ -44,6 +44,7 @@ from mockai.engine.runs import FixedRun, GenerationModel
 from mockai.engine.sealed import seal, sealing_key
 from mockai.engine.structured import SchemaError, check_schema
 from mockai.state.catalog import ModelInfo
+from mockai.state.items import new_item_id, stored_item
 from mockai.state.pagination import paginate
 from mockai.state.responses import QUEUED_SECONDS, RUNNING_SECONDS, Phase, StoredRecord
 
@@ -73,9 +74,7 @@ _OUTPUT_LOGPROBS = "message.output_text.logprobs"
 
 
 async def create_response(request: Request, body: dict[str, Any]) -> Response:
-    if body.get("model") is None:  # the spec leaves it optional (for stored prompts, which mockai does not keep)
-        raise errors.missing_parameter("model")
-    info = resolve_model(request, body["model"], "responses", "v1/responses")
+    info = resolve_model(request, _model_of(body), "responses", "v1/responses")
     if body.get("max_output_tokens") is not None:
         check_output_limit(info, {"max_output_tokens": body["max_output_tokens"]})
     _check_options(body)
@@ -154,9 +153,7 @@ async def get_input_token_counts(request: Request, body: dict[str, Any]) -> Resp
 async def compact_conversation(request: Request, body: dict[str, Any]) -> Response:
     """The context with everything but the user's messages sealed into one `compaction` item, which the model reads
     back whole when it is sent as input (`engine/sealed.py`)."""
-    if body.get("model") is None:  # the spec lets it be null; the real API needs one to compact with
-        raise errors.missing_parameter("model")
-    info = resolve_model(request, body["model"], "responses", "v1/responses/compact")
+    info = resolve_model(request, _model_of(body), "responses", "v1/responses/compact")
     context = request_context(request, body)
     model = generation_model(request, info)
     items = [*context.history, *context.input]
@@ -164,7 +161,9 @@ async def compact_conversation(request: Request, body: dict[str, Any]) -> Respon
     sealed = [item for item in items if item.get("role") != "user"]
     tokens = count_input_tokens(context.conversation, model.encoding)
     digest = hashlib.blake2b(json.dumps(items, sort_keys=True).encode(), digest_size=24).hexdigest()
-    output = [*kept]
+    # The user's messages come back as stored items (id, status, content parts), as the compaction schema wants.
+    ids = services(request).ids
+    output = [stored_item(item, item.get("id") or new_item_id(ids, item)) for item in kept]
     if sealed:
         key = sealing_key(services(request).settings.seed)
         output.append({"id": f"cmp_{digest}", "type": "compaction", "encrypted_content": seal(sealed, key)})
@@ -178,6 +177,14 @@ async def compact_conversation(request: Request, body: dict[str, Any]) -> Respon
     created = int(services(request).clock.now())
     compacted = {"id": f"resp_{digest}", "object": "response.compaction", "created_at": created, "output": output}
     return json_response({**compacted, "usage": usage}, model=info.id)
+
+
+def _model_of(body: dict[str, Any]) -> str:
+    """The request's model: the spec leaves it optional (a stored prompt may name one), the real API requires it."""
+    model = body.get("model")
+    if not isinstance(model, str):
+        raise errors.missing_parameter("model")
+    return model
 
 
 # -- planning ---------------------------------------------------------------------------------------------------------

@@ -209,6 +209,8 @@ def usage_arithmetic(exchange: Exchange) -> list[Failure]:
     usage = usage_of(exchange)
     if usage is None:
         return []
+    if "input_tokens" in usage:
+        return _response_usage_arithmetic(exchange, usage)
     prompt, total = _count(usage.get("prompt_tokens")), _count(usage.get("total_tokens"))
     completion = _count(usage.get("completion_tokens", 0))  # embeddings have no completion
     found: list[Failure] = []
@@ -237,14 +239,49 @@ def prompt_token_count(exchange: Exchange, *, expected: Callable[[str, Any, str]
     return [_failure(exchange, "prompt_token_count", title, f"{model}: expected {wanted}, got {got}")]
 
 
+def _response_usage_arithmetic(exchange: Exchange, usage: dict[str, Any]) -> list[Failure]:
+    """The Responses API's usage: total = input + output, cached tokens within the input, reasoning tokens within the
+    output, and the output within `max_output_tokens`."""
+    found: list[Failure] = []
+    given, output, total = (
+        _count(usage.get("input_tokens")),
+        _count(usage.get("output_tokens")),
+        usage.get("total_tokens"),
+    )
+    if given is None or output is None or total != given + output:
+        title = "total_tokens is not input_tokens + output_tokens"
+        found.append(_failure(exchange, "usage_arithmetic", title, f"{given} + {output} != {total}"))
+        return found
+    for details, counted, whole, name in (
+        ("input_tokens_details", "cached_tokens", given, "input_tokens"),
+        ("output_tokens_details", "reasoning_tokens", output, "output_tokens"),
+    ):
+        part = _count((usage.get(details) or {}).get(counted))
+        if part is None or not 0 <= part <= whole:
+            title = f"{details}.{counted} is not a count within {name}"
+            found.append(_failure(exchange, "usage_arithmetic", title, f"{part} of {whole}"))
+    body = exchange.request.body
+    limit = _count(body.get("max_output_tokens")) if isinstance(body, dict) else None
+    if limit is not None and output > limit:
+        title = "output_tokens exceed max_output_tokens"
+        found.append(_failure(exchange, "usage_arithmetic", title, f"{output} output tokens for max {limit}"))
+    return found
+
+
 def usage_of(exchange: Exchange) -> dict[str, Any] | None:
-    """The usage of a plain answer, or of the final chunk of a stream that asked for it."""
+    """The usage of a plain answer, or of the final chunk of a stream that asked for it (for a typed event stream,
+    the usage of the response its terminal event carries)."""
     answer = exchange.response.json()
     if exchange.events:
-        found = [chunk["usage"] for chunk in _chunks(exchange) if isinstance(chunk, dict) and chunk.get("usage")]
+        found = [usage for chunk in _chunks(exchange) if isinstance(chunk, dict) and (usage := _chunk_usage(chunk))]
         answer = {"usage": found[-1]} if found else None
     usage = answer.get("usage") if isinstance(answer, dict) else None
     return usage if isinstance(usage, dict) else None
+
+
+def _chunk_usage(chunk: dict[str, Any]) -> Any:
+    response = chunk.get("response")
+    return chunk.get("usage") or (response.get("usage") if isinstance(response, dict) else None)
 
 
 def _stream_model(exchange: Exchange) -> Any:

@@ -86,6 +86,8 @@ def _constants(node: Any, lookup: Lookup, seen: frozenset[int]) -> tuple[Any, ..
         return (node["const"],)
     if "enum" in node:
         return tuple(node["enum"])
+    if node.get("type") == "null":
+        return (None,)  # `{"type": "item_reference"}` or null: the null branch names one value too
     for keyword in ("anyOf", "oneOf"):
         if keyword in node:
             return _either([_constants(branch, lookup, seen) for branch in node[keyword]])
@@ -146,10 +148,11 @@ def _refusal(found: Routes, instance: Mapping[str, Any], name: str) -> Validatio
     if name not in instance:
         return ValidationError(f"{name!r} is a required property", validator="required", validator_value=[name])
     value = instance[name]
+    named = [known for known in found.known_values if known is not None]  # null means "left out", not a value
     return ValidationError(
-        f"{value!r} is not one of {list(found.known_values)!r}",
+        f"{value!r} is not one of {named!r}",
         validator="enum",
-        validator_value=list(found.known_values),
+        validator_value=named,
         instance=value,
         path=[name],
     )

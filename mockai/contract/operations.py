@@ -32,6 +32,11 @@ class Operation:
     streams: bool = False
     #: Answers with raw bytes (a file's content, audio), which no JSON schema describes.
     binary: bool = False
+    #: Streams typed events (`event: response.created` ..., each with a `sequence_number`, no `[DONE]`) rather than
+    #: chunk objects: the Responses API.
+    events: bool = False
+    #: The answer's schema when the spec documents none (`mockai/...`); by default `openai/<operation>.response`.
+    answer_schema: str | None = None
 
     @property
     def request_schema(self) -> str | None:
@@ -39,11 +44,15 @@ class Operation:
 
     @property
     def response_schema(self) -> str | None:
-        return None if self.binary else f"openai/{self.operation_id}.response"
+        if self.binary:
+            return None
+        return self.answer_schema or f"openai/{self.operation_id}.response"
 
     @property
     def chunk_schema(self) -> str | None:
-        return f"openai/{self.operation_id}.chunk" if self.streams else None
+        if not self.streams:
+            return None
+        return f"openai/{self.operation_id}.{'event' if self.events else 'chunk'}"
 
 
 _ROWS = (
@@ -98,6 +107,26 @@ _ROWS = (
     Operation("listFineTuningEvents", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/events", "fine-tuning"),
     Operation("listFineTuningJobCheckpoints", "GET", "/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints",
               "fine-tuning"),
+    Operation("createResponse", "POST", "/responses", "responses", "json", streams=True, events=True),
+    Operation("getInputTokenCounts", "POST", "/responses/input_tokens", "responses", "json"),
+    Operation("compactConversation", "POST", "/responses/compact", "responses", "json"),
+    Operation("getResponse", "GET", "/responses/{response_id}", "responses"),
+    # The spec documents no body for a deleted response; mockai's schema records the one the real API sends.
+    Operation("deleteResponse", "DELETE", "/responses/{response_id}", "responses", writes=True,
+              answer_schema="mockai/deleteResponse.response"),
+    Operation("cancelResponse", "POST", "/responses/{response_id}/cancel", "responses", writes=True),
+    Operation("listInputItems", "GET", "/responses/{response_id}/input_items", "responses"),
+    Operation("createConversation", "POST", "/conversations", "conversations", "json", writes=True),
+    Operation("getConversation", "GET", "/conversations/{conversation_id}", "conversations"),
+    Operation("updateConversation", "POST", "/conversations/{conversation_id}", "conversations", "json",
+              writes=True),
+    Operation("deleteConversation", "DELETE", "/conversations/{conversation_id}", "conversations", writes=True),
+    Operation("createConversationItems", "POST", "/conversations/{conversation_id}/items", "conversations", "json",
+              writes=True),
+    Operation("listConversationItems", "GET", "/conversations/{conversation_id}/items", "conversations"),
+    Operation("getConversationItem", "GET", "/conversations/{conversation_id}/items/{item_id}", "conversations"),
+    Operation("deleteConversationItem", "DELETE", "/conversations/{conversation_id}/items/{item_id}",
+              "conversations", writes=True),
 )  # fmt: skip
 
 #: Every documented operation by operationId, in the order of the API reference.

@@ -20,7 +20,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
-from mockai.contract import checks, forms, samples, strategies
+from mockai.contract import checks, event_checks, forms, samples, strategies
 from mockai.contract.checks import Exchange, Failure, RecordedRequest, RecordedResponse
 from mockai.contract.operations import Operation, select
 from mockai.contract.prompt_tokens import expected_prompt_tokens
@@ -152,43 +152,53 @@ class _Session:
             tally.result.skipped = _WRITE_REFUSAL
             return tally.finish()
         try:
-            if operation.request_schema is not None:
-                self._probe(operation)
-                self._explore_valid(operation, tally)
-                self._explore_invalid(operation, tally)
-            else:
+            if operation.request_schema is None:
                 self._check_fixed(operation, tally)
+            elif (path := self._filled_path(operation, tally)) is not None:
+                self._probe(operation, path)
+                self._explore_valid(operation, path, tally)
+                self._explore_invalid(operation, path, tally)
         except _NotImplementedHere as reason:
             tally.result.skipped = str(reason)
         return tally.finish()
 
     # -- generated requests ------------------------------------------------------------------------------------
 
-    def _probe(self, operation: Operation) -> None:
-        _raise_if_unrouted(self._send(operation, self._filled(operation.path), {}))
+    def _probe(self, operation: Operation, path: str) -> None:
+        _raise_if_unrouted(self._send(operation, path, {}))
 
-    def _explore_valid(self, operation: Operation, tally: _Tally) -> None:
+    def _explore_valid(self, operation: Operation, path: str, tally: _Tally) -> None:
         for probe in samples.usage_probes(operation.operation_id):
-            self._check_success(operation, self._send(operation, operation.path, probe), tally)
+            plain = self._send(operation, path, probe)
+            self._check_success(operation, plain, tally)
+            if operation.events:
+                self._check_typed_stream(operation, path, probe, plain, tally)
         bodies = strategies.requests(operation.operation_id, registry=self.registry)
 
         def example(drawn: tuple[dict[str, Any], bool]) -> bool:
             body, include_usage = drawn
-            path, body = self._prepared(operation, body)
-            plain = self._send(operation, path, body)
+            # An example that writes into a resource gets a fresh one, so examples never see each other's items.
+            target = (
+                (self._filled_path(operation, tally) or path) if operation.writes and "{" in operation.path else path
+            )
+            target, body = self._prepared(operation, target, body)
+            plain = self._send(operation, target, body)
             broke = self._check_success(operation, plain, tally)
             if operation.streams:
-                broke |= self._check_stream(operation, body, include_usage, plain, tally)
+                if operation.events:
+                    broke |= self._check_typed_stream(operation, target, body, plain, tally)
+                else:
+                    broke |= self._check_stream(operation, target, body, include_usage, plain, tally)
             return broke
 
         self._explore(st.tuples(bodies, st.booleans()), example)
 
-    def _explore_invalid(self, operation: Operation, tally: _Tally) -> None:
+    def _explore_invalid(self, operation: Operation, path: str, tally: _Tally) -> None:
         broken = strategies.invalid_requests(operation.operation_id, registry=self.registry)
 
         def example(invalid: strategies.InvalidRequest) -> bool:
             # The training-file placeholder stays: the schema violation must be refused before any file lookup.
-            exchange = self._send(operation, self._filled(operation.path), invalid.body)
+            exchange = self._send(operation, path, invalid.body)
             broke = tally.record(checks.status_code_conformance(exchange, expected=400))
             found = checks.error_envelope_conformance(exchange, self.registry, expected_param=invalid.param)
             return tally.record(found) or broke
@@ -233,12 +243,18 @@ class _Session:
         return tally.record(checks.prompt_token_count(exchange, expected=expected_prompt_tokens)) or broke
 
     def _check_stream(
-        self, operation: Operation, body: dict[str, Any], include_usage: bool, plain: Exchange, tally: _Tally
+        self,
+        operation: Operation,
+        path: str,
+        body: dict[str, Any],
+        include_usage: bool,
+        plain: Exchange,
+        tally: _Tally,
     ) -> bool:
         streamed_body = {**body, "stream": True}
         if include_usage:
             streamed_body["stream_options"] = {"include_usage": True}
-        streamed = self._send(operation, operation.path, streamed_body, stream=True)
+        streamed = self._send(operation, path, streamed_body, stream=True)
         broke = tally.record(checks.status_code_conformance(streamed, expected="2xx"))
         if streamed.response.status >= 400:
             return broke
@@ -252,6 +268,25 @@ class _Session:
             broke |= tally.record(checks.stream_matches_response(streamed, plain, text_of=_choice_text))
         return broke
 
+    def _check_typed_stream(
+        self, operation: Operation, path: str, body: dict[str, Any], plain: Exchange, tally: _Tally
+    ) -> bool:
+        """The Responses stream of `body`: framing, every event against the event schema, sequence numbers, event
+        order, the deltas joining to the final text, usage, and (mockai only) the same text as the plain answer."""
+        streamed = self._send(operation, path, {**body, "stream": True}, stream=True)
+        broke = tally.record(checks.status_code_conformance(streamed, expected="2xx"))
+        if streamed.response.status >= 400:
+            return broke
+        broke |= tally.record(event_checks.typed_event_framing(streamed))
+        broke |= tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
+        broke |= tally.record(event_checks.sequence_numbers(streamed))
+        broke |= tally.record(event_checks.event_order(streamed))
+        broke |= tally.record(event_checks.streamed_text_joins(streamed))
+        broke |= self._check_usage(streamed, tally)
+        if self.is_mock and plain.response.status < 300:
+            broke |= tally.record(event_checks.stream_matches_response(streamed, plain))
+        return broke
+
     # -- fixed requests (no body) ------------------------------------------------------------------------------
 
     def _check_fixed(self, operation: Operation, tally: _Tally) -> None:
@@ -260,15 +295,10 @@ class _Session:
             self._check_missing_resource(operation, names, tally)
         if operation.operation_id == "deleteModel":
             return  # deleting a real model is destructive: only the refusal for a missing one is checked
-        values = {name: self._resource(name, fresh=operation.writes) for name in names}
-        absent = [name for name, value in values.items() if value is None]
-        if absent:
-            tally.result.skipped = f"no {absent[0]} to use (none listed{'' if self.writes else '; writes are off'})"
+        values = self._path_values(operation, tally)
+        if values is None or not self._ready(operation, values, tally):
             return
-        path = operation.path.format(**values)
-        if not self._ready(operation, values, tally):
-            return
-        exchange = self._send(operation, path, None)
+        exchange = self._send(operation, operation.path.format(**values), None)
         _raise_if_unrouted(exchange)
         self._check_success(operation, exchange, tally)
         if operation.streams and self.writes:
@@ -286,7 +316,34 @@ class _Session:
         tally.record(checks.sse_framing(streamed))
         tally.record(checks.chunk_schema_conformance(streamed, self.registry, operation.chunk_schema or ""))
 
-    def _ready(self, operation: Operation, values: dict[str, str | None], tally: _Tally) -> bool:
+    def _check_missing_resource(self, operation: Operation, names: list[str], tally: _Tally) -> None:
+        path = operation.path.format(**{name: _MISSING_ID for name in names})
+        exchange = self._send(operation, path, None)
+        _raise_if_unrouted(exchange)
+        tally.record(checks.status_code_conformance(exchange, expected=404))
+        tally.record(checks.error_envelope_conformance(exchange, self.registry))
+
+    def _filled_path(self, operation: Operation, tally: _Tally) -> str | None:
+        """The operation's path with real ids in it; None (and the operation skipped) when there are none to use."""
+        values = self._path_values(operation, tally)
+        return None if values is None else operation.path.format(**values)
+
+    def _path_values(self, operation: Operation, tally: _Tally) -> dict[str, str] | None:
+        """Real ids for the operation's path parameters; None (and the operation skipped) when there are none."""
+        names = _path_names(operation.path)
+        if "item_id" in names:
+            # An item is only found through its own conversation, so the two ids are made (or found) together.
+            pair = self._conversation_item(fresh=operation.writes)
+            values = dict(zip(("conversation_id", "item_id"), pair or (None, None), strict=True))
+        else:
+            values = {name: self._resource(name, fresh=operation.writes) for name in names}
+        absent = [name for name, value in values.items() if value is None]
+        if absent:
+            tally.result.skipped = f"no {absent[0]} to use (none listed{'' if self.writes else '; writes are off'})"
+            return None
+        return {name: str(value) for name, value in values.items()}
+
+    def _ready(self, operation: Operation, values: dict[str, str], tally: _Tally) -> bool:
         """Bring a fresh fine-tuning job to the state pausing (running) or resuming (paused) needs. Only mockai's
         clock can be moved; a real job takes minutes to start, and the kit never waits on wall time."""
         if operation.operation_id not in ("pauseFineTuningJob", "resumeFineTuningJob"):
@@ -306,12 +363,17 @@ class _Session:
     def _advance(self, seconds: float) -> None:
         self.http.post(f"{_root(str(self.http.base_url))}/_mockai/clock/advance", json={"seconds": seconds})
 
-    def _check_missing_resource(self, operation: Operation, names: list[str], tally: _Tally) -> None:
-        path = operation.path.format(**{name: _MISSING_ID for name in names})
-        exchange = self._send(operation, path, None)
-        _raise_if_unrouted(exchange)
-        tally.record(checks.status_code_conformance(exchange, expected=404))
-        tally.record(checks.error_envelope_conformance(exchange, self.registry))
+    def _conversation_item(self, *, fresh: bool) -> tuple[str, str] | None:
+        """A conversation holding one item, and that item's id (made: conversations cannot be listed)."""
+        conversation = self._resource("conversation_id", fresh=fresh)
+        if conversation is None:
+            return None
+        answer = self.http.get(f"/conversations/{conversation}/items")
+        try:
+            first = answer.json()["data"][0]["id"] if answer.status_code < 300 else None
+        except (ValueError, KeyError, TypeError, IndexError):
+            first = None
+        return (conversation, str(first)) if first is not None else None
 
     def _resource(self, name: str, *, fresh: bool) -> str | None:
         """An id for path parameter `name`: made for the purpose when writing is allowed, else the first listed."""
@@ -338,6 +400,11 @@ class _Session:
             return self._new_upload(size=len(_UPLOAD_PART))
         if name == "batch_id":
             return self._created("/batches", self._batch_request())
+        if name == "response_id":
+            # In the background, so the one made for `cancelResponse` can be cancelled (a stored response either way).
+            return self._created("/responses", {"model": "gpt-4o-mini", "input": "Hello", "background": True})
+        if name == "conversation_id":
+            return self._created("/conversations", {"items": [{"role": "user", "content": "Hello"}]})
         return None
 
     def _first_listed(self, name: str) -> str | None:
@@ -351,7 +418,7 @@ class _Session:
             "batch_id": "/batches",
         }.get(name)
         if listing is None:
-            return None  # uploads cannot be listed
+            return None  # conversations and uploads have no list operation: only a run that may write checks them
         answer = self.http.get(listing)
         try:
             data = answer.json()["data"]
@@ -389,23 +456,39 @@ class _Session:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def _prepared(self, operation: Operation, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _prepared(self, operation: Operation, path: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The path and body to send: placeholders the schema cannot know swapped for real values (an uploaded
-        training or batch file, an upload's part), and path parameters filled."""
+        training or batch file, an upload's part, items a conversation can store)."""
         if operation.operation_id in ("createFineTune", "createFineTuningJob"):
             legacy = operation.operation_id == "createFineTune"
-            return operation.path, {**body, "training_file": self._upload(chat=not legacy) or "file-upload-failed"}
+            return path, {**body, "training_file": self._upload(chat=not legacy) or "file-upload-failed"}
         if operation.operation_id == "createBatch":
-            return operation.path, {**body, "input_file_id": self._batch_request()["input_file_id"]}
+            return path, {**body, "input_file_id": self._batch_request()["input_file_id"]}
         if operation.operation_id == "completeUpload":
             upload, part = self._upload_with_part()
             return operation.path.format(upload_id=upload), {**body, "part_ids": [part]}
-        return self._filled(operation.path), body
+        if operation.family == "conversations" and isinstance(body.get("items"), list):
+            return path, {**body, "items": self._storable_items(body["items"])}
+        return path, body
 
-    def _filled(self, path: str) -> str:
-        """`path` with each parameter set to a resource of the session (made once, or the first listed)."""
-        names = _path_names(path)
-        return path.format(**{name: self._resource(name, fresh=False) or _MISSING_ID for name in names})
+    def _storable_items(self, items: list[Any]) -> list[Any]:
+        """Items a conversation can store, which the schema cannot say: ids unique within the request, and item
+        references naming an item that exists (one reference per request, to one item this run made)."""
+        storable: list[Any] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and _is_item_reference(item):
+                known = self._conversation_item(fresh=False)
+                if known is not None and known[1] in seen:
+                    continue
+                item = {**item, "id": known[1]} if known is not None else item
+            given = item.get("id") if isinstance(item, dict) else None
+            if isinstance(given, str) and given:
+                if given in seen:
+                    item = {**item, "id": f"{given}-{index}"}
+                seen.add(str(item["id"]))
+            storable.append(item)
+        return storable
 
     # -- HTTP --------------------------------------------------------------------------------------------------
 
@@ -443,6 +526,11 @@ def _raise_if_unrouted(exchange: Exchange) -> None:
     message = body.get("error", {}).get("message", "") if isinstance(body, dict) else ""
     if not isinstance(message, str) or not message or message.startswith("Invalid URL"):
         raise _NotImplementedHere("not implemented: 404")
+
+
+def _is_item_reference(item: dict[str, Any]) -> bool:
+    # `{"id": "msg_..."}` is a reference too: its `type` may be left out, and only a message has a `role`.
+    return item.get("type") == "item_reference" or (item.get("type") is None and "role" not in item)
 
 
 def _path_names(path: str) -> list[str]:

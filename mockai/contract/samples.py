@@ -94,6 +94,8 @@ _USAGE_PROBES: dict[str, list[dict[str, object]]] = {
         {"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 1, "n": 2},
     ],
     "createCompletion": [{"model": "gpt-3.5-turbo-instruct", "prompt": "Say this is a test", "max_tokens": 1}],
+    # Long enough to stream several text deltas, so the event checks see a real join.
+    "createResponse": [{"model": "gpt-4o-mini", "input": "Tell me a three sentence bedtime story about a unicorn."}],
 }
 
 

@@ -39,6 +39,7 @@ DEFAULT_MODELS: dict[str, tuple[str, ...]] = {
     "moderations": ("omni-moderation-latest", "text-moderation-latest"),
     "fine-tuning": ("gpt-3.5-turbo", "gpt-4o-mini"),
     "fine-tunes": ("curie", "davinci"),
+    "responses": ("gpt-4o-mini", "gpt-4.1-mini"),
 }
 
 _TEXT: Schema = {"type": "string", "maxLength": 60}
@@ -79,6 +80,33 @@ _SAMPLING: Schema = {
     "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
     "user": _SHORT_TEXT,
 }
+
+# Responses input: a string, or a few plain messages (items that continue stored state, call tools or need files
+# are left to the API tests: a contract run cannot know which ids exist).
+_RESPONSE_INPUT: Schema = {
+    "anyOf": [
+        _TEXT,
+        {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "properties": {"role": {"enum": ["user", "assistant", "system", "developer"]}, "content": _TEXT},
+                "required": ["role", "content"],
+                "additionalProperties": False,
+            },
+        },
+    ]
+}
+_METADATA: Schema = {
+    "type": "object",
+    "maxProperties": 3,
+    "propertyNames": {"pattern": "^[a-z_]{1,16}$"},
+    "additionalProperties": _TEXT,
+}
+# Conversation items: any input item the spec allows, a few at a time.
+_CONVERSATION_ITEMS: Schema = {"type": "array", "items": {"$ref": "components.json#/$defs/InputItem"}, "maxItems": 4}
 
 #: What each operation's generated requests keep of its schema: a property listed here replaces the schema's own
 #: (always narrower), `required` adds required names, and every property not listed is never generated.
@@ -223,6 +251,30 @@ OVERLAYS: dict[str, Schema] = {
             "suffix": {"type": "string", "pattern": "^[a-z]{1,10}$"},
         }
     },
+    "createResponse": {
+        "properties": {
+            "input": _RESPONSE_INPUT,
+            "instructions": {"type": ["string", "null"], "maxLength": 60},
+            # The real API's floor is 16 output tokens.
+            "max_output_tokens": {"type": "integer", "minimum": 16, "maximum": 48},
+            "temperature": _SAMPLING["temperature"],
+            "top_p": _SAMPLING["top_p"],
+            "store": {"type": "boolean"},
+            "metadata": _METADATA,
+            "truncation": {"enum": ["auto", "disabled"]},
+        },
+        "required": ["model", "input"],
+    },
+    "getInputTokenCounts": {
+        "properties": {"input": _RESPONSE_INPUT, "instructions": {"type": "string", "maxLength": 60}},
+        "required": ["model", "input"],
+    },
+    "compactConversation": {
+        "properties": {"input": _RESPONSE_INPUT, "instructions": {"type": "string", "maxLength": 60}},
+        "required": ["model", "input"],
+    },
+    "createConversation": {"properties": {"items": _CONVERSATION_ITEMS, "metadata": _METADATA}},
+    "updateConversation": {"properties": {"metadata": _METADATA}},
 }
 
 

@@ -125,6 +125,8 @@ def to_openai_error(problem: ValidationError) -> errors.OpenAIError:
     if keyword in ("minLength", "maxLength"):
         bound = "below_min" if keyword == "minLength" else "above_max"
         return errors.string_length(param, bound, int(value), len(instance))
+    if keyword == "maxProperties":
+        return errors.too_many_properties(param, int(value), len(instance))
     if keyword == "pattern":
         return errors.pattern_mismatch(param, str(value))
     if keyword in ("anyOf", "oneOf") and _all_type_mismatches(problem):
@@ -144,6 +146,12 @@ def _most_relevant(problems: list[ValidationError]) -> ValidationError:
     from jsonschema.exceptions import best_match  # loaded by the validation that found the problems
 
     chosen: ValidationError = best_match(problems)
+    if chosen.validator in ("anyOf", "oneOf"):
+        # A union whose every branch but one refused the value's type (metadata: an object or null): the one branch
+        # that took the value explains what is wrong with it. best_match stops here when the branches tie.
+        fitting = [errors for errors in _by_branch(chosen).values() if not any(map(_type_mismatch, errors))]
+        if len(fitting) == 1:
+            return _most_relevant(fitting[0])
     # best_match descends into anyOf/oneOf branches; when every branch failed on type alone, the parent error
     # ("expected a string or an array") explains the problem better than one arbitrary branch's complaint.
     parent: Any = chosen.parent

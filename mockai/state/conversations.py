@@ -18,7 +18,7 @@ from typing import Any, Literal
 from mockai import errors
 from mockai.state.clock import Clock
 from mockai.state.ids import IdFactory
-from mockai.state.items import new_item_id, stored_item
+from mockai.state.items import item_type, new_item_id, stored_item
 from mockai.state.store import Store
 
 _SCHEMA = """
@@ -213,8 +213,10 @@ class Conversations:
         *,
         param: str,
     ) -> list[dict[str, Any]]:
-        stored = [self._resolve(tx, org, item, f"{param}[{index}]") for index, item in enumerate(items)]
-        for index, item in enumerate(stored):
+        # A compaction trigger asks the Responses API to compact its context; it is an instruction, not an item.
+        kept = [(index, item) for index, item in enumerate(items) if item_type(item) != "compaction_trigger"]
+        stored = [self._resolve(tx, org, item, f"{param}[{index}]") for index, item in kept]
+        for (index, _), item in zip(kept, stored, strict=True):
             try:
                 tx.execute(
                     "INSERT INTO conversation_items (conversation_id, id, doc) VALUES (?, ?, ?)",
@@ -227,9 +229,9 @@ class Conversations:
     def _resolve(self, tx: sqlite3.Connection, org: str, item: Mapping[str, Any], param: str) -> dict[str, Any]:
         """The stored shape of `item`; an `item_reference` becomes a copy of the item it names, which must be one of
         this organization's conversation items."""
-        if item.get("type") != "item_reference":
+        if item_type(item) != "item_reference":
             given = item.get("id")
-            return stored_item(item, given if isinstance(given, str) else new_item_id(self._ids, item))
+            return stored_item(item, given if isinstance(given, str) and given else new_item_id(self._ids, item))
         row = tx.execute(
             "SELECT i.doc FROM conversation_items i JOIN conversations c ON c.id = i.conversation_id"
             " WHERE i.id = ? AND c.org = ? ORDER BY i.seq LIMIT 1",

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from mockai.cli import main
 from mockai.contract.report import ContractReport
 from mockai.contract.runner import run_contract
-from tests.contract.broken_server import ACCEPTS_INVALID, MISSING_FIELD, PLANTED, broken_server
+from tests.contract.broken_server import ACCEPTS_INVALID, MISSING_FIELD, PLANTED, RESPONSE_DEFECTS, broken_server
 
 FAMILIES = "models,chat,completions,embeddings,files,fine-tuning"
 
@@ -134,3 +134,27 @@ def test_usage_that_does_not_add_up_is_reported(variant: str, failure: str) -> N
     assert f"createChatCompletion · usage_arithmetic · {failure}" in result.output or (
         f"createChatCompletion · prompt_token_count · {failure}" in result.output
     )
+
+
+#: The checks of a Responses stream and its usage: a conforming server fails none of them.
+EVENT_CHECKS = {"typed_event_framing", "chunk_schema_conformance", "sequence_numbers", "event_order",
+                "streamed_text_joins", "usage_arithmetic", "response_schema_conformance"}  # fmt: skip
+
+
+def _create_response_result(variant: str) -> Any:
+    with broken_server(variant) as base_url:
+        report = run_contract(base_url, endpoints="responses", max_examples=2, seed=0)
+    return next(result for result in report.results if result.operation_id == "createResponse")
+
+
+def test_a_conforming_responses_stream_passes_every_event_check() -> None:
+    result = _create_response_result("responses")
+    # per streamed request: status, framing, event schema, sequence, order, join, usage
+    assert result.checks_run >= 3 * 7
+    assert [failure.key for failure in result.failures if failure.check in EVENT_CHECKS] == []
+
+
+@pytest.mark.parametrize("defect", sorted(RESPONSE_DEFECTS))
+def test_each_responses_stream_defect_is_reported(defect: str) -> None:
+    result = _create_response_result(f"responses-{defect}")
+    assert RESPONSE_DEFECTS[defect] in {failure.key for failure in result.failures}

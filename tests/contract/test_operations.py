@@ -16,13 +16,7 @@ def test_every_documented_operation_is_a_row_of_the_endpoint_table(operation: ob
 
 
 def test_the_contract_covers_every_openai_row_of_the_endpoint_table() -> None:
-    # The Responses checks of `mockai contract` (event order, sequence numbers, the text join) come with issue 13's
-    # contract work; until then its rows are served and tested (tests/api/test_responses.py) but not contract-run.
-    documented = {
-        row.operation_id
-        for row in ENDPOINTS
-        if row.path.startswith("/v1/") and row.auth == "openai" and row.tag != "responses"
-    }
+    documented = {row.operation_id for row in ENDPOINTS if row.path.startswith("/v1/") and row.auth == "openai"}
     # Engine-routed twins are the legacy SDK's spelling of documented operations, checked through those.
     assert all(name.startswith("createEngine") for name in documented - set(OPERATIONS))
 

@@ -162,3 +162,9 @@ def test_conversations_survive_reopening_a_data_dir(tmp_path: Path) -> None:
         assert [item["call_id"] for item in again.items(ORG, created["id"])] == ["call_1"]
     finally:
         reopened.close()
+
+
+def test_a_compaction_trigger_adds_no_item_and_an_empty_id_gets_a_fresh_one(conversations: Conversations) -> None:
+    conversation = conversations.create(ORG)["id"]
+    added = conversations.append(ORG, conversation, [{"type": "compaction_trigger"}, {**OUTPUT, "id": ""}])
+    assert [item["type"] for item in added] == ["function_call_output"] and added[0]["id"].startswith("fco_")
