@@ -103,6 +103,56 @@ def test_an_sdk_agent_loop_walks_a_two_tool_scenario_to_its_final_answer(mock: M
     assert [message["role"] for message in third_request] == ["user", "assistant", "tool", "assistant", "tool"]
 
 
+RESPONSES_TOOLS = [
+    {"type": "function", "name": tool["function"]["name"], "parameters": tool["function"]["parameters"], "strict": True}
+    for tool in TOOLS
+]
+
+
+def run_responses_agent(client: Any, question: str, *, chained: bool, turns: int = 6) -> str:
+    """The same agent on the Responses API: either chained by `previous_response_id` (only the new items are sent)
+    or resending the whole conversation each time (as openai-agents does by default)."""
+    conversation: list[Any] = [{"role": "user", "content": question}]
+    previous: str | None = None
+    pending: list[Any] = list(conversation)
+    for _ in range(turns):
+        options: dict[str, Any] = {"previous_response_id": previous} if chained and previous else {}
+        response = client.responses.create(
+            model="gpt-4o-mini", input=pending if chained else conversation, tools=RESPONSES_TOOLS, **options
+        )
+        calls = [item for item in response.output if item.type == "function_call"]
+        if not calls:
+            return str(response.output_text)
+        results = [
+            {
+                "type": "function_call_output",
+                "call_id": call.call_id,
+                "output": IMPLEMENTATIONS[call.name](**json.loads(call.arguments)),
+            }
+            for call in calls
+        ]
+        conversation += [*(call.model_dump(exclude_none=True) for call in calls), *results]
+        previous, pending = response.id, results
+    raise AssertionError(f"the agent did not answer within {turns} model calls")
+
+
+@pytest.mark.parametrize("chained", [True, False], ids=["chained by previous_response_id", "whole input resent"])
+def test_a_responses_agent_loop_walks_the_same_scenario_to_its_final_answer(
+    mock: MockAI, client: Any, chained: bool
+) -> None:
+    scenario = weather_scenario(mock)
+    answer = run_responses_agent(client, "What's the weather in Paris right now?", chained=chained)
+    assert answer == "It is sunny in Paris, and the local time is on its way."
+    assert scenario.finished and mock.unreached_steps() == []
+    served = mock.requests.filter(scenario="weather")
+    assert [entry.scenario["step"] for entry in served] == [1, 2, 3]
+    assert all(entry.path == "/v1/responses" for entry in served)
+    second_call = next(item for item in served[1].response["output"] if item["type"] == "function_call")
+    assert second_call["name"] == "get_time"
+    jsonschema.validate(json.loads(second_call["arguments"]), CLOCK)
+    assert ("previous_response_id" in served[2].json) is chained
+
+
 def test_a_streamed_agent_gets_the_scenario_as_stream_chunks(mock: MockAI, client: Any) -> None:
     mock.scenario("stream").user_says("weather").call("get_weather", {"city": "Oslo", "unit": "celsius"})
     stream = client.chat.completions.create(
