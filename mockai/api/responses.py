@@ -20,7 +20,7 @@ def dump_json(data: object) -> bytes:
     cost, except in a few cases that go the `json` way instead (`_json_spelling`), so the bytes never depend on which
     serialiser ran.
 
-    A string UTF-8 cannot carry (a lone surrogate) is written as its `\\uXXXX` escape rather than failing the
+    A string UTF-8 cannot carry (a lone surrogate) is written as its `\\ud800`-style escape rather than failing the
     response: the strict reader keeps them out of requests, and this keeps any other source from costing a 500.
 
     >>> dump_json({"a": "\\ud800é"})
