@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.api.responses import dump_json
@@ -42,7 +43,6 @@ def batch_server() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def client(batch_server: ServerThread, response_guard: ResponseGuard) -> Any:
-    pytest.importorskip("openai")
     return response_guard.openai(batch_server.base_url, api_key=API_KEY, organization=ORG)
 
 
@@ -148,7 +148,6 @@ def test_a_file_with_bad_lines_fails_validation_naming_each_line(client: Any, ht
 
 
 def test_a_cancelled_batch_runs_nothing(client: Any, http: httpx.Client) -> None:
-    openai = pytest.importorskip("openai")
     batch = submit(client, chat_lines())
     cancelling = client.batches.cancel(batch.id)
     assert (cancelling.status, cancelling.cancelling_at) == ("cancelling", batch.created_at)
@@ -212,7 +211,6 @@ def test_create_is_validated(
 
 
 def test_unknown_batches_are_404(client: Any) -> None:
-    openai = pytest.importorskip("openai")
     for call in (client.batches.retrieve, client.batches.cancel):
         with pytest.raises(openai.NotFoundError, match="No batch found with id 'batch_nope'"):
             call("batch_nope")

@@ -48,7 +48,6 @@ def test_a_file_with_an_expiry_is_gone_once_world_time_passes_it(
     assert client.files.retrieve(created.id).expires_at == created.expires_at
     http.post("/_mockai/clock/advance", json={"seconds": 1})
     assert [f.id for f in client.files.list()] == [kept.id]
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.NotFoundError, match=f"No such File object: {created.id}"):
         client.files.retrieve(created.id)
 

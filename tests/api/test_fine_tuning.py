@@ -237,7 +237,6 @@ def test_a_paused_job_makes_no_progress_until_resumed(
 def test_the_transitions_table_refuses_the_rest(
     ft_server: ServerThread, client: Any, setup: str, action: str, code: str
 ) -> None:
-    openai = pytest.importorskip("openai")
     if setup == "running":
         job = _running_job(ft_server, client)
     else:
@@ -261,7 +260,6 @@ def test_a_paused_job_can_be_cancelled(ft_server: ServerThread, client: Any, res
 
 
 def test_pausing_an_unknown_job_is_404(client: Any) -> None:
-    openai = pytest.importorskip("openai")
     with pytest.raises(openai.NotFoundError, match="No such fine-tuning job: ftjob-nope"):
         client.fine_tuning.jobs.pause("ftjob-nope")
 

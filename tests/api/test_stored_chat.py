@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.server import ServerThread
@@ -22,7 +23,6 @@ WEATHER_TOOL = {
 
 
 def sdk(server: ServerThread, guard: ResponseGuard, org: str, *, strict: bool = True) -> Any:
-    pytest.importorskip("openai")
     return guard.openai(server.base_url, api_key=API_KEY, organization=org, _strict_response_validation=strict)
 
 
@@ -49,7 +49,6 @@ def test_a_stored_completion_is_retrieved_as_it_was_sent(server: ServerThread, r
 
 
 def test_a_completion_not_stored_is_not_found(server: ServerThread, response_guard: ResponseGuard) -> None:
-    openai = pytest.importorskip("openai")
     client = sdk(server, response_guard, "org-store-none")
     created = ask(client, "Hello!")
     with pytest.raises(openai.NotFoundError) as missing:
@@ -110,7 +109,6 @@ def test_lists_filter_by_model_and_metadata_and_page_oldest_first(
 def test_metadata_is_replaced_and_a_deleted_completion_is_gone(
     server: ServerThread, response_guard: ResponseGuard
 ) -> None:
-    openai = pytest.importorskip("openai")
     client = sdk(server, response_guard, "org-store-update")
     created = ask(client, "Hello!", store=True, metadata={"old": "1"})
     updated = client.chat.completions.update(created.id, metadata={"new": "2"})
@@ -146,7 +144,6 @@ def test_messages_are_the_request_s_input_paged_in_order(server: ServerThread, r
 
 
 def test_other_organizations_cannot_see_stored_completions(server: ServerThread, response_guard: ResponseGuard) -> None:
-    openai = pytest.importorskip("openai")
     created = ask(sdk(server, response_guard, "org-store-owner"), "Hello!", store=True)
     other = sdk(server, response_guard, "org-store-stranger")
     assert list(other.chat.completions.list()) == []

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from mockai.server import ServerThread
@@ -26,7 +27,6 @@ def uploads_server() -> Iterator[ServerThread]:
 
 @pytest.fixture
 def client(uploads_server: ServerThread, response_guard: ResponseGuard) -> Any:
-    pytest.importorskip("openai")
     return response_guard.openai(uploads_server.base_url, api_key=API_KEY, organization="org-uploads")
 
 
@@ -86,7 +86,6 @@ def test_a_bad_training_file_made_by_upload_ends_in_error(client: Any, http: htt
 
 
 def test_a_cancelled_upload_takes_no_more_parts(client: Any) -> None:
-    openai = pytest.importorskip("openai")
     upload = client.uploads.create(bytes=3, filename="a.txt", mime_type="text/plain", purpose="assistants")
     assert client.uploads.cancel(upload.id).status == "cancelled"
     with pytest.raises(openai.BadRequestError, match="only a pending Upload can be changed"):
@@ -94,7 +93,6 @@ def test_a_cancelled_upload_takes_no_more_parts(client: Any) -> None:
 
 
 def test_an_upload_expires_an_hour_after_creation(client: Any, http: httpx.Client) -> None:
-    openai = pytest.importorskip("openai")
     upload = client.uploads.create(bytes=3, filename="a.txt", mime_type="text/plain", purpose="assistants")
     part = client.uploads.parts.create(upload.id, data=b"abc")
     advance(http, 3600)

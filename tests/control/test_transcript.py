@@ -7,9 +7,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pydantic
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openai.types import responses
 
 from mockai.control.transcript import (
     StoredResponse,
@@ -60,8 +62,6 @@ EXPECTED = (
 
 @functools.cache
 def _input_items() -> Any:
-    pydantic = pytest.importorskip("pydantic")
-    responses = pytest.importorskip("openai.types.responses")
     return pydantic.TypeAdapter(responses.ResponseInputParam)
 
 
