@@ -33,6 +33,7 @@ from mockai.engine.fit_cache import cached, inputs_digest
 __all__ = [
     "ENCODING_NAMES",
     "EncodingIntegrityError",
+    "OfflineEncoding",
     "get_encoding",
     "load_ranks",
     "package_data",
@@ -235,6 +236,24 @@ def tiktoken_text(name: str) -> bytes:
     return serialise_ranks(load_ranks(name))  # load_ranks verifies the serialised form
 
 
+class OfflineEncoding(tiktoken.Encoding):
+    """A tiktoken encoding built from verified shipped ranks, which pickles as its name (see `get_encoding`).
+
+    tiktoken's `Encoding` keeps its Python rank table only to pickle itself whole: encoding and decoding use the copy
+    inside its Rust core. That table is 27 MiB of bytes objects for o200k_base, so an offline encoding, which is
+    pickled by name and rebuilt offline through `get_encoding`, lets it go once the core is built.
+    """
+
+    def __init__(self, name: str, mergeable_ranks: dict[bytes, int]) -> None:
+        super().__init__(
+            name, pat_str=PAT_STRS[name], mergeable_ranks=mergeable_ranks, special_tokens=SPECIAL_TOKENS[name]
+        )
+        self._mergeable_ranks = {}  # tiktoken reads it in `__getstate__` only, which `__reduce__` replaces
+
+    def __reduce__(self) -> tuple[Callable[[str], tiktoken.Encoding], tuple[str]]:
+        return get_encoding, (self.name,)
+
+
 class _EncodingCache:
     """Builds each encoding once, on first use: o200k_base alone costs ~70 MiB, so none is eager."""
 
@@ -250,12 +269,7 @@ class _EncodingCache:
         with self._lock:
             found = self._built.get(name)
             if found is None:
-                found = tiktoken.Encoding(
-                    name=name,
-                    pat_str=PAT_STRS[name],
-                    mergeable_ranks=_verified_ranks(name, cache_dir),
-                    special_tokens=SPECIAL_TOKENS[name],
-                )
+                found = OfflineEncoding(name, _verified_ranks(name, cache_dir))
                 self._built[name] = found
             return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import socket
 import subprocess
 import sys
@@ -50,6 +51,17 @@ def test_unknown_encoding_is_a_key_error() -> None:
 
 def test_get_encoding_returns_the_cached_object() -> None:
     assert get_encoding("cl100k_base") is get_encoding("cl100k_base")
+
+
+@pytest.mark.parametrize("name", ["p50k_base", "cl100k_base"])
+def test_an_encoding_pickles_as_its_name_and_comes_back_offline(name: str) -> None:
+    # A multiprocessing worker or a cached model receives the encoding itself, not a copy of its rank table (and
+    # not tiktoken's downloading registry): the pickle is its name, loaded through `get_encoding`.
+    encoding = get_encoding(name)
+    pickled = pickle.dumps(encoding)
+    assert len(pickled) < 200
+    assert pickle.loads(pickled) is encoding
+    assert pickle.loads(pickled).encode("Say this is a test") == encoding.encode("Say this is a test")
 
 
 def test_two_threads_asking_at_once_build_once(monkeypatch: pytest.MonkeyPatch) -> None:
