@@ -33,3 +33,16 @@ def test_serving_does_not_import_pyav_until_speech_asks_for_it() -> None:
     probe = "import sys, mockai.cli, mockai.api.app, mockai.api.routes; print('av' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_built_server_imports_a_family_s_handlers_only_when_they_answer() -> None:
+    # The endpoint table names its handlers; importing every family's module (and the engine and state code behind
+    # it) was a third of the start-up of a server that may only ever answer chat completions.
+    probe = (
+        "import sys; from mockai.api.app import build_app; from mockai.settings import Settings; "
+        "build_app(Settings()); "
+        "print(sorted(name for name in ('mockai.api.chat', 'mockai.api.speech', 'mockai.api.fine_tuning', "
+        "'mockai.api.model_responses', 'mockai.api.images') if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

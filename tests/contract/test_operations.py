@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
-from mockai.api.routes import ENDPOINTS
+from mockai.api.endpoint import Endpoint
+from mockai.api.routes import ALL_ENDPOINTS, ENDPOINTS, LazyHandler
 from mockai.contract.operations import FAMILIES, OPERATIONS, select
 
 
@@ -40,3 +43,10 @@ def test_families_select_their_operations_in_reference_order() -> None:
 def test_an_unknown_family_is_named_in_the_error() -> None:
     with pytest.raises(ValueError, match=r"unknown endpoint families \['chats'\]; choose from models, "):
         select("chats")
+
+
+@pytest.mark.parametrize("endpoint", ALL_ENDPOINTS, ids=lambda endpoint: f"{endpoint.method} {endpoint.path}")
+def test_every_row_names_a_handler_that_exists(endpoint: Endpoint) -> None:
+    # Handlers are imported on their first request: a misspelt name would otherwise first fail as a user's 500.
+    found = endpoint.handler.resolve() if isinstance(endpoint.handler, LazyHandler) else endpoint.handler
+    assert inspect.iscoroutinefunction(found)
