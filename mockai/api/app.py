@@ -24,6 +24,7 @@ from mockai.api.middleware import JournalMiddleware, RequestContextMiddleware
 from mockai.api.responses import error_response, json_response
 from mockai.api.routes import ALL_ENDPOINTS
 from mockai.api.services import Services, build_services
+from mockai.api.warmup import start_warming
 from mockai.contract.registry import SchemaRegistry, default_registry
 from mockai.dialogue import errors as dialogue_errors
 from mockai.settings import Settings
@@ -52,6 +53,7 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.warm_up = start_warming(ALL_ENDPOINTS, registry)
         if on_ready is not None:
             on_ready()
         try:

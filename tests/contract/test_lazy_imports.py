@@ -46,3 +46,26 @@ def test_a_built_server_imports_a_family_s_handlers_only_when_they_answer() -> N
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_started_server_warms_the_text_families_before_their_first_request() -> None:
+    # Nothing is asked of the server: its start-up's warm-up thread alone imports the chat, completions and
+    # Responses handlers and jsonschema, so the first such request after a start does not pay for them.
+    probe = """
+import asyncio, sys
+from mockai.api.app import build_app
+from mockai.settings import Settings
+
+app = build_app(Settings())
+
+async def start_and_wait() -> None:
+    async with app.router.lifespan_context(app):
+        app.state.warm_up.join(timeout=60)
+
+asyncio.run(start_and_wait())
+names = ("jsonschema", "mockai.api.chat", "mockai.api.completions", "mockai.api.model_responses", "mockai.api.speech")
+print(sorted(name for name in names if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    expected = ["jsonschema", "mockai.api.chat", "mockai.api.completions", "mockai.api.model_responses"]
+    assert result.stdout.strip() == str(expected)
