@@ -25,10 +25,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 if TYPE_CHECKING:
-    import httpx
-
     from mockai.server import ServerThread
-    from mockai.testing import MockAI, RunningServer
+    from mockai.testing import AdminConnection, MockAI, RunningServer
 
 MARKER = "mockai"
 DEFAULT_API_KEY = "sk-mockai-test"
@@ -115,22 +113,22 @@ def _unset(name: str) -> None:
 class _ServerPool:
     """Session servers keyed by seed: the default one starts on first use, others only if a marker asks.
 
-    It also keeps the one HTTP client every test's `MockAI` handle talks to the admin API through: a client per
-    test would reload the CA bundle each time, which costs more than the rest of the fixture together.
+    It also keeps one admin connection per server for every test's `MockAI` handle: a handle opening its own would
+    pay a TCP handshake (and the server an accept) on each test.
     """
 
     def __init__(self, config: pytest.Config) -> None:
         self._servers: dict[int, ServerThread] = {}
         self._config = config
-        self._admin_client: httpx.Client | None = None
+        self._admin_connections: dict[str, AdminConnection] = {}
 
-    @property
-    def admin_client(self) -> httpx.Client:
-        if self._admin_client is None:
-            import httpx
+    def admin_connection(self, base_url: str) -> AdminConnection:
+        from mockai.testing import AdminConnection
 
-            self._admin_client = httpx.Client(trust_env=False)  # loopback only: no proxy may reroute it
-        return self._admin_client
+        found = self._admin_connections.get(base_url)
+        if found is None:
+            found = self._admin_connections[base_url] = AdminConnection(base_url)
+        return found
 
     def get(self, seed: int) -> RunningServer:
         from mockai._paths import default_cache_dir
@@ -159,10 +157,10 @@ class _ServerPool:
         return RunningServer(server.base_url, DEFAULT_API_KEY)
 
     def stop(self) -> None:
+        for connection in self._admin_connections.values():
+            connection.close()
         for server in self._servers.values():
             server.stop()
-        if self._admin_client is not None:
-            self._admin_client.close()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -205,7 +203,7 @@ def mockai(
     options = _marker_options(request)
     server = _mockai_pool.get(int(options.get("seed", DEFAULT_SEED)))
     api_key = str(options.get("api_key") or server.api_key)
-    handle = MockAI(server.base_url, api_key=api_key, http=_mockai_pool.admin_client)
+    handle = MockAI(server.base_url, api_key=api_key, http=_mockai_pool.admin_connection(server.base_url))
     handle.reset()
     cassette = _cassette_use(request, options)
     if cassette is not None:

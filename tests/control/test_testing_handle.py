@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mockai.contract.registry import default_registry
-from mockai.testing import Match, MockAI, unused_rules_message
+from mockai.testing import AdminConnection, Match, MockAI, unused_rules_message
 
 
 class RecordingMockAI(MockAI):
@@ -21,7 +22,7 @@ class RecordingMockAI(MockAI):
         self.sent: list[tuple[str, str, Any]] = []
 
     def _admin(self, method: str, path: str, **options: Any) -> Any:
-        document = options.get("json")
+        document = options.get("document")
         self.sent.append((method, path, document))
         return {"id": "rule-1", **(document or {})}
 
@@ -150,8 +151,73 @@ def test_the_unused_rules_message_counts_and_lists_the_rules() -> None:
     ]
 
 
-def test_a_handle_leaves_a_shared_client_open() -> None:
-    # The plugin passes one client to every test's handle; closing a handle must not close it for the next test.
-    with httpx.Client() as shared:
-        MockAI("http://127.0.0.1:9", http=shared).close()
-        assert not shared.is_closed
+RESET_ANSWER = b'{"reset": true, "unused_rules": [], "unreached_steps": []}'
+
+
+class KeepAliveServer:
+    """A loopback HTTP/1.1 server that answers every request with `answer`, keeping each connection open unless told
+    to close it after one request; it counts the connections it accepted and the request lines it read."""
+
+    def __init__(self, answer: bytes, *, one_request_per_connection: bool = False) -> None:
+        self._answer = answer
+        self._one_request = one_request_per_connection
+        self.accepted = 0
+        self.requests: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return  # closed by the test
+            self.accepted += 1
+            threading.Thread(target=self._answer_requests, args=(connection,), daemon=True).start()
+
+    def _answer_requests(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as incoming:
+            while line := incoming.readline():
+                self.requests.append(line.rstrip(b"\r\n"))
+                length = 0
+                while (header := incoming.readline()) not in (b"\r\n", b""):
+                    if header.lower().startswith(b"content-length:"):
+                        length = int(header.split(b":")[1])
+                incoming.read(length)
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(self._answer)}\r\n\r\n".encode()
+                connection.sendall(head + self._answer)
+                if self._one_request:
+                    return
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_a_handle_leaves_a_shared_connection_open() -> None:
+    # The plugin passes one connection to every test's handle: closing a handle must not close it under the next.
+    server = KeepAliveServer(RESET_ANSWER)
+    shared = AdminConnection(server.base_url, timeout=10)
+    try:
+        MockAI(server.base_url, http=shared).reset()
+        MockAI(server.base_url, http=shared).close()
+        MockAI(server.base_url, http=shared).reset()
+    finally:
+        shared.close()
+        server.close()
+    assert server.requests == [b"POST /_mockai/reset HTTP/1.1"] * 2
+    assert server.accepted == 1
+
+
+def test_an_admin_connection_the_server_closed_is_opened_again_for_the_next_call() -> None:
+    # A kept-alive connection the server has closed since (an idle timeout, a restart) must not fail the next call.
+    server = KeepAliveServer(RESET_ANSWER, one_request_per_connection=True)
+    connection = AdminConnection(server.base_url, timeout=10)
+    try:
+        assert connection.request("GET", "/_mockai/rules") == (200, RESET_ANSWER)
+        assert connection.request("POST", "/_mockai/reset") == (200, RESET_ANSWER)
+    finally:
+        connection.close()
+        server.close()
+    assert server.requests == [b"GET /_mockai/rules HTTP/1.1", b"POST /_mockai/reset HTTP/1.1"]
+    assert server.accepted == 2
