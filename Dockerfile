@@ -11,9 +11,13 @@ COPY pyproject.toml setup.py README.md LICENSE ./
 COPY mockai ./mockai
 COPY schemas ./schemas
 COPY fixtures ./fixtures
+# `mockai prepare` fits the token models and verifies the rank tables now, so no container pays that (1-2 s an
+# encoding) on its first reply: the unprivileged user below has no home to keep a cache in, and reads this one.
 RUN python3 -m venv /opt/mockai \
     && /opt/mockai/bin/python -m pip install --no-cache-dir --disable-pip-version-check . \
-    && /opt/mockai/bin/mockai --version
+    && /opt/mockai/bin/mockai --version \
+    && /opt/mockai/bin/mockai prepare --cache-dir /opt/mockai/cache \
+    && chmod -R a+rX /opt/mockai/cache
 
 # The image that runs: the installed venv only, no sources and no build tools.
 FROM ${BASE}
@@ -27,6 +31,7 @@ WORKDIR /data
 # 0.0.0.0 here only: inside the container's own network namespace it is what makes -p work. mockai's own default
 # stays 127.0.0.1 everywhere else.
 ENV PATH=/opt/mockai/bin:$PATH \
+    MOCKAI_CACHE_DIR=/opt/mockai/cache \
     MOCKAI_HOST=0.0.0.0 \
     MOCKAI_PORT=8000 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -106,6 +106,14 @@ def _cassette_options(command: Callable[..., None]) -> Callable[..., None]:
     help="Keep files, jobs and models here across restarts (default: fresh state per start).",
 )
 @click.option(
+    "--cache-dir",
+    envvar="MOCKAI_CACHE_DIR",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where fitted token models and verified rank tables are kept (`mockai prepare` fills it ahead of time; "
+    "default: DATA_DIR/cache with --data-dir, else $XDG_CACHE_HOME/mockai or ~/.cache/mockai).",
+)
+@click.option(
     "--log-level",
     envvar="MOCKAI_LOG_LEVEL",
     type=click.Choice(LOG_LEVELS),
@@ -489,9 +497,46 @@ def tiktoken_cache(directory: Path) -> None:
     click.echo(f"export TIKTOKEN_CACHE_DIR={directory}")
 
 
+@main.command()
+@click.option(
+    "--cache-dir",
+    envvar="MOCKAI_CACHE_DIR",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The cache to fill (default: the one `mockai serve` uses without --data-dir).",
+)
+def prepare(cache_dir: Path | None) -> None:
+    """Fit the token model and verify the rank table of every shipped encoding into the cache, ahead of time.
+
+    A server then loads them on its first reply instead of fitting them (1-2 s an encoding): run it when building an
+    image (the Dockerfile does) or in a CI step that keeps the cache directory between runs.
+    """
+    import time
+
+    from mockai.engine.token_model import corpus_model
+    from mockai.engine.tokenizer import ENCODING_NAMES
+
+    directory = cache_dir or default_cache_dir(os.environ)
+    if directory is None:
+        raise click.ClickException("there is no home directory to keep a cache in: pass --cache-dir DIR")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create the cache directory {directory}: {exc.strerror}") from None
+    if not os.access(directory, os.W_OK):
+        raise click.ClickException(f"cannot write to the cache directory {directory}")
+    for name in ENCODING_NAMES:
+        started = time.perf_counter()
+        corpus_model(name, cache_dir=directory)  # fitted and kept, or found there already (then this is a load)
+        click.echo(f"{name}: ready ({time.perf_counter() - started:.2f} s)")
+    click.echo(f"cache: {directory} (serve with --cache-dir {directory} or MOCKAI_CACHE_DIR if it is not the default)")
+
+
 def settings_from_options(options: dict[str, object]) -> Settings:
     """Build `Settings` from parsed click options (tuples for repeatable flags)."""
     settings = Settings(**options)  # type: ignore[arg-type]
+    if settings.cache_dir is not None:
+        return settings
     return settings.with_changes(cache_dir=default_cache_dir(os.environ, settings.data_dir))
 
 

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mockai import __version__, cli
+from mockai.engine.tokenizer import ENCODING_NAMES
 from mockai.settings import Settings
 
 
@@ -64,6 +65,38 @@ def test_without_a_data_dir_the_cache_follows_xdg(
     result = CliRunner().invoke(cli.main, ["serve"], env=env)
     assert result.exit_code == 0, result.output
     assert captured[0].cache_dir == expected
+
+
+def test_a_cache_dir_given_wins_over_the_data_dir_s(captured: list[Settings], tmp_path: Path) -> None:
+    args = ["serve", "--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "prepared")]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    assert captured[0].cache_dir == tmp_path / "prepared"
+
+
+def test_prepare_fills_a_cache_a_server_then_loads_without_fitting(tmp_path: Path) -> None:
+    # What an image build runs: afterwards no encoding's first reply fits its model (the fit is made to fail).
+    prepared = subprocess.run(
+        [sys.executable, "-m", "mockai", "prepare", "--cache-dir", str(tmp_path)], capture_output=True, text=True
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    assert [line.split(":")[0] for line in prepared.stdout.splitlines()[:-1]] == list(ENCODING_NAMES)
+    probe = (
+        "import sys; from pathlib import Path; from mockai.engine import token_model; "
+        "token_model.fit_corpus_model = lambda name: sys.exit(f'fitted {name}'); "
+        "[token_model.corpus_model(name, cache_dir=Path(sys.argv[1])) for name in sys.argv[2:]]; print('loaded')"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path), *ENCODING_NAMES], capture_output=True, text=True
+    )
+    assert (loaded.returncode, loaded.stdout.strip()) == (0, "loaded"), loaded.stderr
+
+
+def test_prepare_names_a_cache_dir_it_cannot_create(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = CliRunner().invoke(cli.main, ["prepare", "--cache-dir", str(tmp_path / "a-file" / "cache")])
+    assert result.exit_code == 1
+    assert f"cannot create the cache directory {tmp_path / 'a-file' / 'cache'}" in result.output
 
 
 def test_every_flag_has_a_mockai_variable(captured: list[Settings]) -> None:
