@@ -178,8 +178,8 @@ class PackedNgramTable(_Contexts):
         super().__init__(len(tokens), top_n)
         self._heads = heads  # per level: the earliest token of each context (empty for the one empty context)
         self._children = children  # per level but the last: context i extends to children[i]:children[i + 1]
-        self._tokens = tokens
-        self._rows = counts
+        self._next_tokens = tokens  # per level: each context's next tokens, ascending
+        self._next_counts = counts  # and how often each followed it (rows aligned with `_next_tokens`)
 
     @classmethod
     def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> PackedNgramTable:
@@ -204,16 +204,16 @@ class PackedNgramTable(_Contexts):
 
     def vocabulary(self) -> array[int]:
         """Every token the documents hold, ascending (the unigram's next tokens)."""
-        return self._tokens[0][0] if self.order and len(self._tokens[0]) else int_array(())
+        return self._next_tokens[0][0] if self.order and len(self._next_tokens[0]) else int_array(())
 
     def following(self, length: int) -> Iterator[tuple[tuple[int, ...], array[int]]]:
         """Every context of `length` tokens (below `order`) with the tokens seen after it."""
         for row, context in self._contexts(length):
-            yield context, self._tokens[length][row]
+            yield context, self._next_tokens[length][row]
 
     def _contexts(self, length: int) -> Iterator[tuple[int, tuple[int, ...]]]:
         if length == 0:
-            yield from [(0, ())] if len(self._tokens[0]) else []
+            yield from [(0, ())] if len(self._next_tokens[0]) else []
             return
         heads, children = self._heads[length], self._children[length - 1]
         for parent, suffix in self._contexts(length - 1):
@@ -222,7 +222,7 @@ class PackedNgramTable(_Contexts):
 
     def _row(self, context: tuple[int, ...]) -> int | None:
         """The context's row in its level, or None if it was never seen."""
-        if not len(self._tokens[0]):
+        if not len(self._next_tokens[0]):
             return None
         row = 0  # the empty context
         for length in range(1, len(context) + 1):
@@ -237,7 +237,7 @@ class PackedNgramTable(_Contexts):
         row = self._row(context)
         if row is None:
             return None
-        return dict(zip(self._tokens[len(context)][row], self._rows[len(context)][row], strict=True))
+        return dict(zip(self._next_tokens[len(context)][row], self._next_counts[len(context)][row], strict=True))
 
 
 def candidates(nodes: Sequence[Node], limit: int, banned: frozenset[int], frequent: int = 0) -> dict[int, None]:

@@ -184,7 +184,7 @@ class AnswerIndex:
         # words rather than tens of thousands of dicts, lists and tuples, and it loads without rebuilding a dict.
         self._words = sorted(frequency)
         ids = {term: number for number, term in enumerate(self._words)}
-        self._terms = Rows.of([[ids[term] for term in terms] for terms in held])
+        self._terms = Rows.of([[ids[term] for term in document] for document in held])
         self._owners = int_array(owners)
         self._questions = _Field(questions, ids)
         self._asked = _Field(_grouped(questions, owners, self.size), ids)
