@@ -129,7 +129,8 @@ def _load(path: Path, key: str) -> Any:
         logger.warning("cannot read the cache entry %s (%s); fitting again", path, exc)
         return None
     header = _header(key)
-    digest, payload = data[len(header) : len(header) + _DIGEST_SIZE], data[len(header) + _DIGEST_SIZE :]
+    # A view, not a copy: an entry is megabytes, and this is every start's path.
+    digest, payload = data[len(header) : len(header) + _DIGEST_SIZE], memoryview(data)[len(header) + _DIGEST_SIZE :]
     if not data.startswith(header) or hashlib.sha256(payload).digest() != digest:
         logger.warning("the cache entry %s is damaged; fitting again", path)
         return None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from mockai.engine.arithmetic import arithmetic_answer
 from mockai.engine.ngram import NgramTable, Node, count_into
+from mockai.engine.packed import Rows
 from mockai.engine.retrieval import AnswerIndex, Hit, query_terms, terms
 
 __all__ = ["Grounding", "Knowledge", "language_of", "reply_context"]
@@ -89,8 +90,12 @@ class Knowledge:
     """The corpus as retrieval sees it: the index, each pair's answer ids and language (built once per fit)."""
 
     index: AnswerIndex
-    answers: tuple[tuple[int, ...], ...]
+    answers: Rows[int]
     languages: tuple[str, ...]
+
+    def answer(self, document: int) -> tuple[int, ...]:
+        """The token ids of a pair's answer."""
+        return tuple(self.answers[document])
 
     def ground(
         self, turns: Sequence[tuple[str, str]], end_token: int, encode: Callable[[str], list[int]]
@@ -112,13 +117,13 @@ class Knowledge:
         if self._confidence(hits) < CLEAR_ALONE and len(turns) > 1:
             conversation = self._search(conversation_query(turns), language)
             hits = [hit for hit in conversation if hit.document not in answered]
-        topics = {self.answers[hit.document]: hit.score for hit in hits[:TOPIC_DOCUMENTS]}
+        topics = {self.answer(hit.document): hit.score for hit in hits[:TOPIC_DOCUMENTS]}
         computed = arithmetic_answer(last)
         if computed is not None:
             return Grounding([(tuple(encode(computed)), 1.0)], 1.0, end_token, topics)
         if not hits:
             return None
-        return Grounding([(self.answers[hits[0].document], 1.0)], self._confidence(hits), end_token, topics)
+        return Grounding([(self.answer(hits[0].document), 1.0)], self._confidence(hits), end_token, topics)
 
     def _answered_before(self, users: Sequence[str], language: str) -> set[int]:
         """Pairs that best answered an earlier user turn, unless they hold some of what the last turn adds to it.

@@ -2,14 +2,34 @@
 
 Witten-Bell suits a small corpus: a context followed by many different tokens hands more weight to its shorter
 suffix, so rare contexts back off smoothly without tuned discounts. Everything here is a pure function of counts.
+
+Counts come in two stores with one reading interface (`node`, `matched`): `NgramTable` keeps them in dicts, cheap to
+build for the small tables made per request (a prompt, a few answers, fine-tuning documents); `PackedNgramTable`
+keeps the corpus-sized table in flat arrays (`mockai.engine.packed`), small in memory and quick to load from the disk
+cache.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 
-__all__ = ["NgramTable", "Node", "candidates", "count_documents", "count_into", "interpolate", "interpolate_all"]
+from mockai.engine.packed import Rows, int_array
+
+__all__ = [
+    "NgramTable",
+    "Node",
+    "PackedNgramTable",
+    "candidates",
+    "count_documents",
+    "count_into",
+    "interpolate",
+    "interpolate_all",
+]
 
 
 class Node:
@@ -73,38 +93,33 @@ def count_documents(documents: Iterable[Sequence[int]], order: int) -> list[dict
     return levels
 
 
-class NgramTable:
+class _Contexts(ABC):
     """Next-token counts after every context of length 0..order-1, each compiled into a `Node` on first use.
 
-    Compiling lazily keeps fitting cheap: a request visits a few hundred contexts of the corpus's hundreds of
-    thousands. Two threads compiling the same context build equal nodes, so the race is harmless.
+    Compiling lazily keeps fitting and loading cheap: a request visits a few hundred contexts of the corpus's hundreds
+    of thousands. Two threads compiling the same context build equal nodes, so the race is harmless.
     """
 
-    def __init__(self, counts: list[dict[tuple[int, ...], dict[int, float]]], top_n: int) -> None:
-        self.order = len(counts)
-        self._counts = counts
+    def __init__(self, order: int, top_n: int) -> None:
+        self.order = order
         self._top_n = top_n
-        self._nodes: list[dict[tuple[int, ...], Node]] = [{} for _ in counts]
+        self._nodes: list[dict[tuple[int, ...], Node]] = [{} for _ in range(order)]
 
     def __getstate__(self) -> dict[str, object]:
         # Compiled nodes are a memo, rebuilt on use: pickling only the counts keeps a cached table small and fast
         # to load (`mockai.engine.fit_cache`).
-        return {**self.__dict__, "_nodes": [{} for _ in self._counts]}
+        return {**self.__dict__, "_nodes": [{} for _ in range(self.order)]}
 
-    @classmethod
-    def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> NgramTable:
-        return cls(count_documents(documents, order), top_n)
-
-    def counts(self, length: int) -> dict[tuple[int, ...], dict[int, float]]:
-        """The raw next-token counts after every context of `length` tokens (shared: do not mutate)."""
-        return self._counts[length] if length < self.order else {}
+    @abstractmethod
+    def _counts(self, context: tuple[int, ...]) -> dict[int, float] | None:
+        """The next-token counts after `context` (of length below `order`), or None if it was never seen."""
 
     def node(self, context: tuple[int, ...]) -> Node | None:
         """The compiled node of one context (of length below `order`), or None if it was never seen."""
         compiled = self._nodes[len(context)]
         node = compiled.get(context)
         if node is None:
-            found = self._counts[len(context)].get(context)
+            found = self._counts(context)
             if found is None:
                 return None
             node = compiled[context] = Node(found, self._top_n)
@@ -122,6 +137,107 @@ class NgramTable:
                 break  # a longer suffix cannot have been seen if this one was not
             nodes.append(node)
         return nodes
+
+
+class NgramTable(_Contexts):
+    """Counts kept as `levels[length][context][token]`: for the small tables built per request."""
+
+    def __init__(self, counts: list[dict[tuple[int, ...], dict[int, float]]], top_n: int) -> None:
+        super().__init__(len(counts), top_n)
+        self._levels = counts
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> NgramTable:
+        return cls(count_documents(documents, order), top_n)
+
+    def _counts(self, context: tuple[int, ...]) -> dict[int, float] | None:
+        return self._levels[len(context)].get(context)
+
+
+def _backwards(context: tuple[int, ...]) -> tuple[int, ...]:
+    return context[::-1]
+
+
+class PackedNgramTable(_Contexts):
+    """Integer counts in flat arrays, the contexts in a suffix trie: for the corpus model, fitted once and cached.
+
+    Level `length` lists the contexts of that many tokens sorted by their tokens read backwards (last token first),
+    each stored as its *earliest* token (`heads`), so the contexts that extend one context by an earlier token are a
+    contiguous run of the next level (`children`). Finding a context walks back from its last token, one binary
+    search per token; its next tokens (ascending) and their counts are one row of `tokens` and `counts`.
+    """
+
+    def __init__(
+        self,
+        heads: list[array[int]],
+        children: list[array[int]],
+        tokens: list[Rows[int]],
+        counts: list[Rows[int]],
+        top_n: int,
+    ) -> None:
+        super().__init__(len(tokens), top_n)
+        self._heads = heads  # per level: the earliest token of each context (empty for the one empty context)
+        self._children = children  # per level but the last: context i extends to children[i]:children[i + 1]
+        self._next_tokens = tokens  # per level: each context's next tokens, ascending
+        self._next_counts = counts  # and how often each followed it (rows aligned with `_next_tokens`)
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> PackedNgramTable:
+        heads: list[array[int]] = []
+        children: list[array[int]] = []
+        tokens: list[Rows[int]] = []
+        counts: list[Rows[int]] = []
+        shorter: dict[tuple[int, ...], int] = {}  # the previous level's contexts and their rows
+        for length, level in enumerate(count_documents(documents, order)):
+            contexts = sorted(level, key=_backwards)
+            heads.append(int_array(context[0] for context in contexts) if length else int_array(()))
+            if length:
+                extensions = [0] * len(shorter)
+                for context in contexts:
+                    extensions[shorter[context[1:]]] += 1  # sorted backwards, a context's extensions are one run
+                children.append(int_array(accumulate(extensions, initial=0)))
+            following = [sorted(level[context].items()) for context in contexts]
+            tokens.append(Rows.of([[token for token, _ in row] for row in following]))
+            counts.append(Rows(int_array(int(count) for row in following for _, count in row), tokens[-1].offsets))
+            shorter = {context: row for row, context in enumerate(contexts)}
+        return cls(heads, children, tokens, counts, top_n)
+
+    def vocabulary(self) -> array[int]:
+        """Every token the documents hold, ascending (the unigram's next tokens)."""
+        return self._next_tokens[0][0] if self.order and len(self._next_tokens[0]) else int_array(())
+
+    def following(self, length: int) -> Iterator[tuple[tuple[int, ...], array[int]]]:
+        """Every context of `length` tokens (below `order`) with the tokens seen after it."""
+        for row, context in self._contexts(length):
+            yield context, self._next_tokens[length][row]
+
+    def _contexts(self, length: int) -> Iterator[tuple[int, tuple[int, ...]]]:
+        if length == 0:
+            yield from [(0, ())] if len(self._next_tokens[0]) else []
+            return
+        heads, children = self._heads[length], self._children[length - 1]
+        for parent, suffix in self._contexts(length - 1):
+            for row in range(children[parent], children[parent + 1]):
+                yield row, (heads[row], *suffix)
+
+    def _row(self, context: tuple[int, ...]) -> int | None:
+        """The context's row in its level, or None if it was never seen."""
+        if not len(self._next_tokens[0]):
+            return None
+        row = 0  # the empty context
+        for length in range(1, len(context) + 1):
+            heads, children, token = self._heads[length], self._children[length - 1], context[-length]
+            end = children[row + 1]
+            row = bisect_left(heads, token, children[row], end)
+            if row == end or heads[row] != token:
+                return None
+        return row
+
+    def _counts(self, context: tuple[int, ...]) -> dict[int, float] | None:
+        row = self._row(context)
+        if row is None:
+            return None
+        return dict(zip(self._next_tokens[len(context)][row], self._next_counts[len(context)][row], strict=True))
 
 
 def candidates(nodes: Sequence[Node], limit: int, banned: frozenset[int], frequent: int = 0) -> dict[int, None]:

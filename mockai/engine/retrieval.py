@@ -17,9 +17,12 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+
+from mockai.engine.packed import Rows, float_array, int_array
 
 __all__ = ["AnswerIndex", "Hit", "query_terms", "terms"]
 
@@ -127,18 +130,24 @@ class Hit:
 
 
 class _Field:
-    """BM25 over one field: term → [(unit, saturated term weight)], length-normalised within the field."""
+    """BM25 over one field: each term's postings, (unit, saturated term weight) by unit, length-normalised within
+    the field. Terms are numbered by the index, and a term's postings are one row of two flat arrays."""
 
-    def __init__(self, units: Sequence[Counter[str]]) -> None:
+    def __init__(self, units: Sequence[Counter[str]], ids: Mapping[str, int]) -> None:
         lengths = [sum(unit.values()) for unit in units]
         average = sum(lengths) / max(len(units), 1) or 1.0
-        postings: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: list[list[tuple[int, float]]] = [[] for _ in ids]
         for position, (unit, length) in enumerate(zip(units, lengths, strict=True)):
             norm = 1.0 - B + B * length / average
             for term, count in unit.items():
                 weighted = count / norm
-                postings[term].append((position, weighted / (K1 + weighted)))
-        self.postings = dict(postings)
+                postings[ids[term]].append((position, weighted / (K1 + weighted)))
+        self._units = Rows.of([[unit for unit, _ in posting] for posting in postings])
+        self._weights = Rows(float_array(weight for posting in postings for _, weight in posting), self._units.offsets)
+
+    def postings(self, term: int) -> Iterator[tuple[int, float]]:
+        """The units holding term number `term`, each with its saturated weight, in unit order."""
+        return zip(self._units[term], self._weights[term], strict=True)
 
 
 def _grouped(units: Sequence[Counter[str]], owners: Sequence[int], size: int) -> list[Counter[str]]:
@@ -161,26 +170,38 @@ class AnswerIndex:
         owners: list[int] = []
         answers: list[Counter[str]] = []
         frequency: Counter[str] = Counter()
-        self._terms: list[frozenset[str]] = []
+        held: list[frozenset[str]] = []
         for document, (asked, answer) in enumerate(documents):
             asked_terms = [Counter(terms(question)) for question in asked]
             questions.extend(asked_terms)
             owners.extend([document] * len(asked_terms))
             answers.append(Counter(terms(answer)))
-            self._terms.append(frozenset(answers[-1].keys()).union(*asked_terms))
-            frequency.update(self._terms[-1])
+            held.append(frozenset(answers[-1].keys()).union(*asked_terms))
+            frequency.update(held[-1])
         self.size = len(answers)
-        self._owners = owners
-        self._questions = _Field(questions)
-        self._asked = _Field(_grouped(questions, owners, self.size))
-        self._answers = _Field(answers)
-        self.idf = {term: math.log(1.0 + (self.size - seen + 0.5) / (seen + 0.5)) for term, seen in frequency.items()}
+        # Every term the documents hold, sorted and numbered by its place (found by binary search): the fields, the
+        # IDF and each document's terms refer to terms by number, so the index is a few flat arrays and one list of
+        # words rather than tens of thousands of dicts, lists and tuples, and it loads without rebuilding a dict.
+        self._words = sorted(frequency)
+        ids = {term: number for number, term in enumerate(self._words)}
+        self._terms = Rows.of([[ids[term] for term in document] for document in held])
+        self._owners = int_array(owners)
+        self._questions = _Field(questions, ids)
+        self._asked = _Field(_grouped(questions, owners, self.size), ids)
+        self._answers = _Field(answers, ids)
+        idf = {term: math.log(1.0 + (self.size - seen + 0.5) / (seen + 0.5)) for term, seen in frequency.items()}
+        self._idf = float_array(idf[term] for term in self._words)
         self.unknown_idf = math.log(1.0 + (self.size + 0.5) / 0.5)
-        self._question_weight = [sum(self.idf[term] for term in question) for question in questions]
+        self._question_weight = float_array(sum(idf[term] for term in question) for question in questions)
+
+    def _number(self, term: str) -> int | None:
+        """The number of a term the documents hold, or None."""
+        number = bisect_left(self._words, term)
+        return number if number < len(self._words) and self._words[number] == term else None
 
     def terms_of(self, document: int) -> frozenset[str]:
         """Every term of a document's questions and answer."""
-        return self._terms[document]
+        return frozenset(self._words[term] for term in self._terms[document])
 
     def search(self, query: Mapping[str, float], limit: int = 5) -> list[Hit]:
         """The `limit` best documents for a weighted query (ties go to the earlier document)."""
@@ -190,18 +211,19 @@ class AnswerIndex:
         found: dict[int, dict[str, float]] = {}
         total = 0.0
         for term, weight in query.items():
-            idf = self.idf.get(term)
-            if idf is None:  # never seen: it matches nothing, and weighs most in what is missing
+            number = self._number(term)
+            if number is None:  # never seen: it matches nothing, and weighs most in what is missing
                 total += weight * self.unknown_idf
                 continue
+            idf = self._idf[number]
             total += weight * idf
-            for question, saturated in self._questions.postings.get(term, ()):
+            for question, saturated in self._questions.postings(number):
                 asked[question] = asked.get(question, 0.0) + weight * idf * saturated
                 matched[question] = matched.get(question, 0.0) + idf
                 found.setdefault(self._owners[question], {})[term] = weight * idf
-            for document, saturated in self._asked.postings.get(term, ()):
+            for document, saturated in self._asked.postings(number):
                 answered[document] = answered.get(document, 0.0) + QUESTION_WEIGHT / 2 * weight * idf * saturated
-            for document, saturated in self._answers.postings.get(term, ()):
+            for document, saturated in self._answers.postings(number):
                 answered[document] = answered.get(document, 0.0) + weight * idf * saturated
                 found.setdefault(document, {})[term] = weight * idf
         scores = dict(answered)

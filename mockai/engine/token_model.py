@@ -25,6 +25,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import tiktoken
@@ -34,7 +35,8 @@ from mockai.engine.chat_format import ASSISTANT_OPENER, markup_token_ids
 from mockai.engine.corpus import read_corpus
 from mockai.engine.fit_cache import cached, inputs_digest
 from mockai.engine.grounding import Grounding, Knowledge
-from mockai.engine.ngram import NgramTable, Node, candidates, interpolate, interpolate_all
+from mockai.engine.ngram import NgramTable, Node, PackedNgramTable, candidates, interpolate, interpolate_all
+from mockai.engine.packed import Rows
 from mockai.engine.prompting import PromptedModel
 from mockai.engine.retrieval import AnswerIndex
 from mockai.engine.scripts import LATIN, NEUTRAL, UNFINISHED, encoding_script
@@ -79,53 +81,55 @@ class _Overlay:
         return nodes, OVERLAY_WEIGHTS[min(len(nodes) - 1, len(OVERLAY_WEIGHTS) - 1)] if nodes else 0.0
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """What training derives from its documents, and all a model keeps of them: flat, so a cached fit loads fast."""
+
+    table: PackedNgramTable
+    end_token: int
+    markup_tokens: frozenset[int]
+    floor: float  # the probability floor: one over the vocabulary's size
+    common_tokens: frozenset[int]
+    ubiquitous: frozenset[int]
+    scripts: bytes  # the script of each token of `table.vocabulary()`, in that order
+    word_heads: frozenset[int]
+
+
 class TokenModel:
     """An interpolated Witten-Bell n-gram over token ids; build with `TokenModel.train` or `corpus_model`."""
 
     def __init__(
         self,
-        table: NgramTable,
-        documents: Sequence[Sequence[int]],
+        fit: _Fit,
         *,
-        end_token: int,
-        markup_tokens: frozenset[int],
         overlay: _Overlay | None = None,
         script: Callable[[int], int] | None = None,
         encoding: tiktoken.Encoding | None = None,
         knowledge: Knowledge | None = None,
     ) -> None:
-        self._table = table
-        self._documents = documents
-        self.end_token = end_token
-        self.order = table.order
-        self.markup_tokens = markup_tokens
-        vocabulary = max((max(doc) for doc in documents if doc), default=end_token)
-        self.floor = 1.0 / (max(vocabulary, end_token) + 1)
+        self._fit = fit
+        self._table = fit.table
+        self.end_token = fit.end_token
+        self.order = fit.table.order
+        self.markup_tokens = fit.markup_tokens
+        self.floor = fit.floor
+        self.common_tokens, self.ubiquitous = fit.common_tokens, fit.ubiquitous
+        self.word_heads = fit.word_heads
         self._overlay = overlay
         self.encoding = encoding
         self.knowledge = knowledge
-        self.common_tokens, self.ubiquitous = _frequent_tokens(documents, markup_tokens | {end_token})
         self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
         self._prompted = functools.lru_cache(maxsize=_PROMPT_CACHE_SIZE)(self._build_prompted)
         self._script_of = script
         # Filled for every corpus and overlay token up front, so the per-step lookup is a plain dict.get.
-        self.scripts: dict[int, int] = {}
-        for token in set().union(*documents, *(overlay.documents if overlay else ())):
+        self.scripts: dict[int, int] = dict(zip(fit.table.vocabulary(), fit.scripts, strict=True))
+        for token in set().union(*(overlay.documents if overlay else ())):
             self.script(token)
-        self.word_heads = self._word_heads(table)
 
-    def _word_heads(self, table: NgramTable) -> frozenset[int]:
-        """Latin tokens the corpus only ever continues with a piece of the same word (" mock" of " mockai"): after
-        one, the reply must finish the word, so it takes no backed-off candidates (see `unfinished`)."""
-        if self.encoding is None:
-            return frozenset()
-        return frozenset(
-            context[0]
-            for context, following in table.counts(1).items()
-            if self.scripts.get(context[0]) == LATIN
-            and self.token_bytes(context[0])[-1:].isalpha()
-            and all(self.is_word_piece(token) for token in following)
-        )
+    def __reduce__(self) -> tuple[Callable[..., TokenModel], tuple[object, ...]]:
+        # What the constructor takes is the whole model: the memo tables start empty and the script map is rebuilt
+        # from the fit, so a pickled model (`mockai.engine.fit_cache`) is the fit's flat arrays and a few names.
+        return _restored, (self._fit, self._overlay, self._script_of, self.encoding, self.knowledge)
 
     def is_word_piece(self, token: int) -> bool:
         """A token that continues a Latin word rather than starting one: it begins with a letter, no space."""
@@ -135,17 +139,6 @@ class TokenModel:
         """Whether the context ends inside a UTF-8 character (as far as the script classifier knows) or inside a
         word the corpus always continues (a word head)."""
         return bool(context) and (self.scripts.get(context[-1]) == UNFINISHED or context[-1] in self.word_heads)
-
-    def __getstate__(self) -> dict[str, object]:
-        # The memo tables are caches, not part of the fitted model: a pickled model (fit_cache) starts them empty.
-        state = dict(self.__dict__)
-        del state["_base"], state["_prompted"]
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
-        self._prompted = functools.lru_cache(maxsize=_PROMPT_CACHE_SIZE)(self._build_prompted)
 
     def script(self, token: int) -> int:
         """NEUTRAL, LATIN, NON_ASCII or UNFINISHED (NEUTRAL for all when trained without a classifier)."""
@@ -160,12 +153,7 @@ class TokenModel:
         return self.encoding.decode(list(ids), errors="replace") if self.encoding is not None else ""
 
     def token_bytes(self, token: int) -> bytes:
-        if self.encoding is None:
-            return b""
-        try:
-            return self.encoding.decode_single_token_bytes(token)
-        except KeyError:
-            return b""
+        return _token_bytes(self.encoding, token)
 
     def ground(self, turns: Sequence[tuple[str, str]]) -> Grounding | None:
         """The retrieved answers a conversation asks for (None without a corpus index or a question)."""
@@ -197,15 +185,22 @@ class TokenModel:
         if order < 1:
             raise ValueError(f"{order=} must be at least 1")
         docs = [tuple(doc) for doc in documents]
-        return cls(
-            NgramTable.from_documents(docs, order, NGRAM_CANDIDATES),
-            docs,
+        table = PackedNgramTable.from_documents(docs, order, NGRAM_CANDIDATES)
+        vocabulary = table.vocabulary()
+        scripts = bytes(script(token) if script is not None else NEUTRAL for token in vocabulary)
+        markup = frozenset(markup_tokens)
+        common, ubiquitous = _frequent_tokens(docs, markup | {end_token})
+        fit = _Fit(
+            table,
             end_token=end_token,
-            markup_tokens=frozenset(markup_tokens),
-            script=script,
-            encoding=encoding,
-            knowledge=knowledge,
+            markup_tokens=markup,
+            floor=1.0 / (max(max(vocabulary, default=end_token), end_token) + 1),
+            common_tokens=common,
+            ubiquitous=ubiquitous,
+            scripts=scripts,
+            word_heads=_word_heads(table, dict(zip(vocabulary, scripts, strict=True)), encoding),
         )
+        return cls(fit, script=script, encoding=encoding, knowledge=knowledge)
 
     def _base_distribution(self, suffix: tuple[int, ...]) -> tuple[list[Node], dict[int, float]]:
         nodes = self._table.matched(suffix)
@@ -270,14 +265,7 @@ class TokenModel:
         known = self._overlay.documents if self._overlay is not None else ()
         overlay = _Overlay(known + tuple(tuple(doc) for doc in documents), self.markup_tokens)
         return TokenModel(
-            self._table,
-            self._documents,
-            end_token=self.end_token,
-            markup_tokens=self.markup_tokens,
-            overlay=overlay,
-            script=self._script_of,
-            encoding=self.encoding,
-            knowledge=self.knowledge,
+            self._fit, overlay=overlay, script=self._script_of, encoding=self.encoding, knowledge=self.knowledge
         )
 
     def evaluate(self, documents: Sequence[Sequence[int]]) -> tuple[float, float]:
@@ -302,6 +290,39 @@ class TokenModel:
         if count == 0:
             raise ValueError("evaluate() needs at least one document with two or more tokens")
         return nll / count, hits / count
+
+
+def _restored(
+    fit: _Fit,
+    overlay: _Overlay | None,
+    script: Callable[[int], int] | None,
+    encoding: tiktoken.Encoding | None,
+    knowledge: Knowledge | None,
+) -> TokenModel:
+    return TokenModel(fit, overlay=overlay, script=script, encoding=encoding, knowledge=knowledge)
+
+
+def _token_bytes(encoding: tiktoken.Encoding | None, token: int) -> bytes:
+    if encoding is None:
+        return b""
+    try:
+        return encoding.decode_single_token_bytes(token)
+    except KeyError:
+        return b""
+
+
+def _word_heads(table: PackedNgramTable, scripts: dict[int, int], encoding: tiktoken.Encoding | None) -> frozenset[int]:
+    """Latin tokens the corpus only ever continues with a piece of the same word (" mock" of " mockai"): after one,
+    the reply must finish the word, so it takes no backed-off candidates (see `TokenModel.unfinished`)."""
+    if encoding is None:
+        return frozenset()
+    return frozenset(
+        context[0]
+        for context, following in table.following(1)
+        if scripts.get(context[0]) == LATIN
+        and _token_bytes(encoding, context[0])[-1:].isalpha()
+        and all(_token_bytes(encoding, token)[:1].isalpha() for token in following)
+    )
 
 
 def _frequent_tokens(
@@ -331,7 +352,7 @@ def fit_corpus_model(encoding_name: str) -> TokenModel:
     end = encoding.eot_token
     knowledge = Knowledge(
         AnswerIndex((pair.questions, pair.answer) for pair in pairs),
-        tuple(answers),
+        Rows.of(answers),
         tuple(pair.source.split("/")[0] for pair in pairs),
     )
     return TokenModel.train(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,10 @@ from typing import Any
 import pytest
 
 from mockai.engine import fit_cache, token_model, tokenizer
+from mockai.engine.chat_format import render_chat_prompt
 from mockai.engine.fit_cache import cached, inputs_digest
+from mockai.engine.generate import GenerationRun, NextTokenModel
+from mockai.engine.sampler import SamplingParams
 from mockai.engine.tokenizer import get_encoding
 
 FITTED = {"counts": {(1, 2): {3: 2.0}}, "tokens": (1, 2, 3)}
@@ -192,6 +196,37 @@ def test_a_cached_corpus_model_answers_exactly_like_a_fitted_one(
             context
         )
     assert [loaded.script(token) for token in unseen] == [fitted.script(token) for token in unseen]
+
+
+def _replies(model: token_model.TokenModel, questions: list[str]) -> list[str]:
+    encoding = get_encoding("cl100k_base")
+    texts = []
+    for seed, question in enumerate(questions):
+        prompt = encoding.encode(render_chat_prompt([{"role": "user", "content": question}]), disallowed_special=())
+        conditioned: NextTokenModel = model.for_prompt(prompt)
+        run = GenerationRun(
+            conditioned,
+            prompt,
+            SamplingParams(temperature=1.0),
+            random.Random(seed),
+            encoding=encoding,
+            max_tokens=40,
+            end_token=encoding.eot_token,
+        )
+        texts.append("".join(step.text for step in run))
+    return texts
+
+
+def test_a_cached_corpus_model_and_its_fine_tunes_write_the_replies_of_a_fitted_one(
+    cl100k_cache: tuple[Path, token_model.TokenModel],
+) -> None:
+    directory, fitted = cl100k_cache
+    loaded = token_model._CorpusModels().get("cl100k_base", directory)
+    questions = ["How do I cook rice?", "我出门没带伞", "What is 12 * 7?", "Tell me about quokkas", "Hello!"]
+    assert _replies(loaded, questions) == _replies(fitted, questions)
+    encoding = get_encoding("cl100k_base")
+    tuned = [[*encoding.encode("Q: What is mockai? A: A mock of the OpenAI API for tests."), encoding.eot_token]]
+    assert _replies(loaded.adapted(tuned), questions) == _replies(fitted.adapted(tuned), questions)
 
 
 def test_a_cached_model_refers_to_its_encoding_by_name(cl100k_cache: tuple[Path, token_model.TokenModel]) -> None:
