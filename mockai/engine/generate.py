@@ -29,6 +29,7 @@ import tiktoken
 
 from mockai.engine.guard import ReplyGuard
 from mockai.engine.sampler import SamplingParams, sample_next_token
+from mockai.engine.tokenizer import continuation_tokens
 
 __all__ = ["DEFAULT_MAX_TOKENS", "GenerationRun", "NextTokenModel", "TokenStep", "TopLogprob", "token_display"]
 
@@ -71,14 +72,6 @@ class TokenStep:
 @functools.lru_cache(maxsize=65536)
 def _token_bytes(encoding: tiktoken.Encoding, token: int) -> bytes:
     return encoding.decode_single_token_bytes(token)
-
-
-@functools.lru_cache(maxsize=8)
-def _mid_character_tokens(encoding: tiktoken.Encoding) -> frozenset[int]:
-    """Tokens that start with a UTF-8 continuation byte: valid only right after an unfinished character."""
-    return frozenset(
-        encoding.encode_single_token(raw) for raw in encoding.token_byte_values() if 0x80 <= raw[0] <= 0xBF
-    )
 
 
 def token_display(token_bytes: bytes) -> str:
@@ -216,7 +209,7 @@ class GenerationRun:
         Falls back to every candidate when none is valid, so generation always proceeds.
         """
         if not pending_bytes:
-            orphans = _mid_character_tokens(self._encoding)
+            orphans = continuation_tokens(self._encoding)
             if orphans.isdisjoint(logits):
                 return logits
             return {token: score for token, score in logits.items() if token not in orphans} or logits

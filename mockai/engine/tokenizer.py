@@ -34,6 +34,7 @@ __all__ = [
     "ENCODING_NAMES",
     "EncodingIntegrityError",
     "OfflineEncoding",
+    "continuation_tokens",
     "get_encoding",
     "load_ranks",
     "package_data",
@@ -249,9 +250,31 @@ class OfflineEncoding(tiktoken.Encoding):
             name, pat_str=PAT_STRS[name], mergeable_ranks=mergeable_ranks, special_tokens=SPECIAL_TOKENS[name]
         )
         self._mergeable_ranks = {}  # tiktoken reads it in `__getstate__` only, which `__reduce__` replaces
+        # Read from the table while it is here: asking the core for every token's bytes costs three times as much.
+        self.continuation_tokens = frozenset(
+            rank for token, rank in mergeable_ranks.items() if 0x80 <= token[0] <= 0xBF
+        )
 
     def __reduce__(self) -> tuple[Callable[[str], tiktoken.Encoding], tuple[str]]:
         return get_encoding, (self.name,)
+
+
+def continuation_tokens(encoding: tiktoken.Encoding) -> frozenset[int]:
+    """The tokens whose bytes start with a UTF-8 continuation byte: valid only right after an unfinished character.
+
+    >>> len(continuation_tokens(get_encoding("cl100k_base"))) > 0
+    True
+    """
+    if isinstance(encoding, OfflineEncoding):
+        return encoding.continuation_tokens
+    return _scanned_continuation_tokens(encoding)
+
+
+@functools.lru_cache(maxsize=8)
+def _scanned_continuation_tokens(encoding: tiktoken.Encoding) -> frozenset[int]:
+    return frozenset(
+        encoding.encode_single_token(raw) for raw in encoding.token_byte_values() if 0x80 <= raw[0] <= 0xBF
+    )
 
 
 class _EncodingCache:

