@@ -4,11 +4,13 @@ The first chat completion or Responses request after a start paid ~0.15 s for co
 importing jsonschema and those families' handlers (`routes.LazyHandler`), and compiling their request validators.
 A daemon thread started with the server does that while clients are still connecting. A request that arrives first
 finds part of it done and does the rest itself: imports and validators are built once, whoever asks first, and two
-threads racing build equal ones.
+threads racing build equal ones. The warm-up ends by freezing what exists by then out of the cyclic collector's reach
+(`gc.freeze`): all of it lives as long as the server.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Iterable
@@ -43,6 +45,10 @@ def start_warming(endpoints: Iterable[Endpoint], registry: SchemaRegistry) -> th
             warm_request_path(endpoints, registry)
         except Exception:
             logger.exception("warming the request path failed")
+        # What start-up and the warm-up built (modules, schemas, validators, the catalog) lives as long as the server.
+        # Frozen, the cyclic collector stops walking it: each full pass over it cost ~0.1 s, a pause every few
+        # thousand requests under load, and the worst of the p99 latency.
+        gc.freeze()
 
     thread = threading.Thread(target=warm, name="mockai-warm-up", daemon=True)
     thread.start()

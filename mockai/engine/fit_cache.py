@@ -90,13 +90,15 @@ def _fitted(fit: Callable[[], T]) -> T:
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    # Loading or fitting a model builds ~10^5 long-lived containers at once, and the collections they trigger only
-    # walk them (and everything loaded before) again and again: a quarter of a model's load time.
+    # Loading or fitting a model builds many long-lived containers at once, and the collections they trigger only
+    # walk them (and everything loaded before) again and again: a quarter of a model's load time. What was loaded
+    # lives as long as the process, so it is then frozen: full collections stop walking it too.
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
