@@ -16,8 +16,7 @@ COPY fixtures ./fixtures
 RUN python3 -m venv /opt/mockai \
     && /opt/mockai/bin/python -m pip install --no-cache-dir --disable-pip-version-check . \
     && /opt/mockai/bin/mockai --version \
-    && /opt/mockai/bin/mockai prepare --cache-dir /opt/mockai/cache \
-    && chmod -R a+rX /opt/mockai/cache
+    && /opt/mockai/bin/mockai prepare --cache-dir /opt/mockai/cache
 
 # The image that runs: the installed venv only, no sources and no build tools.
 FROM ${BASE}

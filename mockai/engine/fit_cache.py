@@ -156,6 +156,9 @@ def _store(path: Path, key: str, fitted: object) -> None:
     payload = buffer.getvalue()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private, but an entry is fitted from shipped public data and a cache may be shared
+        # (a container image's, prepared by root and read by its unprivileged user; a CI runner's).
+        os.chmod(temporary, 0o644)
         with os.fdopen(handle, "wb") as file:
             file.write(_header(key) + hashlib.sha256(payload).digest() + payload)
         os.replace(temporary, path)

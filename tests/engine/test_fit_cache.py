@@ -48,6 +48,13 @@ def test_a_miss_fits_and_stores_then_a_hit_loads_without_fitting(tmp_path: Path)
     assert len(_entries(tmp_path)) == 1
 
 
+def test_an_entry_is_readable_by_every_user(tmp_path: Path) -> None:
+    # A container image's cache is prepared by root and read by its unprivileged user; a CI runner's may be shared.
+    cached(tmp_path, "demo", "k" * 64, lambda: {"fitted": 1})
+    [entry] = _entries(tmp_path)
+    assert entry.stat().st_mode & 0o777 == 0o644
+
+
 def test_without_a_directory_it_only_fits() -> None:
     fits = Fits()
     assert cached(None, "thing", "k1", fits) == FITTED
