@@ -11,6 +11,7 @@ temperatures leaves the answer now and then and the mixture carries on from wher
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -159,6 +160,22 @@ class Knowledge:
         return max(_clamp(lead / CLEAR_LEAD) * (NEAREST + (1.0 - NEAREST) * coverage), exact * exact)
 
 
+@functools.lru_cache(maxsize=256)
+def _answer_table(answers: tuple[tuple[tuple[int, ...], float], ...], end_token: int) -> NgramTable:
+    """The weighted n-gram over `answers` (each read as `BOS` + its tokens + `end_token`).
+
+    A pure function of its arguments, kept for the answers asked for again: a corpus has a few hundred answers, and
+    counting one cost a tenth of a fresh prompt's reply. The table compiles its nodes on first use, for every reply
+    that shares it.
+    """
+    counts: list[dict[tuple[int, ...], dict[int, float]]] = [{} for _ in range(ORDER)]
+    for ids, weight in answers:
+        document = [BOS, *ids, end_token]
+        count_into(counts, document, [weight] * len(document))
+    counts[0].get((), {}).pop(BOS, None)  # BOS starts every document but is never a next token
+    return NgramTable(counts, CANDIDATES)
+
+
 class Grounding:
     """A weighted n-gram over a few answers, read against the reply so far (`BOS` + the reply's tokens).
 
@@ -173,12 +190,7 @@ class Grounding:
         end_token: int,
         topics: Mapping[tuple[int, ...], float],
     ) -> None:
-        counts: list[dict[tuple[int, ...], dict[int, float]]] = [{} for _ in range(ORDER)]
-        for ids, weight in answers:
-            document = [BOS, *ids, end_token]
-            count_into(counts, document, [weight] * len(document))
-        counts[0].get((), {}).pop(BOS, None)  # BOS starts every document but is never a next token
-        self.table = NgramTable(counts, CANDIDATES)
+        self.table = _answer_table(tuple((tuple(ids), weight) for ids, weight in answers), end_token)
         self.confidence = confidence
         self.topics = topics
 
