@@ -121,7 +121,10 @@ class _JournalEntry:
         self._services = services
         self._scope = scope
         self.event = services.journal.new_event(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), _headers(scope)
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            raw_headers=scope.get("headers", []),
         )
         self.event.started_at = services.clock.now()
         journal_notes(scope)["id"] = self.event.id  # so the control plane can name this request in near misses
@@ -219,7 +222,3 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
         event.response = response.stream_summary()
     else:
         event.response_body = response.whole()  # parsed when the journal is read (ServeEvent.to_json)
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}
