@@ -20,8 +20,9 @@ from mockai.api.auth import DEFAULT_ORGANIZATION, authenticate
 from mockai.api.batches import BATCH_API_KEY, in_process_runner
 from mockai.api.cassettes import play_cassette
 from mockai.api.endpoint import read_limited
-from mockai.api.middleware import JournalMiddleware, RequestContextMiddleware
+from mockai.api.middleware import RequestMiddleware
 from mockai.api.responses import error_response, json_response
+from mockai.api.router import EndpointRouter
 from mockai.api.routes import ALL_ENDPOINTS
 from mockai.api.services import Services, build_services
 from mockai.api.warmup import start_warming
@@ -64,24 +65,18 @@ def build_app(
             app_services.close()
 
     app = Starlette(
-        routes=[endpoint.as_route() for endpoint in ALL_ENDPOINTS],
         middleware=[
-            Middleware(
-                RequestContextMiddleware,
-                services=app_services,
-                default_organization=DEFAULT_ORGANIZATION,
-            ),
-            Middleware(JournalMiddleware),
+            Middleware(RequestMiddleware, services=app_services, default_organization=DEFAULT_ORGANIZATION),
         ],
         exception_handlers={
             errors.OpenAIError: render_openai_error,
             HTTPException: render_http_exception,
             Exception: render_unexpected,
         },
-        lifespan=lifespan,
     )
-    # The real API answers `/v1/models/` with 404 Invalid URL, not a redirect.
-    app.router.redirect_slashes = False
+    # Built here rather than by Starlette, to find fixed paths by dict; it answers `/v1/models/` with the real API's
+    # 404 Invalid URL, not a redirect.
+    app.router = EndpointRouter([endpoint.as_route() for endpoint in ALL_ENDPOINTS], lifespan=lifespan)
     app.router.default = _before_not_found(app.router.not_found)
     app.state.services = app_services
     # A batch's requests run through this very app (the first --api-key when keys are restricted).

@@ -14,21 +14,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Message, Receive
+from starlette.types import Message, Receive, Scope, Send
 
 from mockai import errors, strict_json
 from mockai.api.auth import authenticate
 from mockai.api.cassettes import play_cassette
 from mockai.api.fields import decode_fields
+from mockai.api.responses import error_response
 from mockai.api.scripting import apply_controls
-from mockai.api.services import services
+from mockai.api.services import scope_services, services
 from mockai.contract.validation import describe_type, validate_body
+from mockai.settings import Settings
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
 BodyKind = Literal["json", "multipart", "none"]
@@ -53,38 +55,41 @@ class Endpoint:
     model_from_path: str | None = None  # engine-routed twins: the path parameter that names the model
 
     def as_route(self) -> Route:
-        async def endpoint(request: Request) -> Response:
-            body_stream = None
-            if self.body != "none":
-                body_stream = _BoundedBody(request.receive, self.body_limit(request))
-                receive: Receive = body_stream
-                boundary = _boundary(request.headers.get("content-type", ""))
-                if self.body == "multipart" and boundary:
-                    receive = _ClosedMultipart(body_stream, boundary)
-                request = Request(request.scope, receive)
-            try:
-                # Inside the try: a form that fails validation still has its spooled files closed.
-                authenticate(request, self.auth)
-                if self.query_schema is not None:
-                    validate_query(request, self.query_schema)
-                if self.auth == "openai" and services(request).cassettes.active is not None:
-                    return await self._answer_with_cassette(request)
-                body = await read_body(request, self)
-                scripted = await apply_controls(request, self, body)
-                return scripted if scripted is not None else await self.handler(request, body)
-            except errors.OpenAIError as refusal:
-                if body_stream is None:
-                    raise
-                raise await body_stream.finish(refusal) from None
-            finally:
-                if self.body == "multipart":
-                    await request.close()
-
-        return Route(self.path, endpoint, methods=[self.method], name=self.operation_id)
+        return Route(self.path, _EndpointApp(self), methods=[self.method], name=self.operation_id)
 
     def body_limit(self, request: Request) -> int:
-        settings = services(request).settings
+        return self._body_limit(services(request).settings)
+
+    def _body_limit(self, settings: Settings) -> int:
         return settings.max_json_bytes if self.body == "json" else settings.max_upload_bytes
+
+    async def respond(self, scope: Scope, receive: Receive) -> Response:
+        """The response to one request: authenticated, its body read and validated, controls applied, handled."""
+        body_stream = None
+        if self.body != "none":
+            body_stream = receive = _BoundedBody(receive, self._body_limit(scope_services(scope).settings))
+            if self.body == "multipart":
+                boundary = _boundary(Headers(scope=scope).get("content-type", ""))
+                if boundary:
+                    receive = _ClosedMultipart(body_stream, boundary)
+        request = Request(scope, receive)
+        try:
+            # Inside the try: a form that fails validation still has its spooled files closed.
+            authenticate(request, self.auth)
+            if self.query_schema is not None:
+                validate_query(request, self.query_schema)
+            if self.auth == "openai" and services(request).cassettes.active is not None:
+                return await self._answer_with_cassette(request)
+            body = await read_body(request, self)
+            scripted = await apply_controls(request, self, body)
+            return scripted if scripted is not None else await self.handler(request, body)
+        except errors.OpenAIError as refusal:
+            if body_stream is None:
+                raise
+            raise await body_stream.finish(refusal) from None
+        finally:
+            if self.body == "multipart":
+                await request.close()
 
     async def _answer_with_cassette(self, request: Request) -> Response:
         limit = self.body_limit(request)
@@ -98,6 +103,24 @@ class Endpoint:
             return await self.handler(again, await read_body(again, self))
         finally:
             await again.close()
+
+
+class _EndpointApp:
+    """An endpoint as an ASGI app: its response, or its refusal rendered by `error_response`.
+
+    One layer where Starlette's `request_response` would put two (a request wrapper, and an exception wrapper around
+    `send`); any other exception goes on to the app's handlers, as it would from there.
+    """
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self.endpoint.respond(scope, receive)
+        except errors.OpenAIError as refusal:
+            response = error_response(refusal)
+        await response(scope, receive, send)
 
 
 class _BoundedBody:

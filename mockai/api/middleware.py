@@ -15,15 +15,18 @@ from mockai.api.services import SERVICES_KEY, Services
 from mockai.control.journal import ServeEvent
 
 OPENAI_VERSION = "2020-10-01"
-#: Set on every response by `RequestContextMiddleware` (a replayed recording's own copies are not sent).
+#: Set on every response by `RequestMiddleware` (a replayed recording's own copies are not sent).
 STAMPED_HEADERS = frozenset({"x-request-id", "openai-processing-ms", "openai-version", "openai-organization"})
+_VERSION_HEADER = (b"openai-version", OPENAI_VERSION.encode())
 
 
-class RequestContextMiddleware:
-    """Give each request an id and stamp `x-request-id`, `openai-processing-ms`, `openai-version` and
-    `openai-organization` on its response; put the app's services in its scope (`SERVICES_KEY`).
+class RequestMiddleware:
+    """Give each request an id, stamp `x-request-id`, `openai-processing-ms`, `openai-version` and
+    `openai-organization` on its response, put the app's services in its scope (`SERVICES_KEY`), and journal every
+    request outside the admin API (`_JournalEntry`).
 
-    Request ids are derived from the server seed and a counter, so a run is reproducible end to end.
+    One layer with one `send` wrapper, because every message of every response passes through it (each frame of a
+    stream). Request ids are derived from the server seed and a counter, so a run is reproducible end to end.
     """
 
     def __init__(self, app: ASGIApp, *, services: Services, default_organization: str) -> None:
@@ -39,27 +42,40 @@ class RequestContextMiddleware:
             return
         scope[SERVICES_KEY] = self._services  # what `services(request)` reads, a dict lookup on every call
         request_id = self._next_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        organization = self._organization(scope)
-        started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        stamps = _Stamps(request_id, self._organization(scope), state)
+        if scope["path"].startswith("/_mockai"):
 
-        async def send_with_headers(message: Message) -> None:
+            async def send_stamped(message: Message) -> None:
+                await send(stamps.on(message) if message["type"] == "http.response.start" else message)
+
+            await self.app(scope, receive, send_stamped)
+            return
+        entry = _JournalEntry(self._services, scope)
+
+        async def send_journaled(message: Message) -> None:
             if message["type"] == "http.response.start":
-                elapsed_ms = int((time.perf_counter() - started) * 1000)
-                headers: list[Any] = list(message.get("headers", []))
-                headers += [
-                    (b"x-request-id", request_id.encode()),
-                    (b"openai-processing-ms", str(elapsed_ms).encode()),
-                    (b"openai-version", OPENAI_VERSION.encode()),
-                    (b"openai-organization", organization.encode()),
-                ]
-                # Set during the request by the control plane (rate-limit headers land on errors too).
-                extra: dict[str, str] = scope["state"].get("response_headers", {})
-                headers += [(name.encode(), value.encode()) for name, value in extra.items()]
-                message = {**message, "headers": headers}
+                entry.started(message)
+                message = stamps.on(message)
+            elif message["type"] == "http.response.body":
+                entry.response.add(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the last byte leaves: a client that has read the whole response (a test that
+                    # checks `requests.last` right after a stream's [DONE]) always finds it in the journal.
+                    entry.record()
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        async def receive_kept() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                entry.request.add(message.get("body", b""))
+            return message
+
+        try:
+            await self.app(scope, receive_kept, send_journaled)
+        finally:
+            entry.record()  # responses that never finish (a dropped stream, a crash) are journaled all the same
 
     def _next_request_id(self) -> str:
         digest = hashlib.blake2b(f"{self._seed}:{next(self._counter)}".encode(), digest_size=16)
@@ -72,67 +88,76 @@ class RequestContextMiddleware:
         return self._default_organization
 
 
-_CAPTURE_LIMIT = 1 << 20  # bodies beyond 1 MiB are journaled as a size, not parsed
+class _Stamps:
+    """The headers stamped on one request's response, in the order the real API sends them."""
 
+    def __init__(self, request_id: str, organization: str, state: dict[str, Any]) -> None:
+        self._request_id = (b"x-request-id", request_id.encode())
+        self._organization = (b"openai-organization", organization.encode())
+        self._state = state
+        self._started = time.perf_counter()
 
-class JournalMiddleware:
-    """Record every request outside the admin API as a `ServeEvent`: request, status, response, timing, rule."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_mockai"):
-            await self.app(scope, receive, send)
-            return
-        app_services: Services = scope[SERVICES_KEY]
-        event = app_services.journal.new_event(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), _headers(scope)
+    def on(self, start: Message) -> Message:
+        """The `http.response.start` message with the stamps added."""
+        elapsed_ms = int((time.perf_counter() - self._started) * 1000)
+        headers: list[Any] = list(start.get("headers", ()))
+        headers += (
+            self._request_id,
+            (b"openai-processing-ms", str(elapsed_ms).encode()),
+            _VERSION_HEADER,
+            self._organization,
         )
-        event.started_at = app_services.clock.now()
-        journal_notes(scope)["id"] = event.id  # so the control plane can name this request in near misses
-        request_body = _Capture()
-        response = _Capture()
-        started = time.perf_counter()
-        recorded = False
+        # Set during the request by the control plane (rate-limit headers land on errors too).
+        extra: dict[str, str] | None = self._state.get("response_headers")
+        if extra:
+            headers += [(name.encode(), value.encode()) for name, value in extra.items()]
+        return {**start, "headers": headers}
 
-        def record() -> None:
-            nonlocal recorded
-            if not recorded:
-                recorded = True
-                event.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-                _finish(event, scope, request_body, response)
-                app_services.journal.record(event, size=len(request_body.data) + len(response.data))
 
-        async def receive_and_keep() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                request_body.add(message.get("body", b""))
-            return message
+class _JournalEntry:
+    """One request's `ServeEvent` as it is served: opened when the request arrives, recorded once as it ends."""
 
-        async def send_and_keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                event.status = message["status"]
-                response.content_type = dict(message.get("headers", [])).get(b"content-type", b"").decode()
-            elif message["type"] == "http.response.body":
-                response.add(message.get("body", b""))
-                if not message.get("more_body", False):
-                    # Recorded before the last byte leaves: a client that has read the whole response (a test that
-                    # checks `requests.last` right after a stream's [DONE]) always finds it in the journal.
-                    record()
-            await send(message)
+    def __init__(self, services: Services, scope: Scope) -> None:
+        self._services = services
+        self._scope = scope
+        self.event = services.journal.new_event(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            raw_headers=scope.get("headers", []),
+        )
+        self.event.started_at = services.clock.now()
+        journal_notes(scope)["id"] = self.event.id  # so the control plane can name this request in near misses
+        self.request = _Capture()
+        self.response = _Capture()
+        self._started = time.perf_counter()
+        self._recorded = False
 
-        try:
-            await self.app(scope, receive_and_keep, send_and_keep)
-        finally:
-            record()  # responses that never finish (a dropped stream, a crash) are journaled all the same
+    def started(self, message: Message) -> None:
+        self.event.status = message["status"]
+        for name, value in message.get("headers", ()):
+            if name == b"content-type":
+                self.response.content_type = value.decode()  # the last one, as a dict of the headers would say
+
+    def record(self) -> None:
+        if self._recorded:
+            return
+        self._recorded = True
+        event = self.event
+        event.duration_ms = round((time.perf_counter() - self._started) * 1000, 3)
+        _finish(event, self._scope, self.request, self.response)
+        self._services.journal.record(event, size=self.request.kept + self.response.kept)
+
+
+_CAPTURE_LIMIT = 1 << 20  # bodies beyond 1 MiB are journaled as a size, not parsed
 
 
 class _Capture:
     """A body as it passes: the first 1 MiB kept for the journal, and SSE frames counted all the way."""
 
     def __init__(self) -> None:
-        self.data = bytearray()
+        self.parts: list[bytes] = []  # what is kept: the parts that began within the first 1 MiB
+        self.kept = 0
         self.size = 0
         self.content_type = ""
         self.frames = 0
@@ -140,8 +165,9 @@ class _Capture:
 
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
-        if len(self.data) < _CAPTURE_LIMIT:
-            self.data += chunk
+        if self.kept < _CAPTURE_LIMIT:
+            self.parts.append(chunk)  # a reference, not a copy: the journal joins them when it records
+            self.kept += len(chunk)
         # The SSE writer sends one frame per body message, so counting messages counts frames at any length.
         if chunk.startswith(b"data: "):
             self.frames += chunk.count(b"\n\ndata: ") + 1
@@ -149,7 +175,7 @@ class _Capture:
 
     def whole(self) -> bytes | None:
         """The body, if there was one and all of it was kept."""
-        return bytes(self.data) if self.data and self.size <= _CAPTURE_LIMIT else None
+        return b"".join(self.parts) if self.kept and self.size <= _CAPTURE_LIMIT else None
 
     def decoded(self) -> Any:
         """The body as JSON when it is (strictly) JSON and was kept whole; else `None`."""
@@ -170,7 +196,7 @@ class _Capture:
         found = self.decoded()
         if found is not None or not self.size:
             return found
-        text = bytes(self.data[:_CAPTURE_LIMIT]).decode("utf-8", "replace")
+        text = b"".join(self.parts)[:_CAPTURE_LIMIT].decode("utf-8", "replace")
         return {"size": self.size, "text": text, "truncated": self.size > _CAPTURE_LIMIT}
 
     def stream_summary(self) -> dict[str, Any]:
@@ -196,7 +222,3 @@ def _finish(event: ServeEvent, scope: Scope, request_body: _Capture, response: _
         event.response = response.stream_summary()
     else:
         event.response_body = response.whole()  # parsed when the journal is read (ServeEvent.to_json)
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])}

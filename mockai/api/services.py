@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from mockai._paths import resource_dir
 from mockai.cassettes.player import CassetteOptions, CassettePlayer, RecordMode
@@ -247,8 +248,13 @@ def _clock_start(settings: Settings, store: Store) -> float:
 
 
 def services(request: Request) -> Services:
-    """The app's services, which `RequestContextMiddleware` puts in every request's scope (handlers ask for them
+    """The app's services, which `RequestMiddleware` puts in every request's scope (handlers ask for them
     several times a request, and `request.app.state` costs two Python-level lookups each time); a request built
     around the middleware (a test's own scope) finds them on `app.state`, where `build_app` sets them."""
-    found: Services | None = request.scope.get(SERVICES_KEY)
-    return found if found is not None else request.app.state.services
+    return scope_services(request.scope)
+
+
+def scope_services(scope: Scope) -> Services:
+    """`services()` for code that has the ASGI scope but no request yet."""
+    found: Services | None = scope.get(SERVICES_KEY)
+    return found if found is not None else scope["app"].state.services

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from mockai import strict_json
@@ -38,6 +39,7 @@ _SECRET_FIELD = re.compile(
 )
 _SECRET_TEXT = re.compile(r"\b(?:sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}|Bearer\s+[A-Za-z0-9._~+/=-]{8,})")
 REDACTED = "[redacted]"
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 def redact_secrets(value: Any) -> Any:
@@ -87,12 +89,17 @@ class ServeEvent:
     duration_ms: float = 0.0  # real time spent serving
     # A JSON response as sent, parsed into `response` when the event is first shown: most events never are.
     response_body: bytes | None = field(default=None, repr=False)
+    # The request's headers as they arrived (ASGI pairs), decoded and redacted into `headers` when first shown.
+    raw_headers: Sequence[tuple[bytes, bytes]] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         if self.response_body is not None:
             self.response, self.response_body = _json_or_none(self.response_body), None
+        if self.raw_headers is not None:
+            decoded = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.raw_headers}
+            self.headers, self.raw_headers = redact_headers(decoded), None
         shown = asdict(self)
-        del shown["response_body"]
+        del shown["response_body"], shown["raw_headers"]
         return shown
 
 
@@ -123,8 +130,17 @@ class Journal:
         self._ids = itertools.count(1)
         self.generation = 0  # counts clears: ids start again at 1 after one, so readers of `after=` can tell
 
-    def new_event(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> ServeEvent:
-        return ServeEvent(next(self._ids), method, path, query, redact_headers(headers))
+    def new_event(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str] = _NO_HEADERS,
+        *,
+        raw_headers: Sequence[tuple[bytes, bytes]] | None = None,
+    ) -> ServeEvent:
+        """An event with the next id; `raw_headers` (a request's ASGI header pairs) are decoded only if it is shown."""
+        return ServeEvent(next(self._ids), method, path, query, redact_headers(headers), raw_headers=raw_headers)
 
     def record(self, event: ServeEvent, *, size: int = 0) -> ServeEvent:
         """Keep `event` (whose bodies take about `size` bytes), dropping the oldest beyond either bound."""

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -269,11 +268,9 @@ def plan_reply(request: ReplyRequest, *, replays: ReplayCache) -> Reply:
     `replays` keeps finished sampled runs: a run is a pure function of its inputs, so a repeat is played back.
     """
     prompt = request.prompt
-    if isinstance(prompt, RawPrompt):
-        prompt_ids: Sequence[int] = prompt.ids
-    else:
-        prompt_ids = request.model.encoding.encode(render_prompt(prompt), disallowed_special=())
-    runs = RunSource(request.model, request.sampling, prompt_ids, replays)
+    runs = RunSource(
+        request.model, request.sampling, prompt.ids if isinstance(prompt, RawPrompt) else render_prompt(prompt), replays
+    )
     sampling = request.sampling
     first = sampling.first_choice
     plans = [_plan_choice(request, runs, index) for index in range(first, first + sampling.candidates)]

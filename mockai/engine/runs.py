@@ -15,6 +15,7 @@ choice `i`'s own random stream, keyed in the replay cache by everything the run 
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import random
 from collections.abc import Iterator, Sequence
@@ -164,15 +165,26 @@ class Sampling:
 
 class RunSource:
     """Where the runs of one request's choices come from: sampled from the model (played back when exactly that run
-    has finished before) or decided."""
+    has finished before) or decided.
+
+    The prompt is token ids (a raw prompt) or a rendered conversation's text, which is encoded only when a run is
+    actually sampled: a replayed run never reads the prompt's tokens, and keying replays by the text (which the
+    encoding turns into exactly one list of ids) spares a repeated request the tokenizer.
+    """
 
     def __init__(
-        self, model: GenerationModel, sampling: Sampling, prompt_ids: Sequence[int], replays: ReplayCache
+        self, model: GenerationModel, sampling: Sampling, prompt: Sequence[int] | str, replays: ReplayCache
     ) -> None:
         self.model = model
         self.sampling = sampling
-        self._prompt_ids = prompt_ids
+        self._prompt = prompt
+        self._prompt_key = hash(prompt) if isinstance(prompt, str) else hash(tuple(prompt))
         self._replays = replays
+
+    @functools.cached_property
+    def _prompt_ids(self) -> Sequence[int]:
+        prompt = self._prompt
+        return self.model.encoding.encode(prompt, disallowed_special=()) if isinstance(prompt, str) else prompt
 
     def generated(self, index: int, *, max_tokens: int | None = None) -> TextRun:
         """Choice `index` sampled from its own random stream, derived from (seed, request, index); played back when
@@ -188,7 +200,8 @@ class RunSource:
             limit,
             sampling.stop,
             sampling.params.top_logprobs,
-            hash(tuple(self._prompt_ids)),
+            isinstance(self._prompt, str),
+            self._prompt_key,
         )
         recording = self._replays.get(key)
         if recording is not None:
