@@ -82,15 +82,37 @@ def count_documents(documents: Iterable[Sequence[int]], order: int) -> list[dict
     documents = [tuple(document) for document in documents]
     levels: list[dict[tuple[int, ...], dict[int, float]]] = []
     for length in range(order):
-        grams: Counter[tuple[int, ...]] = Counter()
-        for document in documents:
-            grams.update(zip(*(document[offset:] for offset in range(length + 1)), strict=False))
         level: dict[tuple[int, ...], dict[int, float]] = {}
         setdefault = level.setdefault
-        for gram, count in grams.items():
+        for gram, count in count_grams(documents, length + 1).items():
             setdefault(gram[:-1], {})[gram[-1]] = count
         levels.append(level)
     return levels
+
+
+def count_grams(documents: Sequence[Sequence[int]], size: int) -> Counter[tuple[int, ...]]:
+    """How often each run of `size` tokens occurs in the documents (counted by `Counter` over zipped runs, in C)."""
+    grams: Counter[tuple[int, ...]] = Counter()
+    for document in documents:
+        grams.update(zip(*(document[offset:] for offset in range(size)), strict=False))
+    return grams
+
+
+def _backwards_sorted(grams: Counter[tuple[int, ...]], low: int, bits: int) -> list[tuple[tuple[int, ...], int]]:
+    """The grams and their counts ordered by context (all but the last token) read backwards, then by last token.
+
+    Sorted by one integer per gram, its tokens less `low` at `bits` bits each, most significant first: comparing the
+    tuples themselves cost twice as much, and this sort is most of a cold fit.
+    """
+
+    def packed(item: tuple[tuple[int, ...], int]) -> int:
+        gram = item[0]
+        key = 0
+        for token in gram[-2::-1]:
+            key = key << bits | (token - low)
+        return key << bits | (gram[-1] - low)
+
+    return sorted(grams.items(), key=packed)
 
 
 class _Contexts(ABC):
@@ -154,10 +176,6 @@ class NgramTable(_Contexts):
         return self._levels[len(context)].get(context)
 
 
-def _backwards(context: tuple[int, ...]) -> tuple[int, ...]:
-    return context[::-1]
-
-
 class PackedNgramTable(_Contexts):
     """Integer counts in flat arrays, the contexts in a suffix trie: for the corpus model, fitted once and cached.
 
@@ -183,22 +201,32 @@ class PackedNgramTable(_Contexts):
 
     @classmethod
     def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> PackedNgramTable:
+        documents = [tuple(document) for document in documents]
+        present = [document for document in documents if document]
+        low = min(map(min, present), default=0)
+        bits = (max(map(max, present), default=0) - low).bit_length() or 1
         heads: list[array[int]] = []
         children: list[array[int]] = []
         tokens: list[Rows[int]] = []
         counts: list[Rows[int]] = []
         shorter: dict[tuple[int, ...], int] = {}  # the previous level's contexts and their rows
-        for length, level in enumerate(count_documents(documents, order)):
-            contexts = sorted(level, key=_backwards)
-            heads.append(int_array(context[0] for context in contexts) if length else int_array(()))
+        for length in range(order):
+            grams = _backwards_sorted(count_grams(documents, length + 1), low, bits)  # a context's grams: one run
+            contexts: list[tuple[int, ...]] = []
+            starts: list[int] = []
+            for position, (gram, _) in enumerate(grams):
+                if not contexts or gram[:-1] != contexts[-1]:
+                    contexts.append(gram[:-1])
+                    starts.append(position)
+            heads.append(int_array([context[0] for context in contexts]) if length else int_array(()))
             if length:
                 extensions = [0] * len(shorter)
                 for context in contexts:
                     extensions[shorter[context[1:]]] += 1  # sorted backwards, a context's extensions are one run
                 children.append(int_array(accumulate(extensions, initial=0)))
-            following = [sorted(level[context].items()) for context in contexts]
-            tokens.append(Rows.of([[token for token, _ in row] for row in following]))
-            counts.append(Rows(int_array(int(count) for row in following for _, count in row), tokens[-1].offsets))
+            rows = int_array([*starts, len(grams)])
+            tokens.append(Rows(int_array([gram[-1] for gram, _ in grams]), rows))
+            counts.append(Rows(int_array([count for _, count in grams]), rows))
             shorter = {context: row for row, context in enumerate(contexts)}
         return cls(heads, children, tokens, counts, top_n)
 
