@@ -71,7 +71,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 @dataclass
 class Start:
     ready: float  # exec → first health 200, seconds
-    reply: float  # ready → first generated reply, seconds
+    reply: float  # the first generated reply's request → its answer (right after ready, or after --pause), seconds
     ready_cpu: float  # server CPU seconds when ready
     reply_cpu: float  # server CPU seconds spent on the first reply
     rss_mib: float  # resident set after the reply
@@ -126,15 +126,14 @@ def measure(command: list[str], port: int, path: str, body: object, env: dict[st
         wait_ready(port, process)
         ready = time.perf_counter()
         ready_cpu = cpu_seconds(process.pid)
-        if pause:
-            time.sleep(pause)
-            ready, ready_cpu = time.perf_counter(), cpu_seconds(process.pid)
+        time.sleep(pause)
+        asked, asked_cpu = time.perf_counter(), cpu_seconds(process.pid)
         status, payload = request(port, "POST", path, body)
         replied = time.perf_counter()
         if status != 200:
             sys.exit(f"{path} answered {status}: {payload[:300]!r}")
         return Start(
-            ready - started, replied - ready, ready_cpu, cpu_seconds(process.pid) - ready_cpu, rss_mib(process.pid)
+            ready - started, replied - asked, ready_cpu, cpu_seconds(process.pid) - asked_cpu, rss_mib(process.pid)
         )
     finally:
         process.terminate()
@@ -176,7 +175,10 @@ def main() -> None:
         run_rounds(args.rounds, encodings, workdir, warm_home, env, bare_cmd, results, args.pause)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"medians of {args.rounds} rounds; ready = exec → first /_mockai/health 200; reply = ready → first reply")
+    print(
+        f"medians of {args.rounds} rounds; ready = exec → first /_mockai/health 200; "
+        f"reply = the first reply's request, {args.pause:g} s after ready → its answer"
+    )
     print(f"{'server':<22} {'ready s':>7} {'× bare':>7} {'cpu s':>7} {'reply s':>8} {'cpu s':>8} {'RSS MiB':>8}")
     for label, starts in results.items():
         print(median_row(label, starts, results["bare"]))
