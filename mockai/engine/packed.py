@@ -54,15 +54,6 @@ class Rows(Generic[N]):
             offsets.append(len(values))
         return Rows(int_array(values), int_array(offsets))
 
-    @staticmethod
-    def of_floats(rows: Iterable[Sequence[float]]) -> Rows[float]:
-        values: list[float] = []
-        offsets = [0]
-        for row in rows:
-            values.extend(row)
-            offsets.append(len(values))
-        return Rows(float_array(values), int_array(offsets))
-
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
@@ -70,7 +61,3 @@ class Rows(Generic[N]):
         if not 0 <= index < len(self.offsets) - 1:
             raise IndexError(f"row {index} of {len(self)}")
         return self.values[self.offsets[index] : self.offsets[index + 1]]
-
-    def span(self, index: int) -> tuple[int, int]:
-        """Where row `index` starts and ends in `values`."""
-        return self.offsets[index], self.offsets[index + 1]
