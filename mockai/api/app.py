@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockai import errors
@@ -22,7 +21,7 @@ from mockai.api.cassettes import play_cassette
 from mockai.api.endpoint import read_limited
 from mockai.api.middleware import RequestMiddleware
 from mockai.api.responses import error_response, json_response
-from mockai.api.router import EndpointRouter
+from mockai.api.router import TableFirst
 from mockai.api.routes import ALL_ENDPOINTS
 from mockai.api.services import Services, build_services
 from mockai.api.warmup import start_warming
@@ -64,24 +63,34 @@ def build_app(
                 await app_services.upstream.aclose()
             app_services.close()
 
-    app = Starlette(
-        middleware=[
-            Middleware(RequestMiddleware, services=app_services, default_organization=DEFAULT_ORGANIZATION),
-        ],
+    app = _MockaiApp(
         exception_handlers={
             errors.OpenAIError: render_openai_error,
             HTTPException: render_http_exception,
             Exception: render_unexpected,
         },
     )
-    # Built here rather than by Starlette, to find fixed paths by dict; it answers `/v1/models/` with the real API's
-    # 404 Invalid URL, not a redirect.
-    app.router = EndpointRouter([endpoint.as_route() for endpoint in ALL_ENDPOINTS], lifespan=lifespan)
+    # Without slash redirects: `/v1/models/` gets the real API's 404 Invalid URL.
+    app.router = Router([endpoint.as_route() for endpoint in ALL_ENDPOINTS], lifespan=lifespan, redirect_slashes=False)
     app.router.default = _before_not_found(app.router.not_found)
     app.state.services = app_services
     # A batch's requests run through this very app (the first --api-key when keys are restricted).
     app_services.batches.runner = in_process_runner(app, (settings.api_keys or (BATCH_API_KEY,))[0])
     return app
+
+
+class _MockaiApp(Starlette):
+    """Starlette, with `RequestMiddleware` outermost and the endpoint table's fixed paths dispatched before
+    Starlette's own stack (`TableFirst`): that is every request to `/v1/chat/completions`, and each layer skipped is
+    a coroutine and a `send` wrapper less on every message of every response."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app_services = services_of(self)
+        return RequestMiddleware(
+            TableFirst(self.router.routes, super().build_middleware_stack()),
+            services=app_services,
+            default_organization=DEFAULT_ORGANIZATION,
+        )
 
 
 async def render_openai_error(request: Request, exc: Exception) -> Response:

@@ -106,10 +106,13 @@ class Endpoint:
 
 
 class _EndpointApp:
-    """An endpoint as an ASGI app: its response, or its refusal rendered by `error_response`.
+    """An endpoint as an ASGI app: its response, or its failure rendered by the app's exception handlers.
 
     One layer where Starlette's `request_response` would put two (a request wrapper, and an exception wrapper around
-    `send`); any other exception goes on to the app's handlers, as it would from there.
+    `send`). Nothing is sent until `respond` returns, so whatever it raises is answered here, by the handler the
+    app registered for it (the same one Starlette's middleware would call): the endpoint needs no middleware around
+    it to fail well, which lets `TableFirst` call it directly. What fails while a response is being sent (a stream's
+    generator) goes on up, as it would from Starlette's own route.
     """
 
     def __init__(self, endpoint: Endpoint) -> None:
@@ -120,7 +123,16 @@ class _EndpointApp:
             response = await self.endpoint.respond(scope, receive)
         except errors.OpenAIError as refusal:
             response = error_response(refusal)
+        except Exception as failure:
+            response = await _rendered(scope, receive, failure)
         await response(scope, receive, send)
+
+
+async def _rendered(scope: Scope, receive: Receive, failure: Exception) -> Response:
+    """`failure` answered by the app's handler for the nearest class in its MRO (the app registers `Exception`)."""
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = scope["app"].exception_handlers
+    handler = next(handlers[kind] for kind in type(failure).__mro__ if kind in handlers)
+    return await handler(Request(scope, receive), failure)
 
 
 class _BoundedBody:

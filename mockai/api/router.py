@@ -1,45 +1,41 @@
-"""The app's router: Starlette's, with the endpoint table's fixed paths found by one dict lookup.
+"""Dispatch: the endpoint table's fixed paths by one dict lookup, in front of Starlette's stack; the rest through it.
 
-Starlette tries its routes in order, a regex match each, so a request to a path near the end of the table tried about
-a hundred patterns first. Most paths have no parameters (`/v1/chat/completions`), and for those the route the scan
-would choose is known when the app is built. Everything else (parameterised paths, a wrong method's 405, a 404, the
+Starlette sends every request through two error middlewares, its router (which tries its routes in order, a regex
+match each: a path near the end of the table tried about a hundred patterns first) and the route. Most paths have no
+parameters (`/v1/chat/completions`), and for those the route the scan would choose is known when the app is built,
+so `TableFirst` calls that endpoint directly. An endpoint renders its own failures (`mockai.api.endpoint`), so the
+error middlewares have nothing to add there. Everything else (parameterised paths, a wrong method's 405, a 404, the
 lifespan) takes Starlette's own way, so what answers a request never depends on which way it went.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import Sequence
 
-from starlette.routing import BaseRoute, Match, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
-class EndpointRouter(Router):
-    """A `Router` that dispatches `(method, path)` pairs it can decide up front without scanning its routes.
+class TableFirst:
+    """An ASGI app that answers the `(method, path)` pairs it can decide up front, and hands the rest to `fallback`.
 
-    Routes added after it is built are still reached, by the scan (a test adds one at the front).
+    Routes added to the router after the app is built are still reached, by the fallback's scan (a test adds one at
+    the front).
     """
 
-    def __init__(
-        self, routes: Sequence[BaseRoute], *, lifespan: Callable[[Any], AbstractAsyncContextManager[None]]
-    ) -> None:
-        super().__init__(routes, lifespan=lifespan, redirect_slashes=False)
-        self._exact = exact_routes(self.routes)
+    def __init__(self, routes: Sequence[BaseRoute], fallback: ASGIApp) -> None:
+        self._exact = {pair: route.app for pair, route in exact_routes(routes).items()}
+        self._fallback = fallback
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # With a root path, Starlette matches the path below it: left to the scan, which knows how.
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # With a root path, Starlette matches the path below it: left to the fallback, which knows how.
         if scope["type"] == "http" and not scope.get("root_path"):
-            route = self._exact.get((scope["method"], scope["path"]))
-            if route is not None:
-                scope.setdefault("router", self)
-                scope["route"] = route
-                scope["endpoint"] = route.endpoint
-                scope["path_params"] = dict(scope.get("path_params", {}))
-                await route.handle(scope, receive, send)
+            endpoint = self._exact.get((scope["method"], scope["path"]))
+            if endpoint is not None:
+                scope["path_params"] = {}
+                await endpoint(scope, receive, send)
                 return
-        await super().app(scope, receive, send)
+        await self._fallback(scope, receive, send)
 
 
 def exact_routes(routes: Sequence[BaseRoute]) -> dict[tuple[str, str], Route]:
