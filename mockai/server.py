@@ -13,6 +13,7 @@ import uvicorn
 from mockai.api.app import build_app
 from mockai.api.sse import DroppedStreamLogFilter
 from mockai.settings import Settings
+from mockai.transport import TurnBufferedHttpProtocol
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +36,7 @@ def _uvicorn_config(
         # uvloop + httptools cost ~2x less CPU per request than asyncio + h11, and uvloop sets TCP_NODELAY on
         # pre-bound sockets where plain asyncio does not (FACTS.md).
         loop="auto",
-        http="auto",
+        http=TurnBufferedHttpProtocol,  # uvicorn's own (httptools), sending a response's head and body as one write
         timeout_graceful_shutdown=2,
     )
     # After Config: it (re)configures uvicorn's loggers, which keeps filters but not handlers.
