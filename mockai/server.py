@@ -38,6 +38,9 @@ def _uvicorn_config(
         loop="auto",
         http=TurnBufferedHttpProtocol,  # uvicorn's own (httptools), sending a response's head and body as one write
         timeout_graceful_shutdown=2,
+        # Nothing mockai answers depends on the client's address or scheme, so rewriting them from X-Forwarded-* (a
+        # middleware layer on every request) would be work without effect.
+        proxy_headers=False,
     )
     # After Config: it (re)configures uvicorn's loggers, which keeps filters but not handlers.
     error_log = logging.getLogger("uvicorn.error")
