@@ -27,7 +27,7 @@ from mockai.control.faults import Strikes
 from mockai.control.matching import RequestView
 from mockai.control.ratelimit import estimate_tokens, format_duration, retry_after_header
 from mockai.control.rules import ContentReply, ErrorReply, JsonReply, Reply
-from mockai.engine.reply import ScriptedCall, ScriptedReply
+from mockai.engine.scripted import ScriptedCall, ScriptedReply
 
 if TYPE_CHECKING:
     from mockai.api.endpoint import Endpoint

@@ -23,7 +23,6 @@ from mockai.control.ratelimit import Limits, RateLimiter
 from mockai.control.rules import RuleBook, load_rules, load_scenarios
 from mockai.control.scenarios import ScenarioBook
 from mockai.control.transcript import ConversationHistory
-from mockai.dialogue.service import DialogueService, build_dialogue_service
 from mockai.engine.moderation import Lexicon, load_lexicon
 from mockai.engine.replay import ReplayCache
 from mockai.settings import Settings
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
     import httpx
 
     from mockai.cassettes.upstream import Upstream
+    from mockai.dialogue.service import DialogueService
 
 CLOCK_MARK_KEY = "clock_mark"
 SERVICES_KEY = "mockai.services"  # where a request's scope holds the app's `Services`
@@ -86,7 +86,6 @@ class Services:
     chat_completions: StoredChatCompletions = field(init=False)  # `store: true` completions
     uploads: UploadService = field(init=False)  # files sent in parts
     batches: BatchService = field(init=False)  # requests run together, later (its runner is set by build_app)
-    dialogue: DialogueService = field(init=False)  # /app/v1: conversations with memory
     responses: ResponseStore = field(init=False)  # stored Responses API responses (and their background lifecycle)
     conversations: Conversations = field(init=False)  # /v1/conversations, which Responses requests continue
 
@@ -105,7 +104,6 @@ class Services:
         self.chat_completions = StoredChatCompletions(self.store)
         self.uploads = UploadService(self.store, self.ids, self.clock, self.files)
         self.batches = BatchService(self.store, self.ids, self.clock, self.files)
-        self.dialogue = build_dialogue_service(self.settings, self.store, self.catalog)
         self.responses = ResponseStore(self.store)
         self.conversations = Conversations(self.store, self.ids, self.clock)
         if self.history is None:
@@ -116,6 +114,14 @@ class Services:
         # A durable store keeps where world time got to, so a restarted server never goes back (see ClockMark).
         self.clock.on_advance(lambda _now: self.mark_clock())
         self.mark_clock()
+
+    @functools.cached_property
+    def dialogue(self) -> DialogueService:
+        """/app/v1's conversations with memory, built on first use: its modules cost ~30 ms of a start that most
+        servers, which never see /app/v1, need not pay."""
+        from mockai.dialogue.service import build_dialogue_service
+
+        return build_dialogue_service(self.settings, self.store, self.catalog)
 
     @functools.cached_property
     def lexicon(self) -> Lexicon:

@@ -11,8 +11,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mockai.engine.generate import GenerationRun, TokenStep
+if TYPE_CHECKING:  # the cache only holds runs: importing the generator (and tiktoken) waits for the first reply
+    from mockai.engine.generate import GenerationRun, TokenStep
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from mockai.engine.runs import (
     finished,
     total_logprob,
 )
+from mockai.engine.scripted import ScriptedCall, ScriptedReply
 from mockai.engine.structured import Material, SchemaError, instance_for_schema
 from mockai.engine.tool_calls import plan_tool_call
 
@@ -88,25 +89,6 @@ _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"
 
 
 # --- input -----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScriptedCall:
-    """A tool call a rule scripted; without an id it is called `call_<position>`."""
-
-    name: str
-    arguments: str
-    call_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ScriptedReply:
-    """What a control-plane rule says the model answers: it replaces the model's decision, not the rendering."""
-
-    content: str | None = None
-    tool_calls: tuple[ScriptedCall, ...] = ()
-    refusal: str | None = None
-    finish_reason: str | None = None
 
 
 @dataclass(frozen=True)

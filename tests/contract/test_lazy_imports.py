@@ -41,6 +41,15 @@ def test_a_built_server_imports_a_family_s_handlers_only_when_they_answer() -> N
     assert _loaded_after(BUILT_APP, (*families, "mockai.api.images"))[0] == []
 
 
+def test_a_built_server_has_not_imported_the_generation_core_or_the_dialogue() -> None:
+    # The control plane every request passes names scripted replies, not the token model behind the core; the replay
+    # cache holds runs without importing their generator (and tiktoken); the /app/v1 dialogue is built on its first
+    # use. Together ~60 ms of a start, paid by the warm-up thread instead.
+    setup = f"import mockai.cli, mockai.server\n{BUILT_APP}"
+    core = ("mockai.engine.reply", "mockai.engine.token_model", "mockai.engine.conversation", "tiktoken")
+    assert _loaded_after(setup, (*core, "mockai.dialogue.service"))[0] == []
+
+
 def test_a_started_server_warms_the_text_families_before_their_first_request() -> None:
     # Nothing is asked of the server: its start-up's warm-up thread alone imports the chat, completions and
     # Responses handlers and jsonschema, so the first such request after a start does not pay for them.
