@@ -5,8 +5,11 @@ Run by hand: `.venv/bin/python bench/bench_chat.py [--seconds 5] [--rounds 3] [-
 asyncio client in a separate process (keep-alive HTTP/1.1 connections, each sending its next request as soon as the
 last answer is read), so the same client drives both servers.
 
-Both servers run as `mockai serve` would (uvicorn, one worker, uvloop + httptools, access log off). Each round runs
-every row once, bare and mockai interleaved, so load from other processes on the host hits both alike. Rows:
+mockai runs as `mockai serve` does: uvicorn (one worker, uvloop + httptools, access log off) with mockai's transport,
+which sends a loop turn's writes as one (`mockai/transport.py`). The bare app runs on plain uvicorn, the issue's
+reference; `--bare-transport turn-buffered` gives it mockai's transport too, to show that transport's share. Each
+round runs every row once, bare and mockai interleaved, so load from other processes on the host hits both alike.
+Rows:
 
 - non-streaming chat, `max_tokens: 16`, the same request every time (replayed from the generation cache after the
   first) and a different prompt every time (sampled afresh); the bare app answers a fixed body;
@@ -64,6 +67,15 @@ BARE_APP = textwrap.dedent(
         return StreamingResponse(frames(), media_type="text/event-stream")
 
     app = Starlette(routes=[Route("/_mockai/health", health), Route("/v1/chat/completions", chat, methods=["POST"])])
+
+    if __name__ == "__main__":
+        import sys, uvicorn
+        port, transport = int(sys.argv[1]), sys.argv[2]
+        if transport == "turn-buffered":
+            from mockai.transport import TurnBufferedHttpProtocol as http
+        else:
+            http = "auto"
+        uvicorn.run(app, host="127.0.0.1", port=port, http=http, access_log=False, log_level="warning")
     """
 )
 
@@ -206,6 +218,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--stream-connections", type=int, default=32)
+    parser.add_argument("--bare-transport", choices=("uvicorn", "turn-buffered"), default="uvicorn")
     args = parser.parse_args()
     plain = {"model": "gpt-3.5-turbo", "messages": HELLO, "max_tokens": 16}
     rows = [
@@ -219,13 +232,12 @@ def main() -> None:
     client.write_text(CLIENT)
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     bare_port, mock_port = free_port(), free_port()
-    uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning", "--host", "127.0.0.1"]
     mock = subprocess.Popen([sys.executable, "-m", "mockai", "serve", "--port", str(mock_port)], env=env)
     try:
         wait_ready(mock_port, mock)
         frames = count_frames(mock_port, rows[2].body)  # the bare stream sends as many frames as mockai's
         bare = subprocess.Popen(
-            [*uvicorn, "--port", str(bare_port), "--app-dir", str(workdir), "bare:app"],
+            [sys.executable, str(workdir / "bare.py"), str(bare_port), args.bare_transport],
             env={**env, "BARE_FRAMES": str(frames)},
         )
         try:
@@ -268,7 +280,8 @@ def run_rounds(
 def report(rows: list[Row], results: dict[tuple[str, str], list[Run]], args: argparse.Namespace, frames: int) -> None:
     print(
         f"medians of {args.rounds} rounds of {args.seconds:g} s; {args.connections} connections "
-        f"({args.stream_connections} streaming, {frames} frames per stream); ratios are mockai / bare per round"
+        f"({args.stream_connections} streaming, {frames} frames per stream); ratios are mockai / bare per round; "
+        f"bare on {'mockai' if args.bare_transport == 'turn-buffered' else 'uvicorn'}'s transport"
     )
     print(f"{'row':<24} {'server':<7} {'per s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU µs/req':>10} {'× bare':>7}")
     for row in rows:
