@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -53,12 +54,20 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.warm_up = start_warming(ALL_ENDPOINTS, registry)
+        stopping = threading.Event()
+        app.state.warm_up = start_warming(
+            ALL_ENDPOINTS,
+            registry,
+            traffic=app_services.traffic,
+            stopping=stopping,
+            cache_dir=settings.cache_dir,
+        )
         if on_ready is not None:
             on_ready()
         try:
             yield
         finally:
+            stopping.set()
             if app_services.upstream is not None:
                 await app_services.upstream.aclose()
             app_services.close()

@@ -22,8 +22,8 @@ _VERSION_HEADER = (b"openai-version", OPENAI_VERSION.encode())
 
 class RequestMiddleware:
     """Give each request an id, stamp `x-request-id`, `openai-processing-ms`, `openai-version` and
-    `openai-organization` on its response, put the app's services in its scope (`SERVICES_KEY`), and journal every
-    request outside the admin API (`_JournalEntry`).
+    `openai-organization` on its response, put the app's services in its scope (`SERVICES_KEY`), journal every
+    request outside the admin API (`_JournalEntry`), and count them all (`Traffic`).
 
     One layer with one `send` wrapper, because every message of every response passes through it (each frame of a
     stream). Request ids are derived from the server seed and a counter, so a run is reproducible end to end.
@@ -32,6 +32,7 @@ class RequestMiddleware:
     def __init__(self, app: ASGIApp, *, services: Services, default_organization: str) -> None:
         self.app = app
         self._services = services
+        self._traffic = services.traffic
         self._seed = services.settings.seed
         self._default_organization = default_organization
         self._counter = itertools.count()
@@ -40,6 +41,15 @@ class RequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        traffic = self._traffic
+        traffic.arrived += 1
+        traffic.in_flight += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            traffic.in_flight -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[SERVICES_KEY] = self._services  # what `services(request)` reads, a dict lookup on every call
         request_id = self._next_request_id()
         state = scope.setdefault("state", {})

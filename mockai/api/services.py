@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from mockai._paths import resource_dir
+from mockai.api.traffic import Traffic
 from mockai.cassettes.player import CassetteOptions, CassettePlayer, RecordMode
 from mockai.contract.integers import IntegerFields
 from mockai.contract.registry import SchemaRegistry
@@ -77,6 +78,7 @@ class Services:
     images: ImageFiles = field(default_factory=ImageFiles)  # PNGs behind `response_format: "url"`
     transcripts: TranscriptScripts = field(default_factory=TranscriptScripts)  # scripted audio transcripts
     store: Store = field(default_factory=Store)  # files, jobs, models; durable with --data-dir
+    traffic: Traffic = field(default_factory=Traffic)  # how busy the server is (the warm-up waits for a lull)
     integers: IntegerFields = field(init=False)  # where each request schema holds integers (2.0 becomes 2)
     start_rules: tuple[dict[str, Any], ...] = ()  # what --rules loaded: a reset puts them back
     start_scenarios: tuple[dict[str, Any], ...] = ()  # likewise

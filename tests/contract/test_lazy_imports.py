@@ -63,9 +63,13 @@ async def start_and_wait() -> None:
 
 asyncio.run(start_and_wait())
 print(gc.get_freeze_count())
+from mockai.engine import tokenizer
+print(sorted(tokenizer._CACHE._built))
 """
     expected = ["jsonschema", "mockai.api.chat", "mockai.api.completions", "mockai.api.model_responses"]
-    loaded, [frozen] = _loaded_after(setup, (*expected, "mockai.api.speech"))
+    loaded, [frozen, built] = _loaded_after(setup, (*expected, "mockai.api.speech"))
     assert loaded == expected
     # The warm-up leaves what start-up built (tens of thousands of containers) out of the collector's full passes.
     assert int(frozen) > 10_000
+    # With no request coming, the lull came at once, and the encoding of current models was built in it.
+    assert json.loads(built.replace("'", '"')) == ["o200k_base"]
