@@ -40,10 +40,12 @@ class TurnBufferedTransport:
             self.write(data)
 
     def flush(self) -> None:
-        """Write what is held, as one write."""
+        """Write what is held, as one write; dropped if the peer went away in the meantime (uvloop refuses writes to
+        a closed transport, where writing at once would have been dropped quietly)."""
         if self._held:
             held, self._held = self._held, []
-            self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+            if not self._transport.is_closing():
+                self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + sum(len(data) for data in self._held)

@@ -17,6 +17,10 @@ class _RecordingTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.events: list[Any] = []
+        self.gone = False
+
+    def is_closing(self) -> bool:
+        return self.gone
 
     def write(self, data: Any) -> None:
         self.events.append(bytes(data))
@@ -64,6 +68,18 @@ def test_what_is_held_is_written_before_the_connection_ends(ending: str) -> None
         return recorded.events
 
     assert asyncio.run(scenario()) == [b"data: 1\n\ndata: 2\n\n", ending]
+
+
+def test_what_is_held_when_the_peer_goes_away_is_dropped_quietly() -> None:
+    async def scenario() -> list[Any]:
+        recorded = _RecordingTransport()
+        transport = TurnBufferedTransport(recorded, asyncio.get_running_loop())
+        transport.write(b"data: 1\n\n")
+        recorded.gone = True  # the client disconnected within the turn
+        await _turn()
+        return recorded.events
+
+    assert asyncio.run(scenario()) == []
 
 
 def test_everything_else_is_the_wrapped_transports() -> None:
