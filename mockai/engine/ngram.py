@@ -16,8 +16,8 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate, chain, compress, repeat
-from operator import and_, ge, lshift, or_, rshift
+from itertools import accumulate, chain, repeat
+from operator import and_, lshift, or_, rshift
 
 from mockai.engine.packed import Rows, int_array
 
@@ -188,7 +188,7 @@ class PackedNgramTable(_Contexts):
         """Count the documents' n-grams into the trie (see `_gram_counts` for the keys, whose order is the trie's)."""
         documents = [tuple(document) for document in documents]
         vocabulary = sorted(set(chain.from_iterable(documents)))
-        bits = max(len(vocabulary) - 1, 1).bit_length()
+        bits = len(vocabulary).bit_length() or 1  # a place, or the pad
         last_token, token = (1 << bits) - 1, vocabulary.__getitem__  # a key's last `bits` bits, as a token
         heads: list[array[int]] = []
         children: list[array[int]] = []
@@ -256,19 +256,25 @@ def _gram_counts(
 
     Sorting such keys orders the runs by context read backwards, then by last token: the trie's layout. Shifting a key
     right by `bits` gives its context's key, and shifting a context's key gives its parent's (the context less its
-    earliest token). Keys are built a length at a time over the documents laid end to end, with `map` and `Counter`
-    doing the work in C: a cold fit spends most of its time here.
+    earliest token). A cold fit spends most of its time here, so the keys are built a length at a time over the
+    documents laid end to end, with `map` and `Counter` doing the work in C. Each document is laid down after
+    `order - 1` pads (place `len(vocabulary)`, which `bits` must hold), so every position has a full context; the keys
+    of runs that start in the pads are then taken out.
     """
+    pad = len(vocabulary)
     rank = {token: place for place, token in enumerate(vocabulary)}
-    corpus = list(map(rank.__getitem__, chain.from_iterable(documents)))
-    place = [position for document in documents for position in range(len(document))]  # within its document
-    context = [0] * len(corpus)  # the key of the `length` tokens before each position
+    corpus = [*chain.from_iterable(chain(repeat(pad, order - 1), map(rank.__getitem__, doc)) for doc in documents)]
+    starts = list(accumulate((len(document) + order - 1 for document in documents), initial=0))
+    shifted = [0] * len(corpus)  # the key of the `length` tokens before each position, shifted to make room for one
     for length in range(order):
         if length:
-            earlier = [0] * length + corpus[: len(corpus) - length]  # the token `length` places back
-            context = list(map(or_, map(lshift, context, repeat(bits)), earlier))
-        grams = map(or_, map(lshift, context, repeat(bits)), corpus)
-        yield Counter(compress(grams, map(ge, place, repeat(length))))  # runs inside one document only
+            earlier = [pad] * length + corpus[: len(corpus) - length]  # the token `length` places back
+            shifted = list(map(lshift, map(or_, shifted, earlier), repeat(bits)))
+        grams = Counter(map(or_, shifted, corpus))
+        for start, document in zip(starts, documents, strict=False):
+            for position in range(start, start + order - 1 + min(length, len(document))):  # a pad in the run
+                grams.pop(shifted[position] | corpus[position], None)
+        yield grams
 
 
 def candidates(nodes: Sequence[Node], limit: int, banned: frozenset[int], frequent: int = 0) -> dict[int, None]:
