@@ -202,7 +202,7 @@ class PackedNgramTable(_Contexts):
             heads.append(int_array(list(map(token, map(and_, contexts, repeat(last_token)))) if length else ()))
             if length:
                 extensions = Counter(map(rshift, contexts, repeat(bits)))  # one run of contexts per parent
-                children.append(int_array(list(accumulate(map(extensions.__getitem__, shorter), initial=0))))
+                children.append(int_array(list(accumulate(map(extensions.get, shorter, repeat(0)), initial=0))))
             rows = int_array(list(accumulate(runs.values(), initial=0)))
             tokens.append(Rows(int_array(list(map(token, map(and_, keys, repeat(last_token))))), rows))
             counts.append(Rows(int_array(list(map(grams.__getitem__, keys))), rows))

@@ -151,7 +151,7 @@ class _Field:
         saturated = list(map(truediv, weighted, map(add, repeat(K1), weighted)))
         order = sorted(range(len(numbers)), key=numbers.__getitem__)
         per_term = Counter(numbers)
-        offsets = int_array(list(accumulate(map(per_term.__getitem__, range(vocabulary)), initial=0)))
+        offsets = int_array(list(accumulate(map(per_term.get, range(vocabulary), repeat(0)), initial=0)))
         self._units = Rows(int_array(list(map(holders.__getitem__, order))), offsets)
         self._weights = Rows(float_array(map(saturated.__getitem__, order)), offsets)
 
