@@ -8,7 +8,8 @@ inflates (a shared core runs slower), so each encoding prints the least over the
   already loaded;
 - its parts, each timed alone in another fresh interpreter: `encode` (read the corpus, encode its answers),
   `index` (the BM25F retrieval index, `AnswerIndex`), `ngram` (the packed n-gram table, `PackedNgramTable`); what
-  `fit` spends beyond them (the model's scripts, frequent tokens and word heads) is `rest`.
+  `fit` spends beyond them (the model's scripts, frequent tokens and word heads) is `rest`, a difference of separate
+  runs that a busy host can even push below zero.
 """
 
 from __future__ import annotations
