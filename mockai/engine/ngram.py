@@ -16,7 +16,8 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate
+from itertools import accumulate, chain, repeat
+from operator import and_, lshift, or_, rshift
 
 from mockai.engine.packed import Rows, int_array
 
@@ -96,23 +97,6 @@ def count_grams(documents: Sequence[Sequence[int]], size: int) -> Counter[tuple[
     for document in documents:
         grams.update(zip(*(document[offset:] for offset in range(size)), strict=False))
     return grams
-
-
-def _backwards_sorted(grams: Counter[tuple[int, ...]], low: int, bits: int) -> list[tuple[tuple[int, ...], int]]:
-    """The grams and their counts ordered by context (all but the last token) read backwards, then by last token.
-
-    Sorted by one integer per gram, its tokens less `low` at `bits` bits each, most significant first: comparing the
-    tuples themselves cost twice as much, and this sort is most of a cold fit.
-    """
-
-    def packed(item: tuple[tuple[int, ...], int]) -> int:
-        gram = item[0]
-        key = 0
-        for token in gram[-2::-1]:
-            key = key << bits | (token - low)
-        return key << bits | (gram[-1] - low)
-
-    return sorted(grams.items(), key=packed)
 
 
 class _Contexts(ABC):
@@ -201,33 +185,28 @@ class PackedNgramTable(_Contexts):
 
     @classmethod
     def from_documents(cls, documents: Iterable[Sequence[int]], order: int, top_n: int) -> PackedNgramTable:
+        """Count the documents' n-grams into the trie (see `_gram_counts` for the keys, whose order is the trie's)."""
         documents = [tuple(document) for document in documents]
-        present = [document for document in documents if document]
-        low = min(map(min, present), default=0)
-        bits = (max(map(max, present), default=0) - low).bit_length() or 1
+        vocabulary = sorted(set(chain.from_iterable(documents)))
+        bits = len(vocabulary).bit_length() or 1  # a place, or the pad
+        last_token, token = (1 << bits) - 1, vocabulary.__getitem__  # a key's last `bits` bits, as a token
         heads: list[array[int]] = []
         children: list[array[int]] = []
         tokens: list[Rows[int]] = []
         counts: list[Rows[int]] = []
-        shorter: dict[tuple[int, ...], int] = {}  # the previous level's contexts and their rows
-        for length in range(order):
-            grams = _backwards_sorted(count_grams(documents, length + 1), low, bits)  # a context's grams: one run
-            contexts: list[tuple[int, ...]] = []
-            starts: list[int] = []
-            for position, (gram, _) in enumerate(grams):
-                if not contexts or gram[:-1] != contexts[-1]:
-                    contexts.append(gram[:-1])
-                    starts.append(position)
-            heads.append(int_array([context[0] for context in contexts]) if length else int_array(()))
+        shorter: list[int] = []  # the previous level's contexts, in row order
+        for length, grams in enumerate(_gram_counts(documents, vocabulary, order, bits)):
+            keys = sorted(grams)  # a context's grams are one run, its next tokens ascending
+            runs = Counter(map(rshift, keys, repeat(bits)))  # each context's number of next tokens, in row order
+            contexts = list(runs)
+            heads.append(int_array(list(map(token, map(and_, contexts, repeat(last_token)))) if length else ()))
             if length:
-                extensions = [0] * len(shorter)
-                for context in contexts:
-                    extensions[shorter[context[1:]]] += 1  # sorted backwards, a context's extensions are one run
-                children.append(int_array(accumulate(extensions, initial=0)))
-            rows = int_array([*starts, len(grams)])
-            tokens.append(Rows(int_array([gram[-1] for gram, _ in grams]), rows))
-            counts.append(Rows(int_array([count for _, count in grams]), rows))
-            shorter = {context: row for row, context in enumerate(contexts)}
+                extensions = Counter(map(rshift, contexts, repeat(bits)))  # one run of contexts per parent
+                children.append(int_array(list(accumulate(map(extensions.get, shorter, repeat(0)), initial=0))))
+            rows = int_array(list(accumulate(runs.values(), initial=0)))
+            tokens.append(Rows(int_array(list(map(token, map(and_, keys, repeat(last_token))))), rows))
+            counts.append(Rows(int_array(list(map(grams.__getitem__, keys))), rows))
+            shorter = contexts
         return cls(heads, children, tokens, counts, top_n)
 
     def vocabulary(self) -> array[int]:
@@ -266,6 +245,36 @@ class PackedNgramTable(_Contexts):
         if row is None:
             return None
         return dict(zip(self._next_tokens[len(context)][row], self._next_counts[len(context)][row], strict=True))
+
+
+def _gram_counts(
+    documents: Sequence[Sequence[int]], vocabulary: Sequence[int], order: int, bits: int
+) -> Iterator[Counter[int]]:
+    """How often each run of 1..`order` tokens occurs in the documents, one `Counter` a length, each run keyed by one
+    integer: its tokens' places in the (ascending) `vocabulary`, `bits` bits each, the context read backwards (the
+    token before the last most significant, the earliest least), then the last token.
+
+    Sorting such keys orders the runs by context read backwards, then by last token: the trie's layout. Shifting a key
+    right by `bits` gives its context's key, and shifting a context's key gives its parent's (the context less its
+    earliest token). A cold fit spends most of its time here, so the keys are built a length at a time over the
+    documents laid end to end, with `map` and `Counter` doing the work in C. Each document is laid down after
+    `order - 1` pads (place `len(vocabulary)`, which `bits` must hold), so every position has a full context; the keys
+    of runs that start in the pads are then taken out.
+    """
+    pad = len(vocabulary)
+    rank = {token: place for place, token in enumerate(vocabulary)}
+    corpus = [*chain.from_iterable(chain(repeat(pad, order - 1), map(rank.__getitem__, doc)) for doc in documents)]
+    starts = list(accumulate((len(document) + order - 1 for document in documents), initial=0))
+    shifted = [0] * len(corpus)  # the key of the `length` tokens before each position, shifted to make room for one
+    for length in range(order):
+        if length:
+            earlier = [pad] * length + corpus[: len(corpus) - length]  # the token `length` places back
+            shifted = list(map(lshift, map(or_, shifted, earlier), repeat(bits)))
+        grams = Counter(map(or_, shifted, corpus))
+        for start, document in zip(starts, documents, strict=False):
+            for position in range(start, start + order - 1 + min(length, len(document))):  # a pad in the run
+                grams.pop(shifted[position] | corpus[position], None)
+        yield grams
 
 
 def candidates(nodes: Sequence[Node], limit: int, banned: frozenset[int], frequent: int = 0) -> dict[int, None]:

@@ -21,6 +21,8 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
+from operator import add, truediv
 
 from mockai.engine.packed import Rows, float_array, int_array
 
@@ -133,29 +135,29 @@ class _Field:
     """BM25 over one field: each term's postings, (unit, saturated term weight) by unit, length-normalised within
     the field. Terms are numbered by the index, and a term's postings are one row of two flat arrays."""
 
-    def __init__(self, units: Sequence[Counter[str]], ids: Mapping[str, int]) -> None:
-        lengths = [sum(unit.values()) for unit in units]
+    def __init__(self, units: Sequence[Counter[int]], vocabulary: int) -> None:
+        """Index `units` (each a count of term numbers below `vocabulary`).
+
+        Built from flat lists, one entry a (unit, term) pair, in unit order: one stable sort by term number then
+        lays out every term's postings, units ascending, with no list per term.
+        """
+        lengths = [unit.total() for unit in units]
         average = sum(lengths) / max(len(units), 1) or 1.0
-        postings: list[list[tuple[int, float]]] = [[] for _ in ids]
-        for position, (unit, length) in enumerate(zip(units, lengths, strict=True)):
-            norm = 1.0 - B + B * length / average
-            for term, count in unit.items():
-                weighted = count / norm
-                postings[ids[term]].append((position, weighted / (K1 + weighted)))
-        self._units = Rows.of([[unit for unit, _ in posting] for posting in postings])
-        self._weights = Rows(float_array(weight for posting in postings for _, weight in posting), self._units.offsets)
+        norms = [1.0 - B + B * length / average for length in lengths]
+        numbers = list(chain.from_iterable(units))
+        holders = list(chain.from_iterable(repeat(position, len(unit)) for position, unit in enumerate(units)))
+        counts = chain.from_iterable(unit.values() for unit in units)
+        weighted = list(map(truediv, counts, map(norms.__getitem__, holders)))
+        saturated = list(map(truediv, weighted, map(add, repeat(K1), weighted)))
+        order = sorted(range(len(numbers)), key=numbers.__getitem__)
+        per_term = Counter(numbers)
+        offsets = int_array(list(accumulate(map(per_term.get, range(vocabulary), repeat(0)), initial=0)))
+        self._units = Rows(int_array(list(map(holders.__getitem__, order))), offsets)
+        self._weights = Rows(float_array(map(saturated.__getitem__, order)), offsets)
 
     def postings(self, term: int) -> Iterator[tuple[int, float]]:
         """The units holding term number `term`, each with its saturated weight, in unit order."""
         return zip(self._units[term], self._weights[term], strict=True)
-
-
-def _grouped(units: Sequence[Counter[str]], owners: Sequence[int], size: int) -> list[Counter[str]]:
-    """The units of each owner added together (all of a pair's questions as one field)."""
-    groups: list[Counter[str]] = [Counter() for _ in range(size)]
-    for unit, owner in zip(units, owners, strict=True):
-        groups[owner].update(unit)
-    return groups
 
 
 class AnswerIndex:
@@ -166,33 +168,29 @@ class AnswerIndex:
     """
 
     def __init__(self, documents: Iterable[tuple[Sequence[str], str]]) -> None:
-        questions: list[Counter[str]] = []
-        owners: list[int] = []
-        answers: list[Counter[str]] = []
-        frequency: Counter[str] = Counter()
-        held: list[frozenset[str]] = []
-        for document, (asked, answer) in enumerate(documents):
-            asked_terms = [Counter(terms(question)) for question in asked]
-            questions.extend(asked_terms)
-            owners.extend([document] * len(asked_terms))
-            answers.append(Counter(terms(answer)))
-            held.append(frozenset(answers[-1].keys()).union(*asked_terms))
-            frequency.update(held[-1])
-        self.size = len(answers)
+        texts = [([terms(question) for question in asked], terms(answer)) for asked, answer in documents]
+        self.size = len(texts)
         # Every term the documents hold, sorted and numbered by its place (found by binary search): the fields, the
         # IDF and each document's terms refer to terms by number, so the index is a few flat arrays and one list of
         # words rather than tens of thousands of dicts, lists and tuples, and it loads without rebuilding a dict.
-        self._words = sorted(frequency)
-        ids = {term: number for number, term in enumerate(self._words)}
-        self._terms = Rows.of([[ids[term] for term in document] for document in held])
-        self._owners = int_array(owners)
-        self._questions = _Field(questions, ids)
-        self._asked = _Field(_grouped(questions, owners, self.size), ids)
-        self._answers = _Field(answers, ids)
-        idf = {term: math.log(1.0 + (self.size - seen + 0.5) / (seen + 0.5)) for term, seen in frequency.items()}
-        self._idf = float_array(idf[term] for term in self._words)
+        self._words = sorted({term for asked, answer in texts for unit in (*asked, answer) for term in unit})
+        number = {term: number for number, term in enumerate(self._words)}.__getitem__
+        questions = [Counter(map(number, question)) for asked, _ in texts for question in asked]
+        asked = [Counter(map(number, chain.from_iterable(asked))) for asked, _ in texts]  # a pair's questions as one
+        answers = [Counter(map(number, answer)) for _, answer in texts]
+        held = [
+            sorted(questioned.keys() | answered.keys()) for questioned, answered in zip(asked, answers, strict=True)
+        ]
+        self._terms = Rows.of(held)
+        self._owners = int_array([document for document, (asked, _) in enumerate(texts) for _ in asked])
+        self._questions = _Field(questions, len(self._words))
+        self._asked = _Field(asked, len(self._words))
+        self._answers = _Field(answers, len(self._words))
+        seen = Counter(chain.from_iterable(held))  # how many documents hold each term
+        idf = [math.log(1.0 + (self.size - seen[term] + 0.5) / (seen[term] + 0.5)) for term in range(len(self._words))]
+        self._idf = float_array(idf)
         self.unknown_idf = math.log(1.0 + (self.size + 0.5) / 0.5)
-        self._question_weight = float_array(sum(idf[term] for term in question) for question in questions)
+        self._question_weight = float_array(sum(map(idf.__getitem__, question)) for question in questions)
 
     def _number(self, term: str) -> int | None:
         """The number of a term the documents hold, or None."""

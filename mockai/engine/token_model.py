@@ -316,12 +316,12 @@ def _word_heads(table: PackedNgramTable, scripts: dict[int, int], encoding: tikt
     the reply must finish the word, so it takes no backed-off candidates (see `TokenModel.unfinished`)."""
     if encoding is None:
         return frozenset()
+    raw = {token: _token_bytes(encoding, token) for token in table.vocabulary()}  # each token decoded once
+    word_pieces = {token for token, text in raw.items() if text[:1].isalpha()}
     return frozenset(
         context[0]
         for context, following in table.following(1)
-        if scripts.get(context[0]) == LATIN
-        and _token_bytes(encoding, context[0])[-1:].isalpha()
-        and all(_token_bytes(encoding, token)[:1].isalpha() for token in following)
+        if scripts.get(context[0]) == LATIN and raw[context[0]][-1:].isalpha() and word_pieces.issuperset(following)
     )
 
 

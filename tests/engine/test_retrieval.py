@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from collections import Counter
 
-from mockai.engine.retrieval import AnswerIndex, query_terms, terms
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockai.engine.retrieval import K1, AnswerIndex, B, _Field, query_terms, terms
 
 
 @pytest.mark.parametrize(
@@ -73,3 +77,18 @@ def test_coverage_is_the_share_of_the_question_found_and_unknown_words_weigh_mos
 
 def test_a_question_sharing_nothing_finds_nothing() -> None:
     assert INDEX.search(query_terms("quantum chromodynamics")) == []
+
+
+@given(st.lists(st.lists(st.integers(0, 5), max_size=20), min_size=1, max_size=6))
+def test_a_fields_postings_list_each_terms_units_in_order_with_its_saturated_weight(units: list[list[int]]) -> None:
+    # The BM25 definition, one posting list per term: the flat build must lay out these floats, to the last bit.
+    counted = [Counter(unit) for unit in units]
+    average = sum(map(len, units)) / max(len(units), 1) or 1.0
+    field = _Field(counted, 6)
+    for term in range(6):
+        expected = []
+        for position, unit in enumerate(counted):
+            if term in unit:
+                weighted = unit[term] / (1.0 - B + B * len(units[position]) / average)
+                expected.append((position, weighted / (K1 + weighted)))
+        assert list(field.postings(term)) == expected, term
