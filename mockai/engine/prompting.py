@@ -11,9 +11,9 @@ the prompt hardly uses. Replies therefore answer the last question, in its langu
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from mockai.engine.chat_format import ASSISTANT_OPENER, read_chat_prompt
@@ -98,7 +98,7 @@ class PromptedModel:
         # The prompt's own word heads: a token it continued with a piece of the same word (" bons" of " bonsai").
         self._word_heads = model.word_heads | {
             token
-            for token, after in itertools.pairwise(prompt_ids)
+            for token, after in pairwise(prompt_ids)
             if model.script(token) == LATIN and model.is_word_piece(after)
         }
         text = model.decode(prompt_ids)
@@ -111,6 +111,11 @@ class PromptedModel:
         self._prompt_length = len(prompt_ids)
         self._script_factors = script_factors([model.script(token) for token in tokens], weights)
         self._span = max(model.context_span, GROUNDING_ORDER - 1)
+        # The prompt's frequent tokens may come up anywhere, but a piece of a word ("dough" of "sourdough") only
+        # where the prompt had it: elsewhere it would splice a new word ("library.dough").
+        unigram = self._cache.node(())
+        frequent = [token for token in unigram.top if token not in self._uncopyable] if unigram else []
+        self._frequent = dict.fromkeys([token for token in frequent if not model.is_word_piece(token)][:CACHE_FREQUENT])
         self._memo = functools.lru_cache(maxsize=_PROMPTED_CACHE_SIZE)(self._distribution)
 
     def _topic_boosts(self, answers: Mapping[tuple[int, ...], float]) -> dict[int, float]:
@@ -134,12 +139,7 @@ class PromptedModel:
         if self.model.unfinished(context) and len(cache_nodes) < 2:
             copies = {}  # the prompt never continued this partial character or word: a copy would garble it
         elif cache_nodes:
-            # The prompt's frequent tokens may come up anywhere, but a piece of a word ("dough" of "sourdough") only
-            # where the prompt had it: elsewhere it would splice a new word ("library.dough").
-            frequent = (token for token in cache_nodes[0].top if token not in self._uncopyable)
-            copies.update(
-                dict.fromkeys([token for token in frequent if not self.model.is_word_piece(token)][:CACHE_FREQUENT])
-            )
+            copies.update(self._frequent)
         extra = [token for token in copies if token not in base]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *interpolate_all(nodes, extra, self.model.floor)]
