@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from mockai.engine.chat_format import ASSISTANT_OPENER, read_chat_prompt
 from mockai.engine.grounding import ORDER as GROUNDING_ORDER
 from mockai.engine.grounding import reply_context
-from mockai.engine.ngram import NgramTable, candidates, count_into, interpolate_all
+from mockai.engine.ngram import NgramTable, Node, candidates, count_into, interpolate_all
 from mockai.engine.scripts import LATIN, NEUTRAL, script_factors
 
 if TYPE_CHECKING:
@@ -152,15 +152,21 @@ class PromptedModel:
         # Boosts move mass between candidates but do not add any: renormalise to the n-gram's candidate mass.
         cache_weight = CACHE_WEIGHTS[len(cache_nodes) - 1] if cache_nodes else 0.0
         scale = (1.0 - cache_weight) * sum(base_probs) / sum(probs)
-        probs = [prob * scale for prob in probs]
-        if cache_nodes:
-            # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
-            seen = cache_nodes[0].counts
-            copied = [index for index, token in enumerate(tokens) if token in seen]
-            copied_probs = interpolate_all(cache_nodes, [tokens[index] for index in copied], 0.0)
-            for index, prob in zip(copied, copied_probs, strict=True):
-                probs[index] += cache_weight * prob
-        mixed = self._grounded(reply_length, context, dict(zip(tokens, probs, strict=True)))
+        # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
+        copied = list(cache_nodes[0].counts.keys() & tokens) if cache_nodes else []
+        copy = dict(zip(copied, interpolate_all(cache_nodes, copied, 0.0), strict=True)).get
+        answers, weight = self._answers(reply_length, context)
+        # One pass mixes n-gram, cache and answers. A token the prompt lacks adds 0.0 cache mass, and without answers
+        # `kept` is 1.0: both leave a float exactly as it was, so every candidate takes the same arithmetic.
+        kept = 1.0 - weight
+        mixed = {
+            token: kept * (prob * scale + cache_weight * copy(token, 0.0))
+            for token, prob in zip(tokens, probs, strict=True)
+        }
+        if answers is not None:
+            share = weight / answers.total
+            for token, count in answers.counts.items():
+                mixed[token] = mixed.get(token, 0.0) + share * count
         if context and context[-1] in self._word_heads:
             # Inside a word: only a piece that finishes it may follow, never a new word ("bons tree").
             mixed = {token: prob for token, prob in mixed.items() if self.model.is_word_piece(token)} or mixed
@@ -169,19 +175,16 @@ class PromptedModel:
         mixed = self.model.with_overlay(context, mixed)
         return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
 
-    def _grounded(self, reply_length: int, context: tuple[int, ...], probs: dict[int, float]) -> dict[int, float]:
-        """Mix the grounding answers' n-gram in, by its weight at this point of the reply."""
+    def _answers(self, reply_length: int, context: tuple[int, ...]) -> tuple[Node | None, float]:
+        """The grounding answers' continuations at this point of the reply and their mixing weight ((None, 0.0) when
+        none apply)."""
         if self._grounding is None:
-            return probs
+            return None, 0.0
         sentence_start = reply_length > 0 and self.model.token_bytes(context[-1]).rstrip().endswith(_SENTENCE_ENDS)
         node, weight = self._grounding.matched(reply_context(context, reply_length), sentence_start)
         if node is None or weight == 0.0:
-            return probs
-        mixed = {token: (1.0 - weight) * prob for token, prob in probs.items()}
-        share = weight / node.total
-        for token, count in node.counts.items():
-            mixed[token] = mixed.get(token, 0.0) + share * count
-        return mixed
+            return None, 0.0
+        return node, weight
 
     def _starts_with_space(self, token: int) -> bool:
         return token != self.end_token and self.model.token_bytes(token)[:1] in _WHITESPACE
