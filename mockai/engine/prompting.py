@@ -55,6 +55,13 @@ def _opens_latin_message(model: TokenModel, prompt_ids: Sequence[int], position:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _topic_tokens(answer: tuple[int, ...], common: frozenset[int]) -> frozenset[int]:
+    """The distinct tokens of a corpus answer that say something about its topic (the same few answers come up for
+    many prompts)."""
+    return frozenset(answer) - common
+
+
 def _recency(distance: int) -> float:
     return RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * math.pow(0.5, distance / CACHE_HALF_LIFE)
 
@@ -123,8 +130,9 @@ class PromptedModel:
         norm = sum(answers.values())
         boosts: dict[int, float] = {}
         for answer, score in answers.items():
-            for token in set(answer) - self.model.common_tokens:
-                boosts[token] = boosts.get(token, 0.0) + score / norm
+            share, get = score / norm, boosts.get
+            for token in _topic_tokens(answer, self.model.common_tokens):
+                boosts[token] = get(token, 0.0) + share
         return boosts
 
     def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
