@@ -44,7 +44,9 @@ class Node:
         self.total = total
         self.inv = 1.0 / (total + types)
         self.keep = types * self.inv  # the weight Witten-Bell leaves for the shorter context
-        self.top = tuple(sorted(counts, key=lambda token: (-counts[token], token))[:top_n])
+        # Most frequent first, ties by token id: a stable sort by count (reverse keeps ties in order) of the sorted
+        # tokens, with C-level keys.
+        self.top = tuple(sorted(sorted(counts), key=counts.__getitem__, reverse=True)[:top_n])
         self._over_floor: tuple[float, dict[int, float], float] | None = None
 
     def over_floor(self, floor: float) -> tuple[dict[int, float], float]:
