@@ -64,6 +64,7 @@ class ReplyGuard:
         # the reply's recent tokens occurred before, and for how long they match there.
         self._matches: dict[int, int] = {}
         self._tail = b""  # the reply's last bytes, to tell whether its text ends naturally
+        self._natural = False  # whether the reply so far may end here (see `natural_end`)
         self._winding = False
 
     def advance(self, token: int) -> None:
@@ -76,6 +77,9 @@ class ReplyGuard:
             earlier.pop(0)
         self._reply.append(token)
         self._tail = (self._tail + self._token_bytes(token))[-24:]
+        self._natural = not ends_inside_a_character(self._tail) and natural_end(
+            self._tail.decode("utf-8", errors="ignore")
+        )  # the end never splits a character
 
     def adjust(self, logits: Mapping[int, float]) -> dict[int, float]:
         """The scores with loops refused, unnatural ends removed and, when it is time, the end encouraged."""
@@ -84,11 +88,7 @@ class ReplyGuard:
         stopped = self._stop_loops(scores)
         if best is not None and best in stopped:
             self._winding = True
-        natural = (
-            bool(self._reply)
-            and not ends_inside_a_character(self._tail)  # the end never splits a character
-            and natural_end(self._tail.decode("utf-8", errors="ignore"))
-        )
+        natural = self._natural
         unwanted_end = not natural and best != self._end and self._end not in self._exempt
         if self._end in scores and unwanted_end and len(scores) > 1:  # ending beats looping when nothing else is left
             del scores[self._end]

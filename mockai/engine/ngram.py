@@ -36,7 +36,7 @@ __all__ = [
 class Node:
     """One context's next-token counts, compiled for Witten-Bell interpolation."""
 
-    __slots__ = ("counts", "inv", "keep", "top", "total")
+    __slots__ = ("_over_floor", "counts", "inv", "keep", "top", "total")
 
     def __init__(self, counts: dict[int, float], top_n: int) -> None:
         total, types = sum(counts.values()), len(counts)
@@ -44,13 +44,34 @@ class Node:
         self.total = total
         self.inv = 1.0 / (total + types)
         self.keep = types * self.inv  # the weight Witten-Bell leaves for the shorter context
-        self.top = tuple(sorted(counts, key=lambda token: (-counts[token], token))[:top_n])
+        # Most frequent first, ties by token id: a stable sort by count (reverse keeps ties in order) of the sorted
+        # tokens, with C-level keys.
+        self.top = tuple(sorted(sorted(counts), key=counts.__getitem__, reverse=True)[:top_n])
+        self._over_floor: tuple[float, dict[int, float], float] | None = None
+
+    def over_floor(self, floor: float) -> tuple[dict[int, float], float]:
+        """This node interpolated with a flat `floor` below it: each seen token's probability, and an unseen one's.
+
+        The lowest level of every interpolation (the unigram's) depends on the token alone, so it is worked out once
+        per node and floor and then looked up.
+        """
+        found = self._over_floor
+        if found is None or found[0] != floor:
+            inv, kept = self.inv, self.keep * floor
+            seen = {token: count * inv + kept for token, count in self.counts.items()}
+            found = self._over_floor = (floor, seen, 0.0 * inv + kept)
+        return found[1], found[2]
 
 
 def interpolate_all(nodes: Sequence[Node], tokens: Sequence[int], floor: float) -> list[float]:
-    """`_interpolate` for many tokens at once: one list pass per context level (the hot path)."""
-    probs = [floor] * len(tokens)
-    for node in nodes:
+    """`interpolate` for many tokens at once: the lowest level looked up (`Node.over_floor`), each level above in one
+    list pass (the hot path). The arithmetic is `interpolate`'s, operation for operation, so both give the same
+    floats."""
+    if not nodes:
+        return [floor] * len(tokens)
+    seen, unseen = nodes[0].over_floor(floor)
+    probs = [seen.get(token, unseen) for token in tokens]
+    for node in nodes[1:]:
         get, inv, keep = node.counts.get, node.inv, node.keep
         probs = [get(token, 0.0) * inv + keep * prob for token, prob in zip(tokens, probs, strict=True)]
     return probs

@@ -11,15 +11,15 @@ the prompt hardly uses. Replies therefore answer the last question, in its langu
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from mockai.engine.chat_format import ASSISTANT_OPENER, read_chat_prompt
 from mockai.engine.grounding import ORDER as GROUNDING_ORDER
 from mockai.engine.grounding import reply_context
-from mockai.engine.ngram import NgramTable, candidates, count_into, interpolate_all
+from mockai.engine.ngram import NgramTable, Node, candidates, count_into, interpolate_all
 from mockai.engine.scripts import LATIN, NEUTRAL, script_factors
 
 if TYPE_CHECKING:
@@ -53,6 +53,13 @@ def _opens_latin_message(model: TokenModel, prompt_ids: Sequence[int], position:
         and prompt_ids[position - 1] not in model.markup_tokens
         and model.script(prompt_ids[position]) == LATIN
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _topic_tokens(answer: tuple[int, ...], common: frozenset[int]) -> frozenset[int]:
+    """The distinct tokens of a corpus answer that say something about its topic (the same few answers come up for
+    many prompts)."""
+    return frozenset(answer) - common
 
 
 def _recency(distance: int) -> float:
@@ -98,7 +105,7 @@ class PromptedModel:
         # The prompt's own word heads: a token it continued with a piece of the same word (" bons" of " bonsai").
         self._word_heads = model.word_heads | {
             token
-            for token, after in itertools.pairwise(prompt_ids)
+            for token, after in pairwise(prompt_ids)
             if model.script(token) == LATIN and model.is_word_piece(after)
         }
         text = model.decode(prompt_ids)
@@ -111,6 +118,11 @@ class PromptedModel:
         self._prompt_length = len(prompt_ids)
         self._script_factors = script_factors([model.script(token) for token in tokens], weights)
         self._span = max(model.context_span, GROUNDING_ORDER - 1)
+        # The prompt's frequent tokens may come up anywhere, but a piece of a word ("dough" of "sourdough") only
+        # where the prompt had it: elsewhere it would splice a new word ("library.dough").
+        unigram = self._cache.node(())
+        frequent = [token for token in unigram.top if token not in self._uncopyable] if unigram else []
+        self._frequent = dict.fromkeys([token for token in frequent if not model.is_word_piece(token)][:CACHE_FREQUENT])
         self._memo = functools.lru_cache(maxsize=_PROMPTED_CACHE_SIZE)(self._distribution)
 
     def _topic_boosts(self, answers: Mapping[tuple[int, ...], float]) -> dict[int, float]:
@@ -118,8 +130,9 @@ class PromptedModel:
         norm = sum(answers.values())
         boosts: dict[int, float] = {}
         for answer, score in answers.items():
-            for token in set(answer) - self.model.common_tokens:
-                boosts[token] = boosts.get(token, 0.0) + score / norm
+            share, get = score / norm, boosts.get
+            for token in _topic_tokens(answer, self.model.common_tokens):
+                boosts[token] = get(token, 0.0) + share
         return boosts
 
     def next_token_logits(self, context: Sequence[int]) -> dict[int, float]:
@@ -134,12 +147,7 @@ class PromptedModel:
         if self.model.unfinished(context) and len(cache_nodes) < 2:
             copies = {}  # the prompt never continued this partial character or word: a copy would garble it
         elif cache_nodes:
-            # The prompt's frequent tokens may come up anywhere, but a piece of a word ("dough" of "sourdough") only
-            # where the prompt had it: elsewhere it would splice a new word ("library.dough").
-            frequent = (token for token in cache_nodes[0].top if token not in self._uncopyable)
-            copies.update(
-                dict.fromkeys([token for token in frequent if not self.model.is_word_piece(token)][:CACHE_FREQUENT])
-            )
+            copies.update(self._frequent)
         extra = [token for token in copies if token not in base]
         tokens = [*base, *extra]
         base_probs = [*base.values(), *interpolate_all(nodes, extra, self.model.floor)]
@@ -152,15 +160,21 @@ class PromptedModel:
         # Boosts move mass between candidates but do not add any: renormalise to the n-gram's candidate mass.
         cache_weight = CACHE_WEIGHTS[len(cache_nodes) - 1] if cache_nodes else 0.0
         scale = (1.0 - cache_weight) * sum(base_probs) / sum(probs)
-        probs = [prob * scale for prob in probs]
-        if cache_nodes:
-            # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
-            seen = cache_nodes[0].counts
-            copied = [index for index, token in enumerate(tokens) if token in seen]
-            copied_probs = interpolate_all(cache_nodes, [tokens[index] for index in copied], 0.0)
-            for index, prob in zip(copied, copied_probs, strict=True):
-                probs[index] += cache_weight * prob
-        mixed = self._grounded(reply_length, context, dict(zip(tokens, probs, strict=True)))
+        # Only tokens the prompt contains have cache mass; interpolating just those keeps this cheap.
+        copied = list(cache_nodes[0].counts.keys() & tokens) if cache_nodes else []
+        copy = dict(zip(copied, interpolate_all(cache_nodes, copied, 0.0), strict=True)).get
+        answers, weight = self._answers(reply_length, context)
+        # One pass mixes n-gram, cache and answers. A token the prompt lacks adds 0.0 cache mass, and without answers
+        # `kept` is 1.0: both leave a float exactly as it was, so every candidate takes the same arithmetic.
+        kept = 1.0 - weight
+        mixed = {
+            token: kept * (prob * scale + cache_weight * copy(token, 0.0))
+            for token, prob in zip(tokens, probs, strict=True)
+        }
+        if answers is not None:
+            share = weight / answers.total
+            for token, count in answers.counts.items():
+                mixed[token] = mixed.get(token, 0.0) + share * count
         if context and context[-1] in self._word_heads:
             # Inside a word: only a piece that finishes it may follow, never a new word ("bons tree").
             mixed = {token: prob for token, prob in mixed.items() if self.model.is_word_piece(token)} or mixed
@@ -169,19 +183,16 @@ class PromptedModel:
         mixed = self.model.with_overlay(context, mixed)
         return dict(zip(mixed, map(math.log, mixed.values()), strict=True))
 
-    def _grounded(self, reply_length: int, context: tuple[int, ...], probs: dict[int, float]) -> dict[int, float]:
-        """Mix the grounding answers' n-gram in, by its weight at this point of the reply."""
+    def _answers(self, reply_length: int, context: tuple[int, ...]) -> tuple[Node | None, float]:
+        """The grounding answers' continuations at this point of the reply and their mixing weight ((None, 0.0) when
+        none apply)."""
         if self._grounding is None:
-            return probs
+            return None, 0.0
         sentence_start = reply_length > 0 and self.model.token_bytes(context[-1]).rstrip().endswith(_SENTENCE_ENDS)
         node, weight = self._grounding.matched(reply_context(context, reply_length), sentence_start)
         if node is None or weight == 0.0:
-            return probs
-        mixed = {token: (1.0 - weight) * prob for token, prob in probs.items()}
-        share = weight / node.total
-        for token, count in node.counts.items():
-            mixed[token] = mixed.get(token, 0.0) + share * count
-        return mixed
+            return None, 0.0
+        return node, weight
 
     def _starts_with_space(self, token: int) -> bool:
         return token != self.end_token and self.model.token_bytes(token)[:1] in _WHITESPACE

@@ -57,6 +57,7 @@ OVERLAY_WEIGHTS = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.97, 0.98)
 # request revisits exactly the same contexts, so these turn most of a repeat into dictionary lookups.
 _CACHE_SIZE = 2048  # base distributions per model
 _PROMPT_CACHE_SIZE = 16  # prompted models per model
+_BYTES_CACHE_SIZE = 65536  # token byte strings per model
 
 
 class _Overlay:
@@ -120,6 +121,8 @@ class TokenModel:
         self.knowledge = knowledge
         self._base = functools.lru_cache(maxsize=_CACHE_SIZE)(self._base_distribution)
         self._prompted = functools.lru_cache(maxsize=_PROMPT_CACHE_SIZE)(self._build_prompted)
+        # Prompt conditioning reads the same tokens' bytes again and again (word pieces, leading spaces).
+        self._bytes = functools.lru_cache(maxsize=_BYTES_CACHE_SIZE)(functools.partial(_token_bytes, encoding))
         self._script_of = script
         # Filled for every corpus and overlay token up front, so the per-step lookup is a plain dict.get.
         self.scripts: dict[int, int] = dict(zip(fit.table.vocabulary(), fit.scripts, strict=True))
@@ -153,7 +156,7 @@ class TokenModel:
         return self.encoding.decode(list(ids), errors="replace") if self.encoding is not None else ""
 
     def token_bytes(self, token: int) -> bytes:
-        return _token_bytes(self.encoding, token)
+        return self._bytes(token)
 
     def ground(self, turns: Sequence[tuple[str, str]]) -> Grounding | None:
         """The retrieved answers a conversation asks for (None without a corpus index or a question)."""
