@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockai.api.traffic import Traffic
-from mockai.api.warmup import LULL_POLLS, wait_for_lull
+from mockai.api.warmup import LULL_POLLS, step_aside, wait_for_lull
 
 
 class _ScriptedPolls:
@@ -47,3 +47,28 @@ def test_a_server_that_stops_while_busy_is_never_warmed() -> None:
 
     traffic = Traffic()
     assert wait_for_lull(traffic, _ScriptedPolls(traffic, always_busy, stop_at=50)) is False
+
+
+def test_a_warm_up_step_goes_ahead_at_once_when_no_request_is_being_answered() -> None:
+    traffic = Traffic()
+    traffic.arrived = 7  # requests that came and went do not hold it back
+    polls = _ScriptedPolls(traffic, lambda poll, seen: None)
+    assert step_aside(traffic, polls) is True
+    assert polls.polls == 0
+
+
+def test_a_warm_up_step_waits_for_the_request_in_flight_to_be_answered() -> None:
+    def answered_at_poll_3(poll: int, traffic: Traffic) -> None:
+        traffic.in_flight = 0 if poll >= 3 else 1
+
+    traffic = Traffic()
+    traffic.in_flight = 1
+    polls = _ScriptedPolls(traffic, answered_at_poll_3)
+    assert step_aside(traffic, polls) is True
+    assert polls.polls == 3
+
+
+def test_a_warm_up_step_ends_the_warm_up_when_the_server_stops_first() -> None:
+    traffic = Traffic()
+    traffic.in_flight = 1
+    assert step_aside(traffic, _ScriptedPolls(traffic, lambda poll, seen: None, stop_at=4)) is False
