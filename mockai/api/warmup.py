@@ -5,8 +5,8 @@ importing jsonschema and those families' handlers (`routes.LazyHandler`), and co
 A daemon thread started with the server does that while clients are still connecting, one row at a time, and steps
 aside while a request is being answered (`step_aside`): a request that arrives first does what it needs itself, at
 full speed, rather than sharing the GIL with work it may not need. Imports and validators are built once, whoever
-asks first, and two threads racing build equal ones. The warm-up then freezes what exists by then out of the cyclic collector's reach
-(`gc.freeze`): all of it lives as long as the server.
+asks first, and two threads racing build equal ones. The warm-up then freezes what exists by then out of the cyclic
+collector's reach (`gc.freeze`): all of it lives as long as the server.
 
 Last, at the first lull in traffic, it builds the `IDLE_ENCODINGS`. Building tiktoken's core for o200k_base takes
 ~0.3 s in one call that holds the GIL, so it is not done while requests are in flight: a busy server (a test suite
