@@ -26,6 +26,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "cassettes": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.engine", "mockai.dialogue"),
     "errors.py": ("starlette", "uvicorn", "mockai.api"),
     "strict_json.py": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.engine"),
+    "lru.py": ("starlette", "uvicorn", "mockai.api", "mockai.state", "mockai.control", "mockai.engine"),
     "contract/runner.py": ("mockai.api", "mockai.state", "mockai.engine"),
 }
 

@@ -7,13 +7,12 @@ One translation for every endpoint: the best-matching schema error names the fie
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from mockai import errors
 from mockai.contract.registry import SchemaRegistry
+from mockai.lru import LruMap
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -46,28 +45,23 @@ class ValidationMemo:
     MAX_BODY_BYTES = 8192
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._capacity = capacity
-        self._verdicts: OrderedDict[tuple[Hashable, ...], errors.OpenAIError | None] = OrderedDict()
-        self._lock = threading.Lock()
+        # Each verdict in a 1-tuple, so that a valid body's `None` is told apart from a body not seen yet.
+        self._verdicts: LruMap[tuple[Hashable, ...], tuple[errors.OpenAIError | None]] = LruMap(capacity)
 
     def validate(self, registry: SchemaRegistry, schema_name: str, body: object, key: tuple[Hashable, ...]) -> None:
         """`key` must identify the body exactly (its raw bytes plus anything added to it after parsing)."""
-        cacheable = sum(len(part) for part in key if isinstance(part, bytes)) <= self.MAX_BODY_BYTES
         full_key = (schema_name, *key)
-        with self._lock:
-            known = full_key in self._verdicts
-            verdict = self._verdicts.get(full_key)
-        if not known:
+        known = self._verdicts.get(full_key)
+        if known is None:
             try:
                 validate_body(registry, schema_name, body)
                 verdict = None
             except errors.OpenAIError as problem:
                 verdict = problem
-            if cacheable:
-                with self._lock:
-                    self._verdicts[full_key] = verdict
-                    while len(self._verdicts) > self._capacity:
-                        self._verdicts.popitem(last=False)
+            if sum(len(part) for part in key if isinstance(part, bytes)) <= self.MAX_BODY_BYTES:
+                self._verdicts.put(full_key, (verdict,))
+        else:
+            (verdict,) = known
         if verdict is not None:
             raise dataclasses.replace(verdict)  # a fresh exception each time: no traceback piles up
 

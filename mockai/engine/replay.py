@@ -7,11 +7,11 @@ streams and bodies still see the very same `TokenStep`s.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from mockai.lru import LruMap
 
 if TYPE_CHECKING:  # the cache only holds runs: importing the generator (and tiktoken) waits for the first reply
     from mockai.engine.generate import GenerationRun, TokenStep
@@ -69,8 +69,8 @@ class RecordingRun:
         self._on_done(Recording(tuple(steps), run.text, run.finish_reason, run.completion_tokens))
 
 
-class ReplayCache:
-    """A bounded, thread-safe LRU of recordings keyed by everything a run depends on.
+class ReplayCache(LruMap[Hashable, Recording]):
+    """The recordings of finished runs, keyed by everything a run depends on (bounded, thread-safe).
 
     >>> cache = ReplayCache(capacity=1)
     >>> cache.put("a", Recording((), "hi", "stop", 1)); cache.get("a").text
@@ -78,26 +78,4 @@ class ReplayCache:
     """
 
     def __init__(self, capacity: int = 4096) -> None:
-        if capacity < 0:
-            raise ValueError(f"{capacity=} must be >= 0")
-        self._capacity = capacity
-        self._entries: OrderedDict[Hashable, Recording] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Recording | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: Hashable, recording: Recording) -> None:
-        with self._lock:
-            self._entries[key] = recording
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        super().__init__(capacity)
