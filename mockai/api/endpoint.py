@@ -28,8 +28,8 @@ from mockai.api.cassettes import play_cassette
 from mockai.api.fields import decode_fields
 from mockai.api.responses import error_response
 from mockai.api.scripting import apply_controls
-from mockai.api.services import scope_services, services
-from mockai.contract.validation import describe_type, validate_body
+from mockai.api.services import PARSED_BODY, scope_services, services
+from mockai.contract.validation import ValidationMemo, describe_type, validate_body
 from mockai.settings import Settings
 
 Handler = Callable[[Request, Any], Awaitable[Response]]
@@ -243,7 +243,10 @@ async def read_body(request: Request, endpoint: Endpoint) -> Any:
         return body
     if raw:
         app.validated.validate(app.registry, endpoint.request_schema, body, (raw, path_model))
-        return app.integers.normalise(endpoint.request_schema, body)
+        body = app.integers.normalise(endpoint.request_schema, body)
+        if len(raw) <= ValidationMemo.MAX_BODY_BYTES:
+            request.scope["state"][PARSED_BODY] = (body, (endpoint.request_schema, raw, path_model))
+        return body
     validate_body(app.registry, endpoint.request_schema, _for_validation(body))
     return body
 

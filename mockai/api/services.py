@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 CLOCK_MARK_KEY = "clock_mark"
 SERVICES_KEY = "mockai.services"  # where a request's scope holds the app's `Services`
+#: Where a request's state holds its validated JSON body with the key that fully determines it (schema, the bytes
+#: it was parsed from, the model a path named): memos of pure functions of a body key on it (small bodies only).
+PARSED_BODY = "parsed_body"
 
 
 @dataclass

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +25,7 @@ from mockai import errors
 from mockai.api.auth import organization
 from mockai.api.models import resolve_model as resolve_model  # the text handlers import it from here
 from mockai.api.scripting import scripted_reply
-from mockai.api.services import Services, services
+from mockai.api.services import PARSED_BODY, Services, services
 from mockai.engine.generate import TokenStep
 from mockai.engine.reply import Reply, ReplyRequest, Usage, plan_reply
 from mockai.engine.runs import GenerationModel, Sampling
@@ -33,6 +33,7 @@ from mockai.engine.sampler import SamplingParams
 from mockai.engine.scoring import ScoredToken
 from mockai.engine.token_model import TokenModel, corpus_model
 from mockai.engine.tokenizer import get_encoding
+from mockai.lru import LruMap
 from mockai.state.catalog import ModelInfo
 
 T = TypeVar("T")
@@ -206,18 +207,25 @@ _CANONICAL = json.JSONEncoder(sort_keys=True)
 
 
 class CanonicalBody:
-    """A body written as `json.dumps(body, sort_keys=True)` writes it, one member at a time and once per request:
-    the request fingerprint (the members that change the sample) and the response id (all of them) share it, so a
-    long conversation is serialised once, not once per digest."""
+    """A body written as `json.dumps(body, sort_keys=True)` writes it, one member at a time and once: the request
+    fingerprint (the members that change the sample) and the response id (all of them) share it, so a long
+    conversation is serialised once, not once per digest; each digest is kept once computed.
+
+    A body is a pure function of the bytes it was parsed from, so requests with the same bytes share one (see
+    `canonical_body`).
+    """
 
     def __init__(self, body: Mapping[str, Any]) -> None:
-        self.body = body
         self._members = {key: f"{_CANONICAL.encode(key)}: {_json_text(value)}" for key, value in sorted(body.items())}
+        self._digests: dict[frozenset[str], bytes] = {}
 
     def digest(self, *, leaving_out: frozenset[str] = frozenset()) -> bytes:
         """A 16-byte digest of the canonical JSON of the body without the members `leaving_out` names."""
-        text = "{" + ", ".join(member for key, member in self._members.items() if key not in leaving_out) + "}"
-        return hashlib.blake2b(text.encode(), digest_size=16).digest()
+        found = self._digests.get(leaving_out)
+        if found is None:
+            text = "{" + ", ".join(member for key, member in self._members.items() if key not in leaving_out) + "}"
+            found = self._digests[leaving_out] = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        return found
 
 
 def _json_text(value: object) -> str:
@@ -237,17 +245,35 @@ def _json_text(value: object) -> str:
 
 
 def canonical_body(request: Request, body: Mapping[str, Any]) -> CanonicalBody:
-    """The request's `CanonicalBody`, written at its first use."""
+    """The request's `CanonicalBody`: written at its first use, or shared with an earlier request whose body was
+    parsed from the same bytes (`PARSED_BODY`)."""
     state = request.scope.setdefault("state", {})
-    found: CanonicalBody | None = state.get("canonical_body")
-    if found is None or found.body is not body:
-        found = state["canonical_body"] = CanonicalBody(body)
+    known: tuple[Mapping[str, Any], CanonicalBody] | None = state.get("canonical_body")
+    if known is not None and known[0] is body:
+        return known[1]
+    parsed = state.get(PARSED_BODY)
+    source = parsed[1] if parsed is not None and parsed[0] is body else None
+    found = _CANONICAL_BODIES.get(source) if source is not None else None
+    if found is None:
+        found = CanonicalBody(body)
+        if source is not None:
+            _CANONICAL_BODIES.put(source, found)
+    state["canonical_body"] = (body, found)
     return found
+
+
+#: Canonical bodies by the bytes they were parsed from (bodies of at most `ValidationMemo.MAX_BODY_BYTES`).
+_CANONICAL_BODIES: LruMap[Hashable, CanonicalBody] = LruMap(capacity=512)
 
 
 def system_fingerprint(model: ModelInfo, seed: int) -> str:
     """Stable per model and server seed, like the real `fp_…` that changes only with the backend."""
-    return "fp_" + hashlib.blake2b(f"{model.id}:{seed}".encode(), digest_size=5).hexdigest()
+    return _fingerprint(model.id, seed)
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(model_id: str, seed: int) -> str:
+    return "fp_" + hashlib.blake2b(f"{model_id}:{seed}".encode(), digest_size=5).hexdigest()
 
 
 def created_at(request: Request) -> int:

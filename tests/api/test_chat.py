@@ -178,6 +178,19 @@ def test_the_legacy_engine_route(http: httpx.Client) -> None:
     assert response.json()["model"] == "gpt-3.5-turbo"
 
 
+def test_the_same_bytes_sent_to_another_engine_are_another_request(http: httpx.Client) -> None:
+    # The body's bytes are the same; the model the path names makes the request (and its seeded id) differ.
+    raw = json.dumps({"messages": HELLO, "seed": 7, "max_tokens": 3}).encode()
+    ids = [
+        http.post(
+            f"/v1/engines/{model}/chat/completions", content=raw, headers={"content-type": "application/json"}
+        ).json()["id"]
+        for model in ("gpt-3.5-turbo", "gpt-4", "gpt-3.5-turbo")
+    ]
+    assert ids[0] != ids[1]
+    assert ids[0] == ids[2]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "param", "code"),
     [
