@@ -59,5 +59,7 @@ def bearer_token(request: Request) -> str | None:
 
 
 def organization(request: Request) -> str:
-    """The organization that owns what this request creates or reads (`OpenAI-Organization`, or a default)."""
-    return request.headers.get("openai-organization") or DEFAULT_ORGANIZATION
+    """The organization that owns what this request creates or reads (`OpenAI-Organization`, or a default): the
+    one `RequestMiddleware` found and stamped on the response, or (a request built around it) the header's."""
+    found: str | None = request.scope.get("state", {}).get("organization")
+    return found if found is not None else request.headers.get("openai-organization") or DEFAULT_ORGANIZATION

@@ -54,7 +54,8 @@ class RequestMiddleware:
         request_id = self._next_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        stamps = _Stamps(request_id, self._organization(scope), state)
+        state["organization"] = organization = self._organization(scope)  # what `auth.organization()` reads
+        stamps = _Stamps(request_id, organization, state)
         if scope["path"].startswith("/_mockai"):
 
             async def send_stamped(message: Message) -> None:

@@ -112,7 +112,9 @@ async def control_request(
     """`apply_controls` for any request, including paths outside the endpoint table (answered by a cassette)."""
     app = services(request)
     notes = journal_notes(request.scope)
-    notes.update(operation_id=operation_id, model=_model_named(request, body), json=await _journal_body(body))
+    # A JSON body holds no uploads: the journal keeps a shallow copy (the handler may add members it did not send).
+    kept = dict(body) if body_kind == "json" and isinstance(body, dict) else await _journal_body(body)
+    notes.update(operation_id=operation_id, model=_model_named(request, body), json=kept)
     if not enforced:
         return None
     if not (app.rate_limits.enabled or len(app.faults) or len(app.rules) or len(app.scenarios)):

@@ -197,7 +197,7 @@ def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None, 
 def response_id(prefix: str, request: Request, body: Mapping[str, Any], seed: int) -> str:
     """With a `seed` the id is derived from the request, so the same request gives the same bytes; otherwise it is
     unique per request, like the real API's."""
-    salt = str(seed).encode() if body.get("seed") is not None else str(request.state.request_id).encode()
+    salt = str(seed).encode() if body.get("seed") is not None else request.scope["state"]["request_id"].encode()
     digest = canonical_body(request, body).digest()
     return f"{prefix}-" + hashlib.blake2b(salt + digest, digest_size=15).hexdigest()[:29]
 

@@ -108,6 +108,15 @@ def test_other_organizations_get_404_and_empty_lists(files_server: ServerThread,
             call(mine.id)
 
 
+def test_a_file_belongs_to_the_organization_its_response_names(http: httpx.Client) -> None:
+    # Two headers, the first empty: the owner is the one stamped on the response, whichever rule picks it.
+    headers = [("openai-organization", ""), ("openai-organization", "org-second")]
+    created = http.post("/v1/files", files={"file": ("a.txt", b"x")}, data={"purpose": "assistants"}, headers=headers)
+    assert created.headers["openai-organization"] == "org-second"
+    owner = {"openai-organization": "org-second"}
+    assert http.get(f"/v1/files/{created.json()['id']}", headers=owner).status_code == 200
+
+
 def test_filenames_are_kept_as_given(http: httpx.Client) -> None:
     name = "../../etc/passwd; rm -rf ~.jsonl"
     body = http.post("/v1/files", files={"file": (name, b"x")}, data={"purpose": "assistants"}).json()
