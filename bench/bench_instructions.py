@@ -1,8 +1,9 @@
 """Instructions a server spends per request, counted by callgrind: the noise-free twin of `bench_chat.py`'s ratios.
 
-Run by hand: `.venv/bin/python bench/bench_instructions.py [--requests 1000]`; needs valgrind (`apt install
-valgrind`). Wall-clock throughput on a shared or virtual host moves by ±20% between runs; instruction counts do not
-move at all, so two trees (or two commits, with `PYTHONPATH=<worktree>`) compare exactly and a 2% change shows.
+Run by hand: `.venv/bin/python bench/bench_instructions.py [--requests 1000] [--against DIR]`; needs valgrind
+(`apt install valgrind`). Wall-clock throughput on a shared or virtual host moves by ±20% between runs; instruction
+counts do not move at all, so two trees compare exactly (`--against <worktree>`, e.g. of the last release) and a 2%
+change shows.
 
 Each server (the bare Starlette + uvicorn app of `bench_chat.py`, then `mockai serve`) starts under
 `valgrind --tool=callgrind --instr-atstart=no`, is warmed with a few requests and left until it idles (mockai's
@@ -35,16 +36,19 @@ ROWS = {"chat, same request": PLAIN, "stream, per frame": {**PLAIN, "stream": Tr
 HEADERS = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
 
 
-def count(
-    command: Callable[[int], list[str]], workdir: Path, body: dict[str, object], requests: int
-) -> tuple[int, int]:
-    """(instructions, frames) the server run by `command(port)` spends on `requests` requests of `body`."""
+Server = tuple[Callable[[int], list[str]], dict[str, str]]  # the command for a port, and its environment
+
+
+def count(server_of: Server, workdir: Path, body: dict[str, object], requests: int) -> tuple[int, int]:
+    """(instructions, frames) the server spends on `requests` requests of `body`."""
+    command, env = server_of
     port = free_port()
     out = workdir / f"callgrind.{port}"
     server = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}", *command(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         wait_ready(port, server)
@@ -89,24 +93,32 @@ def settle(pid: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--against", type=Path, help="another checkout of mockai (a worktree), counted alike")
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         sys.exit("bench_instructions.py needs valgrind (apt install valgrind)")
     workdir = Path(tempfile.mkdtemp(prefix="mockai-bench-"))
     (workdir / "bare.py").write_text(BARE_APP)
-    servers: dict[str, Callable[[int], list[str]]] = {
-        "bare": lambda port: [sys.executable, str(workdir / "bare.py"), str(port), "uvicorn"],
-        "mockai": lambda port: [sys.executable, "-m", "mockai", "serve", "--port", str(port)],
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    mockai = [sys.executable, "-m", "mockai", "serve", "--port"]
+    servers: dict[str, Server] = {
+        "bare": (lambda port: [sys.executable, str(workdir / "bare.py"), str(port), "uvicorn"], env),
+        "mockai": (lambda port: [*mockai, str(port)], env),
     }
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    if args.against is not None:  # its first start may fit its token model: `settle` waits for that
+        servers["against"] = (lambda port: [*mockai, str(port)], {**env, "PYTHONPATH": str(args.against.resolve())})
     print(f"{args.requests} sequential requests per row; instructions in user space, per request (or frame)")
-    print(f"{'row':<20} {'bare':>10} {'mockai':>10} {'bare / mockai':>14}")
+    against = f" {'against':>10} {'mockai / against':>17}" if args.against else ""
+    print(f"{'row':<20} {'bare':>10} {'mockai':>10} {'bare / mockai':>14}{against}")
     for label, body in ROWS.items():
         per: dict[str, float] = {}
-        for name, command in servers.items():
-            instructions, frames = count(command, workdir, body, args.requests)
+        for name, server in servers.items():
+            instructions, frames = count(server, workdir, body, args.requests)
             per[name] = instructions / (frames if body.get("stream") else args.requests)
-        print(f"{label:<20} {per['bare']:10.0f} {per['mockai']:10.0f} {per['bare'] / per['mockai']:13.2f}x")
+        line = f"{label:<20} {per['bare']:10.0f} {per['mockai']:10.0f} {per['bare'] / per['mockai']:13.2f}x"
+        if "against" in per:
+            line += f" {per['against']:10.0f} {per['mockai'] / per['against']:16.2f}x"
+        print(line)
 
 
 if __name__ == "__main__":
