@@ -16,7 +16,7 @@ from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockai import errors
-from mockai.api.auth import DEFAULT_ORGANIZATION, authenticate
+from mockai.api.auth import authenticate
 from mockai.api.batches import BATCH_API_KEY, in_process_runner
 from mockai.api.cassettes import play_cassette
 from mockai.api.endpoint import read_limited
@@ -94,12 +94,8 @@ class _MockaiApp(Starlette):
     a coroutine and a `send` wrapper less on every message of every response."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        app_services = services_of(self)
-        return RequestMiddleware(
-            TableFirst(self.router.routes, super().build_middleware_stack()),
-            services=app_services,
-            default_organization=DEFAULT_ORGANIZATION,
-        )
+        dispatch = TableFirst(self.router.routes, super().build_middleware_stack())
+        return RequestMiddleware(dispatch, services=services_of(self))
 
 
 async def render_openai_error(request: Request, exc: Exception) -> Response:

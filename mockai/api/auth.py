@@ -6,6 +6,7 @@ import hmac
 from typing import Literal
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from mockai import errors
 from mockai.api.services import services
@@ -59,7 +60,15 @@ def bearer_token(request: Request) -> str | None:
 
 
 def organization(request: Request) -> str:
-    """The organization that owns what this request creates or reads (`OpenAI-Organization`, or a default): the
-    one `RequestMiddleware` found and stamped on the response, or (a request built around it) the header's."""
+    """The organization that owns what this request creates or reads: the one `RequestMiddleware` found and stamped
+    on the response (`organization_in`), found again for a request built around it."""
     found: str | None = request.scope.get("state", {}).get("organization")
-    return found if found is not None else request.headers.get("openai-organization") or DEFAULT_ORGANIZATION
+    return found if found is not None else organization_in(request.scope)
+
+
+def organization_in(scope: Scope) -> str:
+    """The first non-empty `OpenAI-Organization` header of a request's ASGI scope, or the default organization."""
+    for name, value in scope.get("headers", ()):
+        if name == b"openai-organization" and value:
+            return str(value.decode("latin-1"))
+    return DEFAULT_ORGANIZATION

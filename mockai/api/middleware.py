@@ -10,6 +10,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockai import strict_json
+from mockai.api.auth import organization_in
 from mockai.api.scripting import journal_notes
 from mockai.api.services import SERVICES_KEY, Services
 from mockai.control.journal import ServeEvent
@@ -29,12 +30,11 @@ class RequestMiddleware:
     stream). Request ids are derived from the server seed and a counter, so a run is reproducible end to end.
     """
 
-    def __init__(self, app: ASGIApp, *, services: Services, default_organization: str) -> None:
+    def __init__(self, app: ASGIApp, *, services: Services) -> None:
         self.app = app
         self._services = services
         self._traffic = services.traffic
         self._seed = services.settings.seed
-        self._default_organization = default_organization
         self._counter = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,7 +54,7 @@ class RequestMiddleware:
         request_id = self._next_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        state["organization"] = organization = self._organization(scope)  # what `auth.organization()` reads
+        state["organization"] = organization = organization_in(scope)  # what `auth.organization()` reads
         stamps = _Stamps(request_id, organization, state)
         if scope["path"].startswith("/_mockai"):
 
@@ -91,12 +91,6 @@ class RequestMiddleware:
     def _next_request_id(self) -> str:
         digest = hashlib.blake2b(f"{self._seed}:{next(self._counter)}".encode(), digest_size=16)
         return "req_" + digest.hexdigest()
-
-    def _organization(self, scope: Scope) -> str:
-        for name, value in scope.get("headers", []):
-            if name == b"openai-organization" and value:
-                return str(value.decode("latin-1"))
-        return self._default_organization
 
 
 class _Stamps:

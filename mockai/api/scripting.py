@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockai import errors
-from mockai.api.auth import DEFAULT_ORGANIZATION, bearer_token
+from mockai.api.auth import bearer_token, organization
 from mockai.api.responses import json_response
 from mockai.api.services import Services, services
 from mockai.api.sse import pace
@@ -112,8 +112,7 @@ async def control_request(
     """`apply_controls` for any request, including paths outside the endpoint table (answered by a cassette)."""
     app = services(request)
     notes = journal_notes(request.scope)
-    # A JSON body holds no uploads: the journal keeps a shallow copy (the handler may add members it did not send).
-    kept = dict(body) if body_kind == "json" and isinstance(body, dict) else await _journal_body(body)
+    kept = await _journal_body(body, body_kind)
     notes.update(operation_id=operation_id, model=_model_named(request, body), json=kept)
     if not enforced:
         return None
@@ -184,7 +183,7 @@ def _charge(request: Request, app: Services, view: RequestView, tokens: int) -> 
     exceeded = decision.exceeded
     if exceeded is None:
         return
-    org = request.headers.get("openai-organization") or DEFAULT_ORGANIZATION
+    org = organization(request)
     if exceeded.requested > exceeded.limit:
         raise errors.request_too_large_for_limit(model, org, exceeded.kind, exceeded.limit, exceeded.requested)
     raise errors.rate_limit_exceeded(
@@ -236,9 +235,13 @@ def _readable(value: Any) -> Any:
     return value.filename if isinstance(value, UploadFile) else value
 
 
-async def _journal_body(body: Any) -> Any:
+async def _journal_body(body: Any, body_kind: str) -> Any:
+    """The body as the journal keeps it: a copy (the handler may add members the client did not send), with a form's
+    uploads summarised. Only forms hold uploads, so a JSON body's copy is shallow and skips the scan."""
     if not isinstance(body, dict):
         return body
+    if body_kind != "multipart":
+        return dict(body)
     summary: dict[str, Any] = {}
     for key, value in body.items():
         if isinstance(value, list):
